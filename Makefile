@@ -1,0 +1,42 @@
+# Everything installs from nothing: the first target that needs the venv creates it.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+.PHONY: install report test test-all lint format bench clean
+
+install: $(STAMP)
+
+# torch first, pinned, so that the package's unpinned "torch" is already satisfied
+# (here by the local CPU build; elsewhere by the standard build).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+report: $(STAMP)    ## the main job: execute every notebook, write reports/*.html and *.pdf
+	$(VENV)/bin/artifact-lab report --notebooks notebooks --output reports
+
+test: $(STAMP)      ## the fast suite (doctests, property tests, notebooks and report)
+	$(PY) -m pytest -m "not slow" -n $(JOBS) --dist loadfile
+
+test-all: $(STAMP)  ## everything, including tests marked slow
+	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -n $(JOBS) --dist loadfile
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache reports/*.html reports/*.pdf

@@ -1,0 +1,165 @@
+"""Figures. Every function takes data, draws on an optional ``ax`` and returns the Figure;
+none calls ``plt.show()``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["plot_contributions", "plot_heatmap", "plot_overlap", "plot_overlap_grid"]
+
+
+def _axes(ax, figsize=(5, 3.5)):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_overlap(
+    overlap: np.ndarray,
+    *,
+    interior: np.ndarray | None = None,
+    ax: Any = None,
+    title: str | None = None,
+    annotate: bool | None = None,
+) -> Figure:
+    """Draw a 1-D overlap map as bars or a 2-D one as an image (border hatched/dimmed).
+
+    Parameters
+    ----------
+    overlap : ndarray, shape ``(L,)`` or ``(H, W)``
+    interior : bool ndarray of the same shape, optional
+        Border positions are drawn paler.
+    annotate : bool, optional
+        Write the count in each cell (default: when the map is small).
+    """
+    m = np.asarray(overlap)
+    if m.ndim not in (1, 2):
+        raise ValueError(f"overlap must be 1-D or 2-D to draw, got shape {m.shape}")
+    fig, ax = _axes(ax)
+    if m.ndim == 1:
+        colors = ["C0" if interior is None or interior[i] else "0.75" for i in range(len(m))]
+        ax.bar(np.arange(len(m)), m, color=colors, width=0.85)
+        ax.set_xlabel("output position")
+        ax.set_ylabel("overlap")
+        ax.set_ylim(0, max(m.max(), 1) * 1.15)
+        if annotate or (annotate is None and len(m) <= 40):
+            for i, v in enumerate(m):
+                ax.text(i, v, str(v), ha="center", va="bottom", fontsize=7)
+    else:
+        shown = m.astype(float)
+        im = ax.imshow(shown, cmap="magma", vmin=0, interpolation="nearest")
+        if interior is not None:
+            ax.imshow(
+                np.where(interior, np.nan, 1.0),
+                cmap="Greys",
+                alpha=0.45,
+                vmin=0,
+                vmax=1,
+                interpolation="nearest",
+            )
+        fig.colorbar(im, ax=ax, shrink=0.8, label="overlap")
+        if annotate or (annotate is None and m.size <= 256):
+            for (r, c), v in np.ndenumerate(m):
+                ax.text(
+                    c,
+                    r,
+                    str(v),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if v < 0.6 * m.max() else "black",
+                )
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plot_overlap_grid(
+    maps: Sequence[tuple[str, np.ndarray, np.ndarray | None]], *, ncols: int = 3
+) -> Figure:
+    """Several overlap maps side by side: ``(title, map, interior)`` triples."""
+    if not maps:
+        raise ValueError("maps must not be empty")
+    nrows = -(-len(maps) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), layout="constrained")
+    axes = np.atleast_1d(axes).ravel()
+    for ax, (title, m, interior) in zip(axes, maps, strict=False):
+        plot_overlap(m, interior=interior, ax=ax, title=title, annotate=False)
+    for ax in axes[len(maps) :]:
+        ax.axis("off")
+    return fig
+
+
+def plot_contributions(
+    x: Sequence[float], kernel: Sequence[float], stride: int, *, ax: Any = None
+) -> Figure:
+    """1-D transposed convolution drawn as the sum of one scaled kernel copy per input.
+
+    Input ``i`` paints ``x[i] * kernel`` starting at output ``i*stride``; the black line is
+    their sum (padding 0), which is exactly ``conv_transpose1d``'s output.
+    """
+    x = np.asarray(x, dtype=float)
+    k = np.asarray(kernel, dtype=float)
+    length = (len(x) - 1) * stride + len(k)
+    fig, ax = _axes(ax, figsize=(7, 3))
+    total = np.zeros(length)
+    bottom_pos = np.zeros(length)
+    for i, xi in enumerate(x):
+        part = np.zeros(length)
+        part[i * stride : i * stride + len(k)] = xi * k
+        total += part
+        ax.bar(
+            np.arange(length),
+            part,
+            bottom=bottom_pos,
+            width=0.8,
+            alpha=0.8,
+            label=f"x[{i}]·K at {i * stride}",
+        )
+        bottom_pos += part
+    ax.plot(np.arange(length), total, "k.-", label="sum = output")
+    ax.set_xlabel("output position")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return fig
+
+
+def plot_heatmap(
+    frame: pd.DataFrame,
+    *,
+    index: str,
+    columns: str,
+    values: str,
+    ax: Any = None,
+    fmt: str = ".2f",
+    cmap: str = "rocket_r",
+    title: str | None = None,
+) -> Figure:
+    """Seaborn heatmap of ``values`` over ``index`` × ``columns`` of a tidy frame."""
+    import seaborn as sns
+
+    for name in (index, columns, values):
+        if name not in frame.columns:
+            raise ValueError(f"column {name!r} not in frame (columns: {list(frame.columns)})")
+    table = frame.pivot_table(index=index, columns=columns, values=values, aggfunc="mean")
+    fig, ax = _axes(ax, figsize=(1.0 + 0.55 * table.shape[1], 0.8 + 0.38 * table.shape[0]))
+    sns.heatmap(
+        table,
+        annot=True,
+        fmt=fmt,
+        cmap=cmap,
+        ax=ax,
+        cbar_kws={"label": values},
+        annot_kws={"fontsize": 7},
+    )
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig

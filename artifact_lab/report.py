@@ -1,0 +1,253 @@
+"""Execute the notebooks headlessly and render them to self-contained HTML and PDF.
+
+Each notebook runs in a fresh kernel (nbclient) with its own folder as working directory;
+nbconvert renders it with the code hidden by default and the figures embedded as data URIs;
+WeasyPrint prints a PDF from a plain, print-friendly rendering of the same notebook. Every
+file is written under a temporary name and renamed, so an existing report is never left
+half-written, and a failing notebook stops the report with its name and the cell's error.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["NotebookError", "ReportEntry", "build_report", "execute_notebook", "write_atomic"]
+
+_PRINT_CSS = """
+@page { size: A4; margin: 16mm 14mm; @bottom-right { content: counter(page); font-size: 8pt; } }
+body { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; line-height: 1.4; }
+h1 { font-size: 17pt; } h2 { font-size: 13pt; margin-top: 1.2em; } h3 { font-size: 11pt; }
+img { max-width: 100%; height: auto; }
+table { border-collapse: collapse; font-size: 8pt; margin: 0.5em 0; }
+th, td { border: 1px solid #bbb; padding: 2px 5px; text-align: right; }
+pre { white-space: pre-wrap; font-size: 8pt; background: #f6f6f6; padding: 4px; }
+.anchor-link { display: none; }
+.jp-InputArea, .input, .jp-InputPrompt, .jp-OutputPrompt, .prompt { display: none; }
+"""
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed to execute; the message names the notebook, the cell and the error."""
+
+
+@dataclass(frozen=True)
+class ReportEntry:
+    """One rendered notebook."""
+
+    notebook: Path
+    title: str
+    html: Path
+    pdf: Path | None
+    seconds: float
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; reports are for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+def execute_notebook(
+    path: Path, *, timeout: int = 600, kernel_name: str = "python3"
+) -> nbformat.NotebookNode:
+    """Execute a notebook in a fresh kernel in its own folder; return it with outputs.
+
+    Raises
+    ------
+    NotebookError
+        Naming the notebook, the failing cell (1-based, markdown cells counted) and the error.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError) as exc:
+        index = next(
+            (i for i, c in enumerate(nb.cells) if c.cell_type == "code" and _failed(c)), None
+        )
+        where = f"cell {index + 1}" if index is not None else "a cell"
+        reason = getattr(exc, "ename", type(exc).__name__)
+        detail = getattr(exc, "evalue", "") or str(exc).strip().splitlines()[-1]
+        raise NotebookError(f"{path.name}: {where} failed: {reason}: {detail}") from None
+    return nb
+
+
+def _failed(cell: nbformat.NotebookNode) -> bool:
+    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
+def _render_html(nb: nbformat.NotebookNode, *, show_code: bool) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=not show_code, embed_images=True)
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def _render_pdf(nb: nbformat.NotebookNode, title: str, *, show_code: bool) -> bytes:
+    from nbconvert import HTMLExporter
+    from weasyprint import HTML
+
+    exporter = HTMLExporter(template_name="basic", exclude_input=not show_code, embed_images=True)
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    page = (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_PRINT_CSS}</style></head><body>{body}</body></html>"
+    )
+
+    return HTML(string=page, url_fetcher=_offline_fetcher()).write_pdf()
+
+
+def _offline_fetcher():
+    """A WeasyPrint URL fetcher that refuses remote assets instead of hanging offline."""
+    try:  # WeasyPrint >= 67
+        from weasyprint.urls import URLFetcher
+
+        return URLFetcher(allowed_protocols=("data", "file"))
+    except ImportError:
+        from weasyprint import default_url_fetcher
+
+        def fetch(url: str, *args, **kwargs):
+            if url.startswith(("data:", "file:")):
+                return default_url_fetcher(url, *args, **kwargs)
+            raise ValueError(f"remote resource refused while printing the report: {url}")
+
+        return fetch
+
+
+def _index(entries: Sequence[ReportEntry]) -> str:
+    rows = "\n".join(
+        f"<tr><td>{i}</td><td><a href='{e.html.name}'>{html.escape(e.title)}</a></td>"
+        f"<td>{f'<a href={chr(39)}{e.pdf.name}{chr(39)}>PDF</a>' if e.pdf else ''}</td>"
+        f"<td>{html.escape(e.notebook.name)}</td><td>{e.seconds:.1f} s</td></tr>"
+        for i, e in enumerate(entries, 1)
+    )
+    stamp = time.strftime("%Y-%m-%d %H:%M %Z")
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>artifact_lab report</title>
+<style>body{{font-family:sans-serif;max-width:52em;margin:2em auto}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}</style></head>
+<body><h1>artifact_lab report</h1>
+<p>Checkerboard artifacts of transposed convolutions and their alternatives: every notebook
+executed from scratch on {stamp}.</p>
+<table><tr><th>#</th><th>Notebook</th><th>PDF</th><th>Source</th><th>Run time</th></tr>
+{rows}
+</table></body></html>
+"""
+
+
+def build_report(
+    notebooks: Path | Sequence[Path] = Path("notebooks"),
+    out_dir: Path = Path("reports"),
+    *,
+    pdf: bool = True,
+    show_code: bool = False,
+    timeout: int = 600,
+    kernel_name: str = "python3",
+    progress: Callable[[str], None] | None = None,
+) -> list[ReportEntry]:
+    """Execute notebooks and write ``<name>.html``, ``<name>.pdf`` and ``index.html``.
+
+    Parameters
+    ----------
+    notebooks : path or sequence of paths
+        A folder (every ``*.ipynb`` in it, sorted by name) or explicit notebook files.
+    out_dir : path
+        Where the report goes (created if missing).
+    pdf : bool
+        Also print a PDF of each notebook with WeasyPrint.
+    show_code : bool
+        Keep the code cells in the HTML and PDF (hidden by default).
+    timeout : int
+        Seconds allowed per cell.
+    progress : callable, optional
+        Called with one line per notebook (default: print to stderr).
+
+    Returns
+    -------
+    list of ReportEntry
+
+    Raises
+    ------
+    NotebookError
+        When a notebook fails; files already in ``out_dir`` stay as they were.
+    """
+    say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
+    if isinstance(notebooks, (str, Path)):
+        folder = Path(notebooks)
+        if not folder.exists():
+            raise ValueError(f"notebooks folder {str(folder)!r} does not exist")
+        paths = sorted(folder.glob("*.ipynb")) if folder.is_dir() else [folder]
+    else:
+        paths = [Path(p) for p in notebooks]
+    paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
+    if not paths:
+        raise ValueError(f"no notebooks found in {notebooks!s}")
+    for p in paths:
+        if p.suffix != ".ipynb" or not p.is_file():
+            raise ValueError(f"notebook {str(p)!r} is not an existing .ipynb file")
+    out_dir = Path(out_dir)
+    entries = []
+    for i, path in enumerate(paths, 1):
+        say(f"[{i}/{len(paths)}] {path.name}: executing ...")
+        start = time.perf_counter()
+        nb = execute_notebook(path, timeout=timeout, kernel_name=kernel_name)
+        title = _title(nb, path.stem)
+        html_path = out_dir / f"{path.stem}.html"
+        write_atomic(html_path, _render_html(nb, show_code=show_code))
+        pdf_path = None
+        if pdf:
+            pdf_path = out_dir / f"{path.stem}.pdf"
+            write_atomic(pdf_path, _render_pdf(nb, title, show_code=show_code))
+        seconds = time.perf_counter() - start
+        entries.append(ReportEntry(path, title, html_path, pdf_path, seconds))
+        say(f"[{i}/{len(paths)}] {path.name}: ok in {seconds:.1f} s -> {html_path}")
+    write_atomic(out_dir / "index.html", _index(entries))
+    say(f"report: {out_dir / 'index.html'}")
+    return entries
