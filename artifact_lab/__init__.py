@@ -4,7 +4,7 @@ The public API (DESIGN.md section 2) is re-exported here; each name lives in the
 of its concept (``arithmetic``, ``overlap``, ``scores``, ``kernels``, ...).
 """
 
-from . import kernels
+from . import compare, images, kernels, spectral, upsamplers
 from .arithmetic import (
     TransposedConv,
     conv_transpose_by_zero_insertion,
@@ -14,6 +14,7 @@ from .arithmetic import (
 )
 from .backend import select_device
 from .calculator import solve
+from .compare import compare_upsamplers
 from .overlap import (
     OverlapStats,
     has_holes,
@@ -42,10 +43,13 @@ __all__ = [
     "TransposedConv",
     "WeightScores",
     "checkerboard_score",
+    "compare",
+    "compare_upsamplers",
     "composite",
     "conv_transpose_by_zero_insertion",
     "harmonic_fraction",
     "has_holes",
+    "images",
     "interior_crop",
     "interior_mask",
     "kernels",
@@ -60,7 +64,9 @@ __all__ = [
     "phase_gains",
     "select_device",
     "solve",
+    "spectral",
     "stack_response",
+    "upsamplers",
     "weight_scores",
     "zero_insert",
 ]

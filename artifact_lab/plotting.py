@@ -11,7 +11,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["plot_contributions", "plot_heatmap", "plot_overlap", "plot_overlap_grid"]
+__all__ = [
+    "plot_contributions",
+    "plot_gallery",
+    "plot_heatmap",
+    "plot_overlap",
+    "plot_overlap_grid",
+    "plot_radial_spectra",
+    "plot_spectrum",
+]
 
 
 def _axes(ax, figsize=(5, 3.5)):
@@ -162,4 +170,88 @@ def plot_heatmap(
     )
     if title:
         ax.set_title(title, fontsize=9)
+    return fig
+
+
+def _array(a: Any) -> np.ndarray:
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=float)
+
+
+def plot_spectrum(
+    y: Any, *, ax: Any = None, title: str | None = None, window: str | None = "hann"
+) -> Figure:
+    """Log power spectrum of a 2-D output, DC at the centre, axes in cycles/sample."""
+    from .spectral import power_spectrum
+
+    arr = _array(y)
+    if arr.ndim != 2:
+        raise ValueError(f"y must be 2-D, got shape {arr.shape}")
+    power = np.fft.fftshift(power_spectrum(arr, ndim=2, window=window))
+    fig, ax = _axes(ax, figsize=(3.4, 3))
+    ax.imshow(
+        np.log10(power + 1e-12 * power.max()),
+        cmap="viridis",
+        extent=(-0.5, 0.5, 0.5, -0.5),
+        interpolation="nearest",
+    )
+    ax.set_xlabel("cycles/sample")
+    if title:
+        ax.set_title(title, fontsize=8)
+    return fig
+
+
+def plot_radial_spectra(
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    ax: Any = None,
+    title: str | None = None,
+    marks: Sequence[float] = (),
+) -> Figure:
+    """Radially averaged (or 1-D) power spectra on a log scale, one line per name.
+
+    ``marks`` draws vertical lines, e.g. at the stride harmonics ``m/s``.
+    """
+    if not curves:
+        raise ValueError("curves must not be empty")
+    fig, ax = _axes(ax, figsize=(6, 3.5))
+    for name, (f, p) in curves.items():
+        ax.semilogy(f, p, label=name, lw=1.2)
+    for m in marks:
+        ax.axvline(m, color="0.6", ls=":", lw=1)
+    ax.set_xlabel("frequency (cycles/sample)")
+    ax.set_ylabel("power")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return fig
+
+
+def plot_gallery(
+    images: dict[str, Any],
+    *,
+    ncols: int = 4,
+    crop: tuple[slice, slice] | None = None,
+    cmap: str = "gray",
+) -> Figure:
+    """Images side by side without smoothing (``interpolation="nearest"``), so a grid shows.
+
+    ``crop`` zooms every image to the same window; each image is scaled to its own range.
+    """
+    if not images:
+        raise ValueError("images must not be empty")
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.7 * nrows), layout="constrained")
+    axes = np.atleast_1d(axes).ravel()
+    for ax, (name, img) in zip(axes, images.items(), strict=False):
+        arr = _array(img)
+        if crop is not None:
+            arr = arr[crop]
+        ax.imshow(arr, cmap=cmap, interpolation="nearest")
+        ax.set_title(name, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes[len(images) :]:
+        ax.axis("off")
     return fig
