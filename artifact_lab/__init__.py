@@ -34,6 +34,7 @@ from .scores import (
 )
 from .spectral import harmonic_fraction, interior_crop
 from .stacks import Composite, composite, stack_response
+from .sweep import sweep  # the function; the module stays importable as artifact_lab.sweep
 
 __version__ = "0.1.0"
 
@@ -66,6 +67,7 @@ __all__ = [
     "solve",
     "spectral",
     "stack_response",
+    "sweep",
     "upsamplers",
     "weight_scores",
     "zero_insert",

@@ -171,6 +171,47 @@ def _cmd_overlap(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    import io
+
+    from .report import write_atomic
+    from .sweep import sweep
+
+    out = Path(args.output)
+    if out.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"--output must end in .parquet or .csv, got {args.output!r}")
+    inputs = (
+        ()
+        if args.inputs.strip() == "none"
+        else tuple(x.strip() for x in args.inputs.split(",") if x.strip())
+    )
+    table = sweep(
+        kernel_sizes=args.kernel_sizes,
+        strides=args.strides,
+        paddings=args.paddings,
+        dilations=args.dilations,
+        output_paddings=args.output_paddings,
+        ndim=args.ndim,
+        kernels=tuple(k.strip() for k in args.kernels.split(",")),
+        seeds=args.seeds,
+        input_size=args.input_size,
+        batch=args.batch,
+        inputs=inputs,
+        device=args.device,
+        cache=args.cache,
+        progress=not args.quiet,
+        dtype=args.dtype,
+    )
+    if out.suffix == ".csv":
+        write_atomic(out, table.to_csv(index=False))
+    else:
+        buf = io.BytesIO()
+        table.to_parquet(buf, index=False)
+        write_atomic(out, buf.getvalue())
+    print(f"{len(table)} rows written to {out}")
+    return 0
+
+
 def _cmd_report(args) -> int:
     from .report import build_report
 
@@ -231,6 +272,38 @@ def _build_parser() -> argparse.ArgumentParser:
     _geometry_args(p)
     p.add_argument("--method", choices=["analytic", "torch"], default="analytic")
     p.set_defaults(func=_cmd_overlap)
+
+    p = sub.add_parser(
+        "sweep",
+        help="score a whole grid of geometries into a table (Parquet or CSV)",
+        description="Score every kernel size x stride x padding x dilation (x kernel family x "
+        "seed x input) and write one tidy table. Ranges like 1-12 or 2,4,8.",
+    )
+    p.add_argument("--kernel-sizes", type=rng, required=True, help="e.g. 1-12")
+    p.add_argument("--strides", type=rng, required=True, help="e.g. 1-6")
+    p.add_argument("--paddings", type=rng, default=None, help="default 0..k-1 per kernel")
+    p.add_argument("--dilations", type=rng, default=[1], help="default 1")
+    p.add_argument("--output-paddings", type=rng, default=[0], help="default 0")
+    p.add_argument("--ndim", type=int, default=2, help="spatial axes, 1-3 (default 2)")
+    p.add_argument(
+        "--kernels",
+        default="ones,default,bilinear",
+        help="families, comma separated (default ones,default,bilinear)",
+    )
+    p.add_argument("--seeds", type=rng, default=[0], help="default 0")
+    p.add_argument(
+        "--inputs",
+        default="constant,noise",
+        help="constant and/or noise, comma separated; 'none' for closed form only",
+    )
+    p.add_argument("--input-size", type=int, default=64, help="default 64")
+    p.add_argument("--batch", type=int, default=8, help="noise images (default 8)")
+    p.add_argument("--device", default=None, help="cpu, cuda, mps or auto")
+    p.add_argument("--cache", default=None, help="folder for finished chunks (resumable)")
+    p.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    p.add_argument("-o", "--output", required=True, help="atlas.parquet or atlas.csv")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser(
         "report",

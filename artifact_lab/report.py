@@ -27,7 +27,7 @@ _PRINT_CSS = """
 body { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; line-height: 1.4; }
 h1 { font-size: 17pt; } h2 { font-size: 13pt; margin-top: 1.2em; } h3 { font-size: 11pt; }
 img { max-width: 100%; height: auto; }
-table { border-collapse: collapse; font-size: 8pt; margin: 0.5em 0; }
+table { border-collapse: collapse; font-size: 7pt; margin: 0.5em 0; max-width: 100%; }
 th, td { border: 1px solid #bbb; padding: 2px 5px; text-align: right; }
 pre { white-space: pre-wrap; font-size: 8pt; background: #f6f6f6; padding: 4px; }
 .anchor-link { display: none; }

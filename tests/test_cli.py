@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -60,6 +61,8 @@ def test_overlap_command(capsys):
         (["solve", "16", "32", "--kernel-sizes", "0-3"], "kernel_sizes"),
         (["nonsense"], "invalid choice"),
         (["report", "--notebooks", "/nonexistent/folder"], "does not exist"),
+        (["sweep", "--kernel-sizes", "1-3", "--strides", "2", "-o", "x.txt"], "parquet"),
+        (["sweep", "--kernel-sizes", "1-3", "--strides", "0", "-o", "x.csv"], "strides"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, needle):
@@ -71,7 +74,7 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, needle):
 
 
 def test_console_script_has_help_for_every_command_and_no_traceback():
-    for cmd in ([], ["size"], ["solve"], ["overlap"], ["report"]):
+    for cmd in ([], ["size"], ["solve"], ["overlap"], ["report"], ["sweep"]):
         res = subprocess.run(
             [sys.executable, "-m", "artifact_lab.cli", *cmd, "--help"],
             capture_output=True,
@@ -87,6 +90,40 @@ def test_console_script_has_help_for_every_command_and_no_traceback():
     )
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.count("\n") == 1
+
+
+def test_sweep_command_writes_parquet_and_csv(capsys, tmp_path):
+    for name in ("atlas.parquet", "atlas.csv"):
+        target = tmp_path / name
+        code, out, err = run(
+            capsys,
+            "sweep",
+            "--kernel-sizes",
+            "1-4",
+            "--strides",
+            "2",
+            "--kernels",
+            "ones,normal",
+            "--seeds",
+            "0-1",
+            "--input-size",
+            "12",
+            "--quiet",
+            "-o",
+            str(target),
+        )
+        assert code == 0 and target.is_file(), err
+        table = pd.read_parquet(target) if name.endswith("parquet") else pd.read_csv(target)
+        expected = al.sweep(
+            kernel_sizes=range(1, 5),
+            strides=[2],
+            kernels=("ones", "normal"),
+            seeds=(0, 1),
+            input_size=12,
+            progress=False,
+        )
+        assert len(table) == len(expected) and f"{len(expected)} rows" in out
+        np.testing.assert_allclose(table.checkerboard_score, expected.checkerboard_score)
 
 
 def test_parse_range():
