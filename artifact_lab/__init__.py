@@ -4,7 +4,7 @@ The public API (DESIGN.md section 2) is re-exported here; each name lives in the
 of its concept (``arithmetic``, ``overlap``, ``scores``, ``kernels``, ...).
 """
 
-from . import compare, images, kernels, spectral, upsamplers
+from . import compare, images, kernels, spectral, upsamplers, zoo
 from .arithmetic import (
     TransposedConv,
     conv_transpose_by_zero_insertion,
@@ -12,6 +12,7 @@ from .arithmetic import (
     output_size_terms,
     zero_insert,
 )
+from .audit import audit, fix
 from .backend import select_device
 from .calculator import solve
 from .compare import compare_upsamplers
@@ -43,11 +44,13 @@ __all__ = [
     "OverlapStats",
     "TransposedConv",
     "WeightScores",
+    "audit",
     "checkerboard_score",
     "compare",
     "compare_upsamplers",
     "composite",
     "conv_transpose_by_zero_insertion",
+    "fix",
     "harmonic_fraction",
     "has_holes",
     "images",
@@ -71,4 +74,5 @@ __all__ = [
     "upsamplers",
     "weight_scores",
     "zero_insert",
+    "zoo",
 ]

@@ -212,6 +212,50 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
+def _cmd_audit(args) -> int:
+    from .audit import audit, load_model
+    from .report import write_atomic
+    from .zoo import ZOO, build
+
+    shape = args.input_shape if isinstance(args.input_shape, tuple) else (args.input_shape,)
+    if args.target in ZOO:
+        if args.checkpoint:
+            raise ValueError("--checkpoint applies to your own models, not to zoo names")
+        model = build(args.target, width=args.width)
+    elif ":" in args.target:
+        model = load_model(args.target, checkpoint=args.checkpoint)
+    else:
+        raise ValueError(
+            f"target {args.target!r} is neither a zoo name ({', '.join(ZOO)}) nor 'module:factory'"
+        )
+    result = audit(model, shape, name=args.target, measure=not args.no_measure)
+    print(result.summary())
+    if args.html:
+        write_atomic(Path(args.html), result.to_html())
+        print(f"HTML report: {args.html}")
+    if args.png:
+        import io
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        buf = io.BytesIO()
+        result.figure().savefig(buf, format="png", dpi=120)
+        write_atomic(Path(args.png), buf.getvalue())
+        print(f"figure: {args.png}")
+    return 0
+
+
+def _cmd_zoo(args) -> int:
+    import pandas as pd
+
+    from .zoo import zoo_table
+
+    with pd.option_context("display.width", 160, "display.max_colwidth", 70):
+        print(zoo_table().to_string(index=False))
+    return 0
+
+
 def _cmd_report(args) -> int:
     from .report import build_report
 
@@ -304,6 +348,28 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="atlas.parquet or atlas.csv")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser(
+        "audit",
+        help="find and score every upsampling layer of a torch model",
+        description="Audit a model: TARGET is a zoo name (see `artifact-lab zoo`), "
+        "'package.module:factory' or 'path/to/file.py:factory'.",
+    )
+    p.add_argument("target", help="zoo name, package.module:factory or file.py:factory")
+    p.add_argument("--input-shape", type=ints, required=True, help="N,C,H,W e.g. 1,100,4,4")
+    p.add_argument("--checkpoint", help="state dict, read with torch.load(weights_only=True)")
+    p.add_argument("--width", type=float, default=1.0, help="zoo models: channel scale")
+    p.add_argument("--html", help="write an HTML report here")
+    p.add_argument("--png", help="write the per-layer figure here")
+    p.add_argument("--no-measure", action="store_true", help="closed form only")
+    p.set_defaults(func=_cmd_audit)
+
+    p = sub.add_parser(
+        "zoo",
+        help="list the built-in architectures",
+        description="The zoo of real upsampling stacks, with their sources.",
+    )
+    p.set_defaults(func=_cmd_zoo)
 
     p = sub.add_parser(
         "report",

@@ -1,0 +1,403 @@
+"""Upsampling stacks the field actually uses, as real torch modules with published geometry.
+
+Weights are random (torch's default initialisation, or the paper's where it matters, e.g.
+FCN's bilinear upsampling); nothing is downloaded. Channel widths can be scaled down with
+``width`` (the geometry, which is what the audit is about, never changes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ._checks import check_int
+from .kernels import bilinear
+from .upsamplers import _padding_for, pixel_shuffle
+
+__all__ = ["ZOO", "ZooEntry", "build", "zoo_table"]
+
+
+def _w(channels: float, width: float) -> int:
+    return max(1, round(channels * width))
+
+
+class DCGANGenerator(nn.Module):
+    """Radford et al. 2016 (PyTorch DCGAN example): 1x1 latent to 64x64 through k=4/s=2/p=1."""
+
+    def __init__(self, nz: int = 100, ngf: int = 64, nc: int = 3, width: float = 1.0) -> None:
+        super().__init__()
+        g = _w(ngf, width)
+        chans = [nz, g * 8, g * 4, g * 2, g]
+        layers: list[nn.Module] = []
+        for i in range(4):
+            stride, pad = (1, 0) if i == 0 else (2, 1)
+            layers += [
+                nn.ConvTranspose2d(chans[i], chans[i + 1], 4, stride, pad, bias=False),
+                nn.BatchNorm2d(chans[i + 1]),
+                nn.ReLU(True),
+            ]
+        layers += [nn.ConvTranspose2d(g, nc, 4, 2, 1, bias=False), nn.Tanh()]
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.main(z)
+
+
+class Pix2PixHDDecoder(nn.Module):
+    """Wang et al. 2018, global generator's decoder: four k=3/s=2/p=1/op=1 transposed convs."""
+
+    def __init__(self, ngf: int = 64, n_down: int = 4, out_nc: int = 3, width: float = 1.0) -> None:
+        super().__init__()
+        g = _w(ngf, width)
+        layers: list[nn.Module] = []
+        for i in range(n_down):
+            mult = 2 ** (n_down - i)
+            layers += [
+                nn.ConvTranspose2d(
+                    g * mult, g * mult // 2, 3, stride=2, padding=1, output_padding=1
+                ),
+                nn.BatchNorm2d(g * mult // 2),
+                nn.ReLU(True),
+            ]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(g, out_nc, 7), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+        self.in_channels = g * 2**n_down
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+class UNet(nn.Module):
+    """Ronneberger et al. 2015: up-convolutions k=2/s=2 with skip connections (depth 4)."""
+
+    def __init__(self, in_ch: int = 1, out_ch: int = 2, base: int = 64, width: float = 1.0) -> None:
+        super().__init__()
+        c = [_w(base * 2**i, width) for i in range(5)]
+
+        def block(a: int, b: int) -> nn.Sequential:
+            return nn.Sequential(
+                nn.Conv2d(a, b, 3, padding=1),
+                nn.ReLU(True),
+                nn.Conv2d(b, b, 3, padding=1),
+                nn.ReLU(True),
+            )
+
+        self.down = nn.ModuleList([block(in_ch, c[0])] + [block(c[i], c[i + 1]) for i in range(4)])
+        self.up = nn.ModuleList(
+            [nn.ConvTranspose2d(c[i + 1], c[i], 2, stride=2) for i in reversed(range(4))]
+        )
+        self.dec = nn.ModuleList([block(2 * c[i], c[i]) for i in reversed(range(4))])
+        self.head = nn.Conv2d(c[0], out_ch, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for i, blk in enumerate(self.down):
+            x = blk(x if i == 0 else nn.functional.max_pool2d(x, 2))
+            skips.append(x)
+        skips.pop()
+        for up, dec in zip(self.up, self.dec, strict=True):
+            x = dec(torch.cat([up(x), skips.pop()], dim=1))
+        return self.head(x)
+
+
+def _bilinear_(conv: nn.ConvTranspose2d, stride: int) -> None:
+    kern = torch.from_numpy(bilinear(stride, ndim=2)).float()
+    with torch.no_grad():
+        conv.weight.zero_()
+        for c in range(min(conv.in_channels, conv.out_channels)):
+            conv.weight[c, c, : kern.shape[0], : kern.shape[1]] = kern
+
+
+class FCN8s(nn.Module):
+    """Long et al. 2015: score maps at 1/32, 1/16, 1/8 fused by bilinear-initialised
+    transposed convs k=4/s=2 (twice) and k=16/s=8, bias-free. Backbone: strided convs."""
+
+    def __init__(self, n_class: int = 21, width: float = 1.0) -> None:
+        super().__init__()
+        c = [_w(v, width) for v in (64, 128, 256, 512, 512)]
+        chans = [3, *c]
+        self.stages = nn.ModuleList(
+            [
+                nn.Sequential(
+                    nn.Conv2d(chans[i], chans[i + 1], 3, padding=1), nn.ReLU(True), nn.MaxPool2d(2)
+                )
+                for i in range(5)
+            ]
+        )
+        self.score_fr = nn.Conv2d(c[4], n_class, 1)
+        self.score_pool4 = nn.Conv2d(c[3], n_class, 1)
+        self.score_pool3 = nn.Conv2d(c[2], n_class, 1)
+        self.upscore2 = nn.ConvTranspose2d(n_class, n_class, 4, stride=2, padding=1, bias=False)
+        self.upscore_pool4 = nn.ConvTranspose2d(
+            n_class, n_class, 4, stride=2, padding=1, bias=False
+        )
+        self.upscore8 = nn.ConvTranspose2d(n_class, n_class, 16, stride=8, padding=4, bias=False)
+        for m, s in ((self.upscore2, 2), (self.upscore_pool4, 2), (self.upscore8, 8)):
+            _bilinear_(m, s)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feats = []
+        for stage in self.stages:
+            x = stage(x)
+            feats.append(x)
+        up = self.upscore2(self.score_fr(feats[4])) + self.score_pool4(feats[3])
+        up = self.upscore_pool4(up) + self.score_pool3(feats[2])
+        return self.upscore8(up)
+
+
+class ESPCN(nn.Module):
+    """Shi et al. 2016: conv5 (64) - conv3 (32) - conv3 (C r^2) - pixel shuffle by r."""
+
+    def __init__(self, scale: int = 3, channels: int = 1, width: float = 1.0) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, _w(64, width), 5, padding=2),
+            nn.Tanh(),
+            nn.Conv2d(_w(64, width), _w(32, width), 3, padding=1),
+            nn.Tanh(),
+            nn.Conv2d(_w(32, width), channels * scale**2, 3, padding=1),
+        )
+        self.shuffle = nn.PixelShuffle(scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.shuffle(self.body(x))
+
+
+class SRGANUpsampler(nn.Module):
+    """Ledig et al. 2017: two conv3 (64 -> 256) + pixel shuffle x2 + PReLU blocks, then conv9."""
+
+    def __init__(self, channels: int = 64, out_nc: int = 3, width: float = 1.0) -> None:
+        super().__init__()
+        c = _w(channels, width)
+        blocks: list[nn.Module] = []
+        for _ in range(2):
+            blocks += [nn.Conv2d(c, c * 4, 3, padding=1), nn.PixelShuffle(2), nn.PReLU()]
+        self.up = nn.Sequential(*blocks, nn.Conv2d(c, out_nc, 9, padding=4))
+        self.in_channels = c
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.up(x)
+
+
+class _Res1d(nn.Module):
+    def __init__(self, ch: int, dilation: int) -> None:
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.LeakyReLU(0.2),
+            nn.Conv1d(ch, ch, 3, dilation=dilation, padding=dilation),
+            nn.LeakyReLU(0.2),
+            nn.Conv1d(ch, ch, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.block(x)
+
+
+class MelGANGenerator(nn.Module):
+    """Kumar et al. 2019: 80 mel channels, ratios 8, 8, 2, 2 with ConvTranspose1d of
+    kernel 2r, stride r, padding r//2 + r%2, output padding r%2; residual stacks."""
+
+    def __init__(self, n_mels: int = 80, ngf: int = 32, ratios=(8, 8, 2, 2), width: float = 1.0):
+        super().__init__()
+        mult = 2 ** len(ratios)
+        ch = _w(ngf * mult, width)
+        layers: list[nn.Module] = [nn.ReflectionPad1d(3), nn.Conv1d(n_mels, ch, 7)]
+        for r in ratios:
+            layers += [
+                nn.LeakyReLU(0.2),
+                nn.ConvTranspose1d(
+                    ch, ch // 2, 2 * r, stride=r, padding=r // 2 + r % 2, output_padding=r % 2
+                ),
+            ]
+            ch //= 2
+            layers += [_Res1d(ch, 3**j) for j in range(3)]
+        layers += [nn.LeakyReLU(0.2), nn.ReflectionPad1d(3), nn.Conv1d(ch, 1, 7), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.model(mel)
+
+
+class HiFiGANV1(nn.Module):
+    """Kong et al. 2020, V1: upsample rates 8, 8, 2, 2 with kernels 16, 16, 4, 4
+    (padding (k - u) // 2), 512 initial channels, one residual block per stage here."""
+
+    def __init__(
+        self,
+        n_mels: int = 80,
+        ch: int = 512,
+        rates=(8, 8, 2, 2),
+        kernels=(16, 16, 4, 4),
+        width: float = 1.0,
+    ) -> None:
+        super().__init__()
+        c = _w(ch, width)
+        self.pre = nn.Conv1d(n_mels, c, 7, padding=3)
+        self.ups = nn.ModuleList()
+        self.res = nn.ModuleList()
+        for u, k in zip(rates, kernels, strict=True):
+            self.ups.append(nn.ConvTranspose1d(c, c // 2, k, stride=u, padding=(k - u) // 2))
+            c //= 2
+            self.res.append(_Res1d(c, 1))
+        self.post = nn.Conv1d(c, 1, 7, padding=3)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        x = self.pre(mel)
+        for up, res in zip(self.ups, self.res, strict=True):
+            x = res(up(nn.functional.leaky_relu(x, 0.1)))
+        return torch.tanh(self.post(nn.functional.leaky_relu(x)))
+
+
+class CodecDecoder(nn.Module):
+    """SoundStream/EnCodec-style decoder: ConvTranspose1d with kernel 2s at strides 8, 5, 4, 2
+    (padded to give exactly n*s), channels halving, ELU, residual units."""
+
+    def __init__(self, dim: int = 128, ch: int = 512, strides=(8, 5, 4, 2), width: float = 1.0):
+        super().__init__()
+        c = _w(ch, width)
+        layers: list[nn.Module] = [nn.Conv1d(dim, c, 7, padding=3)]
+        for s in strides:
+            p, op = _padding_for(2 * s, s)
+            layers += [
+                nn.ELU(),
+                nn.ConvTranspose1d(c, c // 2, 2 * s, stride=s, padding=p, output_padding=op),
+            ]
+            c //= 2
+            layers += [_Res1d(c, 1)]
+        layers += [nn.ELU(), nn.Conv1d(c, 1, 7, padding=3)]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model(z)
+
+
+class PixelShuffleND(nn.Module):
+    """Pixel shuffle for 1-D, 2-D and 3-D feature maps (torch's channel order)."""
+
+    def __init__(self, factor: int, ndim: int) -> None:
+        super().__init__()
+        self.factor, self.ndim = factor, ndim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return pixel_shuffle(x, self.factor, ndim=self.ndim)
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One architecture: how to build it, a typical input shape, and where it comes from."""
+
+    name: str
+    factory: Callable[..., nn.Module]
+    input_shape: tuple[int, ...]
+    source: str
+    note: str
+
+
+ZOO: dict[str, ZooEntry] = {
+    e.name: e
+    for e in [
+        ZooEntry(
+            "dcgan",
+            DCGANGenerator,
+            (1, 100, 1, 1),
+            "Radford, Metz, Chintala, ICLR 2016; pytorch/examples dcgan",
+            "ConvT k4/s1/p0 then four k4/s2/p1",
+        ),
+        ZooEntry(
+            "pix2pixhd",
+            lambda width=1.0: Pix2PixHDDecoder(width=width),
+            (1, 1024, 8, 8),
+            "Wang et al., CVPR 2018; NVIDIA/pix2pixHD networks.py GlobalGenerator",
+            "four ConvT k3/s2/p1/op1: the known grid",
+        ),
+        ZooEntry(
+            "unet",
+            UNet,
+            (1, 1, 64, 64),
+            "Ronneberger, Fischer, Brox, MICCAI 2015",
+            "four up-convolutions k2/s2",
+        ),
+        ZooEntry(
+            "fcn8s",
+            FCN8s,
+            (1, 3, 128, 128),
+            "Long, Shelhamer, Darrell, CVPR 2015",
+            "bilinear-initialised ConvT k4/s2, k4/s2, k16/s8",
+        ),
+        ZooEntry(
+            "espcn", ESPCN, (1, 1, 32, 32), "Shi et al., CVPR 2016", "conv + pixel shuffle x3"
+        ),
+        ZooEntry(
+            "srgan",
+            lambda width=1.0: SRGANUpsampler(width=width),
+            (1, 64, 24, 24),
+            "Ledig et al., CVPR 2017 (upsampling head)",
+            "two conv + pixel shuffle x2",
+        ),
+        ZooEntry(
+            "melgan",
+            MelGANGenerator,
+            (1, 80, 16),
+            "Kumar et al., NeurIPS 2019",
+            "ConvT1d k=2r/s=r, r = 8, 8, 2, 2",
+        ),
+        ZooEntry(
+            "hifigan-v1",
+            HiFiGANV1,
+            (1, 80, 16),
+            "Kong, Kim, Bae, NeurIPS 2020",
+            "ConvT1d k16/s8, k16/s8, k4/s2, k4/s2",
+        ),
+        ZooEntry(
+            "codec",
+            CodecDecoder,
+            (1, 128, 10),
+            "Zeghidour et al. 2021 (SoundStream); Defossez et al. 2022 (EnCodec)",
+            "ConvT1d k=2s at s = 8, 5, 4, 2",
+        ),
+    ]
+}
+
+
+def build(name: str, *, width: float = 1.0, seed: int = 0) -> nn.Module:
+    """Build a zoo model (seeded, eval mode).
+
+    Examples
+    --------
+    >>> m = build("pix2pixhd", width=1 / 16)
+    >>> tuple(m(torch.zeros(1, 64, 4, 4)).shape)
+    (1, 3, 64, 64)
+    """
+    if name not in ZOO:
+        raise ValueError(f"name must be one of {sorted(ZOO)}, got {name!r}")
+    if not (isinstance(width, (int, float)) and 0 < width <= 4 and math.isfinite(width)):
+        raise ValueError(f"width must be in (0, 4], got {width!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(check_int("seed", seed, minimum=0))
+        model = ZOO[name].factory(width=width)
+    return model.eval()
+
+
+def input_shape(name: str, *, width: float = 1.0) -> tuple[int, ...]:
+    """The zoo entry's typical input shape, with channels scaled like the model's."""
+    shape = ZOO[name].input_shape
+    scaled_channels = {"pix2pixhd", "srgan"}
+    if name in scaled_channels:
+        return (shape[0], _w(shape[1], width), *shape[2:])
+    return shape
+
+
+def zoo_table():
+    """The zoo as a DataFrame: name, typical input shape, upsampling, source."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"name": e.name, "input_shape": e.input_shape, "upsampling": e.note, "source": e.source}
+            for e in ZOO.values()
+        ]
+    )
