@@ -4,7 +4,7 @@ The public API (DESIGN.md section 2) is re-exported here; each name lives in the
 of its concept (``arithmetic``, ``overlap``, ``scores``, ``kernels``, ...).
 """
 
-from . import compare, images, kernels, spectral, upsamplers, zoo
+from . import compare, images, kernels, spectral, training, upsamplers, zoo
 from .arithmetic import (
     TransposedConv,
     conv_transpose_by_zero_insertion,
@@ -71,6 +71,7 @@ __all__ = [
     "spectral",
     "stack_response",
     "sweep",
+    "training",
     "upsamplers",
     "weight_scores",
     "zero_insert",

@@ -12,3 +12,10 @@ settings.register_profile(
     "thorough", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=5000
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one intra-op thread per worker: with -n 2 on 2 cores, torch's default of one thread
+    # per core oversubscribes the machine and slows small convolutions down ten-fold
+    import torch
+
+    torch.set_num_threads(1)
