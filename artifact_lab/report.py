@@ -100,6 +100,8 @@ def execute_notebook(
         timeout=timeout,
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(path.parent)}},
+        # the kernel's start-up warnings are not the notebook's business
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     try:
         client.execute()
