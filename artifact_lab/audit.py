@@ -324,37 +324,18 @@ def _finding(kind, name, module, inp, out, extra, producers) -> LayerFinding:
         r = int(extra["factor"])
         conv = producers.get(id(inp))
         geom = {"stride": (r,) * nd}
-        if conv is None:
+
+        def unscored(note: str) -> LayerFinding:
+            nan = float("nan")
             return LayerFinding(
-                name,
-                kind,
-                in_shape,
-                out_shape,
-                factor,
-                geom,
-                0.0,
-                False,
-                float("nan"),
-                float("nan"),
-                None,
-                "no convolution feeds it directly: not scored",
+                name, kind, in_shape, out_shape, factor, geom, 0.0, False, nan, nan, None, note
             )
+
+        if conv is None:
+            return unscored("no convolution feeds it directly: not scored")
         cname, cmod = conv
         if any(s != 1 for s in cmod.stride) or isinstance(cmod.padding, str):
-            return LayerFinding(
-                name,
-                kind,
-                in_shape,
-                out_shape,
-                factor,
-                geom,
-                0.0,
-                False,
-                float("nan"),
-                float("nan"),
-                None,
-                f"{cname} is strided",
-            )
+            return unscored(f"{cname} is strided or padded by name: not scored")
         wt, pad = subpixel_as_transposed(
             cmod.weight.detach().double(), r, padding=cmod.padding, ndim=nd
         )

@@ -34,10 +34,15 @@ def test_step_zero_scores_are_those_of_the_initialisation(tiny):
     start = tiny[tiny.step == 0].set_index("variant")
     for name in VARIANTS:
         fresh = make_upsampler(name, 2, tr.BUDGETS["tiny"].channels, seed=0).scores()
-        assert start.loc[name, "checkerboard_score"] == pytest.approx(fresh.checkerboard_score,
-                                                                      abs=1e-6)
-    for name in ("sub-pixel ICNR", "transposed k=2 hold init", "transposed k=4 bilinear init",
-                 "resize-conv nearest"):
+        assert start.loc[name, "checkerboard_score"] == pytest.approx(
+            fresh.checkerboard_score, abs=1e-6
+        )
+    for name in (
+        "sub-pixel ICNR",
+        "transposed k=2 hold init",
+        "transposed k=4 bilinear init",
+        "resize-conv nearest",
+    ):
         assert start.loc[name, "checkerboard_score"] < 1e-6, name
     for name in ("transposed k=3", "transposed k=4", "sub-pixel"):
         assert start.loc[name, "checkerboard_score"] > 0.01, name
@@ -45,8 +50,13 @@ def test_step_zero_scores_are_those_of_the_initialisation(tiny):
 
 
 def test_checkpoint_resumes_without_retraining(tmp_path, monkeypatch):
-    kw = dict(variant_names=["transposed k=3", "sub-pixel ICNR"], budget="tiny", seeds=(1,),
-              progress=False, checkpoint=tmp_path)
+    kw = dict(
+        variant_names=["transposed k=3", "sub-pixel ICNR"],
+        budget="tiny",
+        seeds=(1,),
+        progress=False,
+        checkpoint=tmp_path,
+    )
     first = train_upsamplers(**kw)
     assert len(list(tmp_path.glob("run-*.parquet"))) == 2
     calls = []
