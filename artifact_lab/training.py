@@ -282,7 +282,14 @@ def trained_model(
     Deterministic for a seed on CPU, so the model is the one whose scores the table holds.
     """
     budget = _budget(budget, task, factor)
-    run = _Run(
+    run = _run_spec(task, variant, factor, seed, budget, train_images, held_out)
+    _, model = _train_one(run, select_device(device), None, keep_model=True)
+    return model
+
+
+def _run_spec(task, variant, factor, seed, budget, train_images, held_out) -> _Run:
+    # the autoencoder's upsampler always works at factor 2 (twice)
+    return _Run(
         task,
         variant,
         factor if task == "sr" else 2,
@@ -291,8 +298,6 @@ def trained_model(
         tuple(train_images),
         tuple(held_out),
     )
-    _, model = _train_one(run, select_device(device), None, keep_model=True)
-    return model
 
 
 def _budget(budget: str | Budget, task: str, factor: int) -> Budget:
@@ -369,17 +374,7 @@ def train_upsamplers(
         raise ValueError("seeds must not be empty")
     dev = select_device(device)
     runs = [
-        _Run(
-            task,
-            v,
-            factor if task == "sr" else 2,
-            check_int("seed", s, minimum=0),
-            budget,
-            tuple(train_images),
-            tuple(held_out),
-        )
-        for s in seeds
-        for v in names
+        _run_spec(task, v, factor, s, budget, train_images, held_out) for s in seeds for v in names
     ]
     folder = Path(checkpoint) if checkpoint is not None else None
     if folder is not None:

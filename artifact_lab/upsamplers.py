@@ -118,6 +118,13 @@ class Upsampler(nn.Module):
         return weight_scores(self.effective_kernel(), self.factor, ndim=self.ndim)
 
 
+def _odd_kernel(kernel_size: int) -> int:
+    k = check_int("kernel_size", kernel_size, minimum=1)
+    if k % 2 == 0:
+        raise ValueError(f"kernel_size must be odd for 'same' padding, got {k}")
+    return k
+
+
 def _padding_for(kernel_size: int, stride: int) -> tuple[int, int]:
     """Padding and output padding that make a transposed conv give exactly ``n*stride``."""
     p = max(0, math.ceil((kernel_size - stride) / 2))
@@ -200,9 +207,7 @@ class ResizeConv(Upsampler):
         seed: int = 0,
     ) -> None:
         super().__init__(channels, factor, ndim)
-        k = check_int("kernel_size", kernel_size, minimum=1)
-        if k % 2 == 0:
-            raise ValueError(f"kernel_size must be odd for 'same' padding, got {k}")
+        k = _odd_kernel(kernel_size)
         modes = _MODES.get(mode)
         if modes is None:
             raise ValueError(f"mode must be 'nearest', 'bilinear' or 'bicubic', got {mode!r}")
@@ -243,9 +248,7 @@ class SubPixelConv(Upsampler):
         seed: int = 0,
     ) -> None:
         super().__init__(channels, factor, ndim)
-        k = check_int("kernel_size", kernel_size, minimum=1)
-        if k % 2 == 0:
-            raise ValueError(f"kernel_size must be odd for 'same' padding, got {k}")
+        k = _odd_kernel(kernel_size)
         blocks = self.factor**self.ndim
         self.conv = _CONV[self.ndim](
             channels, channels * blocks, k, padding=k // 2, padding_mode="replicate"
