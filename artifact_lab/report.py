@@ -164,9 +164,12 @@ def _offline_fetcher():
 
 
 def _index(entries: Sequence[ReportEntry]) -> str:
+    def pdf_link(e: ReportEntry) -> str:
+        return f"<a href='{e.pdf.name}'>PDF</a>" if e.pdf else ""
+
     rows = "\n".join(
         f"<tr><td>{i}</td><td><a href='{e.html.name}'>{html.escape(e.title)}</a></td>"
-        f"<td>{f'<a href={chr(39)}{e.pdf.name}{chr(39)}>PDF</a>' if e.pdf else ''}</td>"
+        f"<td>{pdf_link(e)}</td>"
         f"<td>{html.escape(e.notebook.name)}</td><td>{e.seconds:.1f} s</td></tr>"
         for i, e in enumerate(entries, 1)
     )

@@ -40,6 +40,15 @@ def _as_array(y: Any) -> np.ndarray:
     return arr
 
 
+def _check_periods(spatial: tuple[int, ...], s: tuple[int, ...]) -> None:
+    """Harmonics fall on FFT bins only when every axis holds a whole number of periods."""
+    for a, (n, st) in enumerate(zip(spatial, s, strict=True)):
+        if n == 0 or n % st:
+            raise ValueError(
+                f"y must hold a whole number of periods: axis {a} has {n} samples, stride {st}"
+            )
+
+
 def interior_crop(
     y: Any,
     input_size: IntOrTuple,
@@ -111,11 +120,7 @@ def harmonic_fraction(
         ndim = len(stride) if isinstance(stride, (tuple, list)) else arr.ndim
     s = per_axis("stride", stride, ndim, minimum=1)
     spatial = arr.shape[arr.ndim - ndim :]
-    for a, (n, st) in enumerate(zip(spatial, s, strict=True)):
-        if n == 0 or n % st:
-            raise ValueError(
-                f"y must hold a whole number of periods: axis {a} has {n} samples, stride {st}"
-            )
+    _check_periods(spatial, s)
     axes = tuple(range(arr.ndim - ndim, arr.ndim))
     if remove_dc:
         arr = arr - arr.mean(axis=axes, keepdims=True)
@@ -213,9 +218,7 @@ def harmonic_peaks(
     arr = _as_array(y)
     ndim, s = _spatial(arr, stride, ndim)
     shape = arr.shape[arr.ndim - ndim :]
-    for a, (n, st) in enumerate(zip(shape, s)):
-        if n % st:
-            raise ValueError(f"axis {a} has {n} samples, not a multiple of the stride {st}")
+    _check_periods(shape, s)
     power = power_spectrum(arr, ndim=ndim, window=window)
     width = exclude + ring
     offsets = np.indices((2 * width + 1,) * ndim).reshape(ndim, -1) - width  # (ndim, M)
@@ -436,11 +439,7 @@ def harmonic_stats(y: Any, stride: IntOrTuple, *, ndim: int | None = None) -> tu
     arr = _as_array(y)
     ndim, s = _spatial(arr, stride, ndim)
     spatial = arr.shape[arr.ndim - ndim :]
-    for a, (n, st) in enumerate(zip(spatial, s)):
-        if n == 0 or n % st:
-            raise ValueError(
-                f"y must hold a whole number of periods: axis {a} has {n} samples, stride {st}"
-            )
+    _check_periods(spatial, s)
     axes = tuple(range(arr.ndim - ndim, arr.ndim))
     power = np.abs(np.fft.fftn(arr, axes=axes)) ** 2
     lead = tuple(range(arr.ndim - ndim))
