@@ -60,8 +60,8 @@ COLUMNS = {
     "seed": "seed of the kernel (deterministic families: the first seed only)",
     "input": "constant (all ones) or noise (a seeded batch of N(0, 1) images); '' if none",
     "output_size": "output length per axis, (n-1)*s - 2p + d*(k-1) + op + 1",
-    "border_low": "output samples per axis before the interior (k-1)*d - p, clipped to [0, L]",
-    "border_high": "output samples per axis after the interior, clipped to [0, L]",
+    "border_low": "output samples per axis before the interior (all L when it is empty)",
+    "border_high": "output samples per axis after the interior (0 when it is empty)",
     "holes": "some output phase receives no tap",
     "overlap_contrast": "(max - min) / mean of the per-phase tap counts",
     "checkerboard_score": "closed form: 1 - mean(g)^2 / mean(g^2) over the phase gains",
@@ -248,6 +248,9 @@ def _run_chunk(chunk: _Chunk) -> pd.DataFrame:
     idx, pad, opad = (np.concatenate(v).astype(np.int64) for v in (idx, pad, opad))
     k = sizes[idx]
     length = (n - 1) * s - 2 * pad + d * (k - 1) + opad + 1
+    # interior [lo, hi] per axis; border_low + interior + border_high == length
+    lo, hi = (k - 1) * d - pad, (n - 1) * s - pad
+    empty = np.minimum(hi, length - 1) < np.maximum(lo, 0)
     base = {
         "ndim": np.full(len(idx), nd),
         "kernel_size": k,
@@ -258,8 +261,8 @@ def _run_chunk(chunk: _Chunk) -> pd.DataFrame:
         "kernel": np.array([f for f, _, _ in chunk.kernels], dtype=object)[idx],
         "seed": np.array([sd for _, _, sd in chunk.kernels], dtype=np.int64)[idx],
         "output_size": length,
-        "border_low": np.clip((k - 1) * d - pad, 0, length),
-        "border_high": np.clip(length - 1 - ((n - 1) * s - pad), 0, length),
+        "border_low": np.where(empty, length, np.clip(lo, 0, length)),
+        "border_high": np.where(empty, 0, np.clip(length - 1 - hi, 0, length)),
         "holes": np.array([holes[x] for x in sizes], dtype=bool)[idx],
         "overlap_contrast": np.array([contrast[x] for x in sizes])[idx],
         "checkerboard_score": cb[idx],
@@ -514,7 +517,8 @@ def naive_sweep(
     """The reference the engine is tested and benchmarked against: one ``conv_transpose``
     with the real padding and one full FFT per configuration, kernel and input; closed forms
     from :mod:`artifact_lab.scores` and :mod:`artifact_lab.overlap`, one call per row."""
-    from .overlap import has_holes, overlap_contrast
+    from .arithmetic import output_size
+    from .overlap import has_holes, interior_mask, overlap_contrast
     from .scores import checkerboard_score, noise_checkerboard
 
     chunks = _plan(
@@ -539,15 +543,22 @@ def naive_sweep(
     rows = []
     for chunk in chunks:
         nd, s, d, n = chunk.ndim, chunk.stride, chunk.dilation, chunk.input_size
+        batches = {
+            kind: _input_batch(kind, n, nd, chunk.batch).to(dev, dt) for kind in chunk.inputs
+        }
         for family, k0, seed in chunk.kernels:
             kern = _kernel(family, k0, s, nd, seed)
             k = kern.shape[0]
             w = torch.as_tensor(kern, dtype=dt, device=dev)[None, None]
             for p in range(k) if chunk.paddings is None else chunk.paddings:
                 for op in chunk.output_paddings:
-                    length = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
-                    if op >= max(s, d) or length < 1:
+                    try:
+                        length = output_size(n, k, s, p, op, d)  # tested against torch
+                    except ValueError:  # a configuration torch rejects
                         continue
+                    inside = np.flatnonzero(interior_mask(n, k, s, p, op, d))
+                    low = int(inside[0]) if len(inside) else length
+                    high = length - 1 - int(inside[-1]) if len(inside) else 0
                     base = {
                         "ndim": nd,
                         "kernel_size": k,
@@ -558,8 +569,8 @@ def naive_sweep(
                         "kernel": family,
                         "seed": seed,
                         "output_size": length,
-                        "border_low": min(max((k - 1) * d - p, 0), length),
-                        "border_high": min(max(length - 1 - ((n - 1) * s - p), 0), length),
+                        "border_low": low,
+                        "border_high": high,
                         "holes": has_holes(k, s, d),
                         "overlap_contrast": overlap_contrast((k,) * nd, s, d, p),
                         "checkerboard_score": checkerboard_score(kern, s, d, p),
@@ -568,9 +579,13 @@ def naive_sweep(
                     for kind in chunk.inputs or ("",):
                         frac = db = np.nan
                         if kind:
-                            x = _input_batch(kind, n, nd, chunk.batch).to(dev, dt)
                             y = _CONV_T[nd](
-                                x, w, stride=s, padding=p, output_padding=op, dilation=d
+                                batches[kind],
+                                w,
+                                stride=s,
+                                padding=p,
+                                output_padding=op,
+                                dilation=d,
                             )[:, 0]
                             try:
                                 crop = interior_crop(y, (n,) * nd, (k,) * nd, s, p, op, d)

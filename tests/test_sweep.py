@@ -64,6 +64,23 @@ def test_engine_equals_the_naive_reference_on_every_column(nd, ks, ss, ds, ops, 
     _same(engine, naive_sweep(**kw), 1e-9)
 
 
+def test_borders_and_interior_add_up_even_when_the_interior_is_empty():
+    kw = dict(
+        kernel_sizes=range(1, 8),
+        strides=(1, 2),
+        dilations=(1, 3),
+        output_paddings=(0, 1),
+        ndim=1,
+        kernels=("ones",),
+        input_size=4,
+        inputs=(),
+    )
+    engine = sweep(**kw, progress=False)
+    _same(engine, naive_sweep(**kw), 0)
+    inner = engine.output_size - engine.border_low - engine.border_high
+    assert (inner >= 0).all() and (inner == 0).any()  # some interiors are empty here
+
+
 def test_float32_engine_matches_float64_reference_closely():
     kw = dict(
         kernel_sizes=range(1, 7),
