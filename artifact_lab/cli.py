@@ -132,7 +132,7 @@ def _cmd_solve(args) -> int:
     if args.artifact_free:
         table = table[table["artifact_free"]]
     if args.output:
-        from .report import write_atomic
+        from ._io import write_atomic
 
         write_atomic(Path(args.output), table.to_csv(index=False))
         print(f"{len(table)} configurations written to {args.output}")
@@ -174,7 +174,7 @@ def _cmd_overlap(args) -> int:
 def _cmd_sweep(args) -> int:
     import io
 
-    from .report import write_atomic
+    from ._io import write_atomic
     from .sweep import sweep
 
     out = Path(args.output)
@@ -214,7 +214,7 @@ def _cmd_sweep(args) -> int:
 
 def _cmd_audit(args) -> int:
     from .audit import audit, load_model
-    from .report import write_atomic
+    from ._io import write_atomic
     from .zoo import ZOO, build
 
     shape = args.input_shape if isinstance(args.input_shape, tuple) else (args.input_shape,)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 
+from ._io import write_atomic
+
 __all__ = ["NotebookError", "ReportEntry", "build_report", "execute_notebook", "write_atomic"]
 
 _PRINT_CSS = """
@@ -48,27 +50,6 @@ class ReportEntry:
     html: Path
     pdf: Path | None
     seconds: float
-
-
-def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; reports are for sharing
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _title(nb: nbformat.NotebookNode, fallback: str) -> str:

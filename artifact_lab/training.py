@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from ._checks import check_int
 from .backend import select_device
 from .images import IMAGES, load_image
-from .report import write_atomic
+from ._io import write_atomic
 from .spectral import harmonic_fraction, peak_db
 from .upsamplers import Upsampler, make_upsampler, standard_upsamplers
 
