@@ -213,8 +213,8 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_audit(args) -> int:
-    from .audit import audit, load_model
     from ._io import write_atomic
+    from .audit import audit, load_model
     from .zoo import ZOO, build
 
     shape = args.input_shape if isinstance(args.input_shape, tuple) else (args.input_shape,)

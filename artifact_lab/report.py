@@ -10,9 +10,7 @@ half-written, and a failing notebook stops the report with its name and the cell
 from __future__ import annotations
 
 import html
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

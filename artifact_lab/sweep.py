@@ -37,9 +37,9 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ._checks import check_int, check_ndim
+from ._io import write_atomic
 from .backend import select_device
 from .kernels import FAMILIES, make_kernel
-from ._io import write_atomic
 from .scores import _harmonic_fraction_of_gains, _phase_sums
 from .spectral import harmonic_stats, interior_crop, stats_from_harmonics
 

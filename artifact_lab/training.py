@@ -26,9 +26,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ._checks import check_int
+from ._io import write_atomic
 from .backend import select_device
 from .images import IMAGES, load_image
-from ._io import write_atomic
 from .spectral import harmonic_fraction, peak_db
 from .upsamplers import Upsampler, make_upsampler, standard_upsamplers
 
