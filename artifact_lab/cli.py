@@ -197,6 +197,7 @@ def _cmd_sweep(args) -> int:
         input_size=args.input_size,
         batch=args.batch,
         inputs=inputs,
+        method=args.method,
         device=args.device,
         cache=args.cache,
         progress=not args.quiet,
@@ -338,7 +339,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--inputs",
         default="constant,noise",
-        help="constant and/or noise, comma separated; 'none' for closed form only",
+        help="constant, noise and/or images, comma separated; 'none' for closed form only",
+    )
+    p.add_argument(
+        "--method",
+        choices=["moments", "conv"],
+        default="moments",
+        help="measured scores from input moments (default, exact) or real conv_transpose",
     )
     p.add_argument("--input-size", type=int, default=64, help="default 64")
     p.add_argument("--batch", type=int, default=8, help="noise images (default 8)")
