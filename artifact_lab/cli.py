@@ -343,9 +343,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--method",
-        choices=["moments", "conv"],
-        default="moments",
-        help="measured scores from input moments (default, exact) or real conv_transpose",
+        choices=["auto", "moments", "conv"],
+        default="auto",
+        help="measured scores from input moments (exact, no convolution), from real "
+        "conv_transpose, or (default) whichever the plan estimates faster",
     )
     p.add_argument("--input-size", type=int, default=64, help="default 64")
     p.add_argument("--batch", type=int, default=8, help="noise images (default 8)")

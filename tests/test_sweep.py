@@ -18,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from artifact_lab._moments import moment_powers, moment_tables
-from artifact_lab._sweep_cache import CacheWarning
+from artifact_lab._sweep_cache import CacheWarning, ChunkCache
+from artifact_lab._sweep_chunk import _builtin_input
+from artifact_lab._sweep_plan import SWEEP_FAMILIES
 from artifact_lab.sweep import COLUMNS, naive_sweep, sweep
 
 sw = importlib.import_module("artifact_lab.sweep")  # the module (al.sweep is the function)
@@ -57,7 +59,7 @@ def _largest_padding(n: int, ks, ss, ds, ops) -> int:
     ss=st.lists(st.integers(1, 4), min_size=1, max_size=2),
     ds=st.lists(st.integers(1, 3), min_size=1, max_size=2),
     ops=st.lists(st.integers(1, 2), max_size=1).map(lambda extra: [0, *extra]),
-    fams=st.lists(st.sampled_from(sw.SWEEP_FAMILIES), min_size=1, max_size=2),
+    fams=st.lists(st.sampled_from(SWEEP_FAMILIES), min_size=1, max_size=2),
     data=st.data(),
 )
 def test_every_path_equals_the_naive_reference_on_every_padding_torch_accepts(
@@ -178,7 +180,7 @@ def test_moment_tables_give_the_crop_powers_of_torchs_output(nd, n, s, d, k, bat
 
 @pytest.mark.parametrize("nd, n", [(1, 40), (2, 24), (3, 7)])
 def test_moments_equal_conv_in_float64_on_real_images_and_caller_arrays(nd, n):
-    photos = np.stack([sw._builtin_input("images", n, nd, 3)[i] ** 2 for i in range(3)])
+    photos = np.stack([_builtin_input("images", n, nd, 3)[i] ** 2 for i in range(3)])
     kw = dict(
         kernel_sizes=range(1, 6),
         strides=(1, 2, 3),
@@ -197,12 +199,34 @@ def test_moments_equal_conv_in_float64_on_real_images_and_caller_arrays(nd, n):
     _same(moments, sweep(**kw, method="conv"), 1e-9)
 
 
+def test_auto_takes_the_faster_exact_path_per_chunk():
+    # one large 3-D kernel whose taps all meet (d = s): the convolution is the faster path
+    kw = dict(
+        kernel_sizes=[8],
+        strides=[2],
+        dilations=[2],
+        paddings=[0, 15],
+        ndim=3,
+        kernels=["normal"],
+        input_size=14,
+        batch=2,
+        inputs=["noise"],
+        dtype="float64",
+        progress=False,
+    )
+    auto = sweep(**kw)
+    assert auto.attrs["methods"] == {"conv": 1}
+    _same(auto, sweep(**kw, method="moments"), 1e-9)
+    grid = sweep(kernel_sizes=range(1, 6), strides=(2, 3), input_size=16, progress=False)
+    assert set(grid.attrs["methods"]) == {"moments"}
+
+
 def test_real_images_batch_is_bundled_pictures_in_unit_range():
-    x = sw._builtin_input("images", 16, 2, 20)  # more than the 15 pictures: rotated copies
+    x = _builtin_input("images", 16, 2, 20)  # more than the 15 pictures: rotated copies
     assert x.shape == (20, 16, 16) and 0 <= x.min() and x.max() <= 1
     assert len({a.tobytes() for a in x}) == 20
-    assert sw._builtin_input("images", 16, 1, 2).shape == (2, 16)
-    assert sw._builtin_input("images", 4, 3, 2).shape == (2, 4, 4, 4)
+    assert _builtin_input("images", 16, 1, 2).shape == (2, 16)
+    assert _builtin_input("images", 4, 3, 2).shape == (2, 4, 4, 4)
 
 
 def test_float32_conv_matches_float64_moments_closely():
@@ -398,7 +422,7 @@ def test_a_chunk_claimed_by_another_run_is_left_to_it(tmp_path, monkeypatch, uni
     def run(chunk):
         mine.append(chunk)
         if len(mine) == 2:  # meanwhile the other run finishes its chunk
-            sw.ChunkCache(tmp_path).write(theirs.key(), real(theirs))
+            ChunkCache(tmp_path).write(theirs.key(), real(theirs))
         return real(chunk)
 
     monkeypatch.setattr(sw, "_run_chunk", run)
@@ -566,7 +590,14 @@ def test_plans_that_cannot_fit_are_refused_with_how_to_fit(monkeypatch):
 
 
 def test_the_refusal_names_a_memory_bound_that_then_fits(monkeypatch):
-    kw = dict(kernel_sizes=[2, 9], strides=[2], kernels=["normal"], input_size=48, progress=False)
+    kw = dict(
+        kernel_sizes=[2, 9],
+        strides=[2],
+        kernels=["normal"],
+        input_size=48,
+        method="moments",
+        progress=False,
+    )
     with pytest.raises(ValueError, match=r"memory_mb >= (\d+)") as err:
         sweep(**kw, memory_mb=1)
     enough = int(re.search(r"memory_mb >= (\d+)", str(err.value)).group(1))
