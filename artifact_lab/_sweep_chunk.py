@@ -153,11 +153,10 @@ def _measure(
             for r, (i, a, m) in enumerate(requests):
                 groups.setdefault((int(sizes[i]), int(a), int(m)), []).append(r)
             # stride 1 has no harmonic but DC: fraction 0 and 0 dB, whatever the powers
-            with timer.span():
-                tables = _tables(spec, x, chunk, sorted(groups)) if s > 1 else {}
-                for g, rs in tables and groups.items():
-                    w = padded[(kidx[rs], *(slice(0, g[0]),) * nd)]
-                    harm[rs], sumsq[rs] = moment_powers(tables[g], w, s, d, g[1])
+            tables = _tables(spec, x, chunk, sorted(groups)) if s > 1 else {}
+            for g, rs in tables and groups.items():
+                w = padded[(kidx[rs], *(slice(0, g[0]),) * nd)]
+                harm[rs], sumsq[rs] = moment_powers(tables[g], w, s, d, g[1])
         else:
             dev = torch.device(chunk.device)
             dtype = getattr(torch, chunk.dtype)
