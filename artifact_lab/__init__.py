@@ -27,6 +27,7 @@ _NAMES = {
     "select_device": "backend",
     "solve": "calculator",
     "compare_upsamplers": "compare",
+    "monitor": "monitor",
     "OverlapStats": "overlap",
     "has_holes": "overlap",
     "interior_mask": "overlap",
@@ -56,6 +57,8 @@ _MODULES = (
     "compare",
     "images",
     "kernels",
+    "losses",
+    "nn",
     "plotting",
     "report",
     "scores",
@@ -102,7 +105,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
-    from . import compare, images, kernels, spectral, training, upsamplers, zoo
+    from . import compare, images, kernels, losses, nn, spectral, training, upsamplers, zoo
     from .arithmetic import (
         TransposedConv,
         conv_transpose_by_zero_insertion,
@@ -114,6 +117,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .backend import select_device
     from .calculator import solve
     from .compare import compare_upsamplers
+    from .monitor import monitor
     from .overlap import (
         OverlapStats,
         has_holes,
