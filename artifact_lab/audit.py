@@ -575,6 +575,10 @@ def _hold_smoothed(in_ch: int, out_ch: int, k: int, s: int, nd: int, seed: int) 
 
 
 def _replacement(module: nn.Module, finding: LayerFinding, strategy: str, seed: int) -> nn.Module:
+    if strategy == "constrained":
+        from .nn import constrained_replacement
+
+        return constrained_replacement(module)
     nd = len(finding.input_shape) - 2
     s = finding.geometry["stride"][0]
     cin, cout = module.in_channels, module.out_channels
@@ -620,7 +624,9 @@ def _replacement(module: nn.Module, finding: LayerFinding, strategy: str, seed: 
             conv.weight.copy_(icnr(cout, cin, 3, s, ndim=nd, seed=seed))
             conv.bias.zero_()
         return nn.Sequential(conv, PixelShuffleND(s, nd))
-    raise ValueError(f"strategy must be 'transposed', 'resize' or 'subpixel', got {strategy!r}")
+    raise ValueError(
+        f"strategy must be 'transposed', 'resize', 'subpixel' or 'constrained', got {strategy!r}"
+    )
 
 
 def fix(
@@ -637,11 +643,14 @@ def fix(
     ----------
     layers : sequence of str, optional
         Module names to replace (default: every flagged ConvTranspose).
-    strategy : {"transposed", "resize", "subpixel"}
+    strategy : {"transposed", "resize", "subpixel", "constrained"}
         ``transposed``: the first artifact-free geometry from :func:`solve` with the same
         stride and output size, initialised with hold-smoothed random kernels (closed-form
         score 0); ``resize``: nearest upsampling + 3x3 convolution; ``subpixel``: 3x3
-        convolution with ICNR + pixel shuffle. Output shapes stay identical (checked).
+        convolution with ICNR + pixel shuffle; ``constrained``: the same geometry as a
+        :mod:`artifact_lab.nn` constrained layer (weight ``h0 ∗ hold``, score 0 through any
+        training) fitted to the learned weight by least squares (needs ``k >= s`` and
+        ``gcd(d, s) == 1``). Output shapes stay identical (checked).
 
     Examples
     --------
