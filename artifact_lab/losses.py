@@ -3,16 +3,23 @@
 For every upsampling layer of a model (``ConvTranspose1d/2d/3d``, and the convolution that
 feeds a pixel shuffle, seen as the transposed convolution it equals) and, for the backward
 direction, every strided convolution (its input gradient is the transposed convolution with
-the same weights and geometry, DESIGN.md section 1), the penalty is the closed-form
-``checkerboard_score`` of the whole layer, the same number as
-:func:`artifact_lab.scores.weight_scores` gives, computed in torch so that it has a gradient:
+the same weights and geometry, DESIGN.md section 1), the penalty is a closed-form
+checkerboard score of the layer, computed in torch so that it has a gradient:
 
-    G_o[r] = sum over the input channels i feeding output channel o (its group) of g_(i,o)[r]
-    score  = sum_o var_r(G_o) / sum_o mean_r(G_o^2)
+    score = sum_c var_r(G_c) / sum_c mean_r(G_c^2)        (0 when all G_c are 0)
 
-with ``g_(i,o)[r]`` the phase gains (sum of the taps landing on output phase ``r``). It is 0
-exactly when every output channel's phase gains are equal. ``normalized=False`` returns the
-numerator ``sum_o var_r(G_o)`` (the steady-state harmonic power for a constant input of 1).
+over the phases ``r`` and a set of gain vectors ``G_c``, pooled:
+
+- ``channels="pairs"`` (the penalty's default): ``G_c = g_(i,o)``, one per (input, output)
+  channel pair, the phase gains (sum of the taps landing on phase ``r``) of that pair's
+  kernel. 0 exactly when every pair has equal phase gains, i.e. no checkerboard for an input
+  that is constant in every channel *at any levels*, as features in a network are.
+- ``channels="sum"``: ``G_o = sum over the input channels i of o's group of g_(i,o)``, one per
+  output channel: the response to a constant 1 in every input channel, the same number as
+  :func:`artifact_lab.scores.weight_scores`'s aggregate ``checkerboard_score``. It can be
+  met by cancellation between input channels that real features do not respect.
+
+``normalized=False`` returns the numerator ``sum_c var_r(G_c)`` (a harmonic power).
 
 Why the score and not its numerator by default: the score is scale-invariant and lies in
 [0, 1], so a weight ``λ`` means the same for every layer and weight scale, and the optimiser
@@ -38,6 +45,7 @@ from torch import nn
 from ._checks import IntOrTuple, check_ndim, per_axis
 
 __all__ = [
+    "CHANNELS",
     "DIRECTIONS",
     "REDUCTIONS",
     "PenaltyLayer",
@@ -46,6 +54,7 @@ __all__ = [
     "layer_scores",
 ]
 
+CHANNELS = ("pairs", "sum")
 DIRECTIONS = ("forward", "backward", "both")
 REDUCTIONS = ("mean", "sum", "none")
 _CONV_T = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
@@ -75,13 +84,21 @@ def _phase_matrix_t(k, stride, dilation, device, dtype) -> torch.Tensor:
     return torch.from_numpy(_phase_matrix(k, stride, dilation).copy()).to(device, dtype)
 
 
-def _scores(w: torch.Tensor, stride, dilation, groups: int) -> tuple[torch.Tensor, ...]:
-    """(score, harmonic power, noise_checkerboard, total power) of one transposed weight."""
+def _scores(
+    w: torch.Tensor, stride, dilation, groups: int, pairs: bool = False
+) -> tuple[torch.Tensor, ...]:
+    """(score, harmonic power, noise_checkerboard, total power) of one transposed weight.
+
+    ``pairs``: pool over (input, output) channel pairs instead of output channels.
+    """
     cin, per_group, *k = w.shape
     P = _phase_matrix_t(tuple(k), tuple(stride), tuple(dilation), w.device, w.dtype)
-    # phase sums are linear: sum the input channels of each group first (cin times less work)
-    summed = w.reshape(groups, cin // groups, per_group * math.prod(k)).sum(1)
-    G = (summed.reshape(groups * per_group, -1)) @ P  # (out, prod(s)): output channel gains
+    if pairs:  # every entry of the (grouped) weight is one connected pair
+        G = w.reshape(cin * per_group, -1) @ P
+    else:
+        # phase sums are linear: sum each group's input channels first (cin times less work)
+        summed = w.reshape(groups, cin // groups, per_group * math.prod(k)).sum(1)
+        G = summed.reshape(groups * per_group, -1) @ P  # (out, prod(s)): output gains
     harmonic = (G - G.mean(1, keepdim=True)).square().mean(1).sum()
     power = G.square().mean(1).sum()
     positive = power > 0
@@ -92,22 +109,30 @@ def _scores(w: torch.Tensor, stride, dilation, groups: int) -> tuple[torch.Tenso
     return score, harmonic, noise, power
 
 
+def _pooled_numpy(G: np.ndarray) -> tuple[float, float, float]:
+    """(score, harmonic power, total power) of gains ``G`` (rows: channels, cols: phases)."""
+    n_phases = G.shape[1]
+    centred = G - G.sum(1, keepdims=True) / n_phases
+    harmonic = float(np.vdot(centred, centred)) / n_phases
+    power = float(np.vdot(G, G)) / n_phases
+    return (harmonic / power if power > 0 else 0.0), harmonic, power
+
+
 def _scores_numpy(w: np.ndarray, stride, dilation, groups: int) -> tuple[float, ...]:
-    """:func:`_scores` in float64 numpy, without autograd: the monitor's fast path."""
+    """The monitor's fast path, float64 numpy without autograd: ``(score, harmonic power,
+    noise_checkerboard, total power, pair score)``, the first four as :func:`_scores`."""
     cin, per_group, *k = w.shape
     P = _phase_matrix(tuple(k), tuple(stride), tuple(dilation))
-    summed = w.reshape(groups, cin // groups, per_group * math.prod(k)).sum(1)
-    G = summed.reshape(groups * per_group, -1) @ P
-    harmonic = float(G.var(axis=1).sum())
-    power = float(np.square(G).mean(axis=1).sum())
-    e = np.square(w).sum((0, 1)).reshape(-1) @ P
-    e_mean = float(e.mean())
-    return (
-        harmonic / power if power > 0 else 0.0,
-        harmonic,
-        float(e.std()) / e_mean if e_mean > 0 else 0.0,
-        power,
-    )
+    n_phases = P.shape[1]
+    flat = w.reshape(cin * per_group, -1)
+    summed = flat.reshape(groups, cin // groups, -1).sum(1)
+    score, harmonic, power = _pooled_numpy(summed.reshape(groups * per_group, -1) @ P)
+    pair_score = _pooled_numpy(flat @ P)[0]
+    e = (flat * flat).sum(0) @ P
+    e_mean = float(e.sum()) / n_phases
+    e_dev = e - e_mean
+    noise = math.sqrt(float(e_dev @ e_dev) / n_phases) / e_mean if e_mean > 0 else 0.0
+    return score, harmonic, noise, power, pair_score
 
 
 def _check_weight(weight: Any, name: str = "weight") -> torch.Tensor:
@@ -131,6 +156,7 @@ def layer_scores(
     dilation: IntOrTuple = 1,
     *,
     groups: int = 1,
+    channels: str = "sum",
 ) -> torch.Tensor:
     """Closed-form scores of one transposed-convolution weight, in torch (differentiable).
 
@@ -143,13 +169,17 @@ def layer_scores(
     groups : int
         ``in`` must be a multiple of ``groups``; each output channel sums the gains of the
         input channels of its group only.
+    channels : {"sum", "pairs"}
+        ``"sum"``: a constant 1 in every input channel, gains summed per output channel
+        (``weight_scores``'s aggregate); ``"pairs"``: every (input, output) pair on its own,
+        pooled (0 only when every pair has equal gains).
 
     Returns
     -------
     torch.Tensor, shape ``(4,)``
         ``checkerboard_score``, harmonic power (its numerator), ``noise_checkerboard`` and
-        the total power ``sum_o mean_r(G_o^2)`` (0 when no output responds to a constant).
-        With ``groups=1`` the first and third equal ``weight_scores``'s aggregates.
+        the total power (0 when nothing responds to a constant). With ``groups=1`` and
+        ``channels="sum"`` the first and third equal ``weight_scores``'s aggregates.
 
     Examples
     --------
@@ -162,7 +192,13 @@ def layer_scores(
     s = per_axis("stride", stride, nd, minimum=1)
     d = per_axis("dilation", dilation, nd, minimum=1)
     groups = _check_groups(groups, w.shape[0])
-    return torch.stack(_scores(w, s, d, groups))
+    return torch.stack(_scores(w, s, d, groups, pairs=_check_channels(channels)))
+
+
+def _check_channels(channels: Any) -> bool:
+    if channels not in CHANNELS:
+        raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
+    return channels == "pairs"
 
 
 def _check_groups(groups: Any, channels: int) -> int:
@@ -341,6 +377,7 @@ def checkerboard_penalty(
     *,
     reduction: str = "mean",
     direction: str = "forward",
+    channels: str = "pairs",
     normalized: bool = True,
     stride: IntOrTuple | None = None,
     dilation: IntOrTuple = 1,
@@ -363,9 +400,16 @@ def checkerboard_penalty(
     direction : {"forward", "backward", "both"}
         Which layers of a model: upsampling layers, strided convolutions (whose input
         gradient is a transposed convolution with the same weights), or both.
+    channels : {"pairs", "sum"}
+        ``"pairs"`` (default): pool over every (input, output) channel pair, so the penalty
+        is 0 only when every pair has equal phase gains: no checkerboard for any input whose
+        channels are constant at any levels. ``"sum"``: a constant 1 in every input channel
+        (gains summed per output channel), exactly ``weight_scores``'s aggregate; it can be
+        met by cancelling between input channels, which real features, whose channels have
+        different levels, do not respect (notebook 08 measures the difference).
     normalized : bool
         True: the score (in [0, 1], scale-invariant). False: its numerator, the harmonic
-        power ``sum_o var_r(G_o)`` (in squared weight units).
+        power ``sum_c var_r(G_c)`` over the pooled channels (in squared weight units).
     stride, dilation, groups : int or tuple of int
         Geometry of a bare weight (ignored for a model).
     subpixel : mapping of str to int, optional
@@ -386,9 +430,10 @@ def checkerboard_penalty(
 
     Notes
     -----
-    Tested against ``weight_scores`` (groups=1) and against a brute-force grouped reference
-    built from ``phase_gains`` and from torch's ``conv_transpose`` output for a constant
-    input, on random 1-D to 3-D layers; checked with ``torch.autograd.gradcheck`` in float64.
+    Tested against ``weight_scores`` (``channels="sum"``, groups=1), against brute-force
+    references built from ``phase_gains`` (both variants, with groups) and from torch's
+    ``conv_transpose`` output for a constant input (per channel levels for ``"pairs"``), on
+    random 1-D to 3-D layers; checked with ``torch.autograd.gradcheck`` in float64.
 
     References
     ----------
@@ -406,6 +451,7 @@ def checkerboard_penalty(
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     _check_direction(direction)
+    pairs = _check_channels(channels)
     if not isinstance(normalized, bool):
         raise TypeError(f"normalized must be True or False, got {normalized!r}")
     if isinstance(model_or_weights, torch.Tensor):
@@ -446,7 +492,7 @@ def checkerboard_penalty(
             f"PenaltyLayer, got {type(model_or_weights).__name__}"
         )
     pick = 0 if normalized else 1
-    values = [_scores(x.weight(), x.stride, x.dilation, x.groups)[pick] for x in layers]
+    values = [_scores(x.weight(), x.stride, x.dilation, x.groups, pairs)[pick] for x in layers]
     dtype = torch.promote_types(values[0].dtype, torch.float32)
     out = torch.stack([v.to(dtype=dtype, device=values[0].device) for v in values])
     if reduction == "mean":

@@ -57,6 +57,7 @@ COLUMNS = {
     "kind": "transposed, subpixel (conv + pixel shuffle) or strided_conv",
     "direction": "forward (the layer's output) or backward (its input gradient)",
     "checkerboard_score": "closed form, as weight_scores(...).checkerboard_score",
+    "pair_score": "closed form pooled over (input, output) channel pairs (0: every pair clean)",
     "noise_checkerboard": "closed form, as weight_scores(...).noise_checkerboard",
     "harmonic_power": "numerator of the score: harmonic power for a constant input of 1",
     "zero_gain": "True when no output channel responds to a constant input",
@@ -65,6 +66,7 @@ COLUMNS = {
 _DTYPES = {
     "step": "int64",
     "checkerboard_score": "float64",
+    "pair_score": "float64",
     "noise_checkerboard": "float64",
     "harmonic_power": "float64",
     "zero_gain": "bool",
@@ -160,7 +162,7 @@ class Monitor:
         ]
         for layer, v in zip(self.layers, values):
             self._rows.append(
-                (step, layer.name, layer.kind, layer.direction, v[0], v[2], v[1], v[3] == 0)
+                (step, layer.name, layer.kind, layer.direction, v[0], v[4], v[2], v[1], v[3] == 0)
             )
         self.seconds += time.perf_counter() - start
         self.records += 1
@@ -168,6 +170,7 @@ class Monitor:
             for layer, v in zip(self.layers, values):
                 name = layer.name or "model"
                 self.writer.add_scalar(f"{self.tag}/{name}/score", v[0], step)
+                self.writer.add_scalar(f"{self.tag}/{name}/pair_score", v[4], step)
                 self.writer.add_scalar(f"{self.tag}/{name}/noise", v[2], step)
 
     def to_frame(self) -> pd.DataFrame:
@@ -217,7 +220,8 @@ def monitor(
     writer : object with ``add_scalar(tag, value, step)``, optional
         An open ``SummaryWriter`` (or anything like it) to log to instead.
     tag : str
-        Prefix of the TensorBoard tags: ``{tag}/{layer}/score`` and ``{tag}/{layer}/noise``.
+        Prefix of the TensorBoard tags: ``{tag}/{layer}/score``, ``.../pair_score`` and
+        ``.../noise``.
 
     Returns
     -------

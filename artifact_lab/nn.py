@@ -9,6 +9,12 @@ per axis with the zero-order hold ``ones(s)`` (Sugawara et al. 2019; Kinoshita &
 output phase, so every phase gain of every channel pair equals ``sum(h0)``: the closed-form
 checkerboard score is 0 at initialisation and after any number of optimiser steps.
 
+Seen as a signal path, ``conv_transpose(x, h0 ∗ hold)`` is ``conv_transpose(nearest(x), h0)``
+with stride 1 (the hold repeats each input sample ``s`` times: nearest-neighbour upsampling),
+so the layer is resize-convolution (nearest, then a ``k - s + 1``-tap kernel) inside a
+ConvTranspose's interface: same arguments, same output shape and alignment, and a learned
+weight can be projected onto it.
+
 The rule, per axis: the stride must divide the phases among the taps, which needs
 ``k >= s`` (every phase gets a tap) and ``gcd(d, s) == 1`` (dilation does not skip phases;
 with ``gcd(d, s) > 1`` some phases get no tap at all, so no kernel of that geometry is
@@ -50,7 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import IntOrTuple, check_ndim, per_axis
+from ._checks import IntOrTuple, check_int, check_ndim, per_axis
 
 __all__ = [
     "CheckerboardFreeConvTranspose1d",
@@ -59,6 +65,7 @@ __all__ = [
     "Fit",
     "check_geometry",
     "constrained_replacement",
+    "constraint_cost",
     "from_module",
     "hold_compose",
     "hold_fit",
@@ -200,6 +207,50 @@ def hold_response(
     phases = np.exp(-2j * np.pi * np.multiply.outer(f, d * np.arange(s)))
     amp = np.abs(phases.sum(axis=-1))
     return amp / s if normalized else amp
+
+
+def constraint_cost(
+    kernel_sizes: Any = (4, 6, 8), strides: Any = (2, 3, 4), *, ndim: int = 2
+) -> Any:
+    """What the constraint takes away, per (kernel size, stride) with ``k >= s``.
+
+    Columns: ``kernel_size``, ``stride``; ``free taps`` (``(k - s + 1)^ndim``, the size of
+    ``h0``) against ``taps`` (``k^ndim``) and ``clean taps`` (``k^ndim - s^ndim + 1``, the
+    dimension of all kernels with equal phase gains, of which the hold family is a subset in
+    N-d and all in 1-D); ``kept`` (free / taps); ``band-edge gain``, the hold's amplitude at
+    ``f = 1/(2s)`` on one axis (the top of the band the layer creates), which ``h0`` must
+    make up for.
+
+    Examples
+    --------
+    >>> print(constraint_cost((4, 8), (2, 4)).round(3).to_string(index=False))
+     kernel_size  stride  free taps  taps  clean taps  kept  band-edge gain
+               4       2          9    16          13 0.562           0.707
+               8       2         49    64          61 0.766           0.707
+               4       4          1    16           1 0.062           0.653
+               8       4         25    64          49 0.391           0.653
+    """
+    import pandas as pd
+
+    ndim = check_ndim(ndim)
+    rows = []
+    for s in strides:
+        for k in kernel_sizes:
+            k, s = check_int("kernel_size", k, minimum=1), check_int("stride", s, minimum=1)
+            if k < s:
+                continue
+            rows.append(
+                {
+                    "kernel_size": k,
+                    "stride": s,
+                    "free taps": (k - s + 1) ** ndim,
+                    "taps": k**ndim,
+                    "clean taps": k**ndim - s**ndim + 1,
+                    "kept": (k - s + 1) ** ndim / k**ndim,
+                    "band-edge gain": float(hold_response(1 / (2 * s), s)),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from ._checks import check_int
 from ._io import write_atomic
 from .backend import select_device
 from .images import IMAGES, load_image
-from .losses import checkerboard_penalty, find_layers
+from .losses import checkerboard_penalty, find_layers, layer_scores
 from .monitor import monitor
 from .spectral import harmonic_fraction, peak_db
 from .upsamplers import Upsampler, make_upsampler, standard_upsamplers
@@ -40,6 +40,7 @@ __all__ = [
     "COLUMNS",
     "PENALTIES",
     "PREVENTION_COLUMNS",
+    "SUM_PENALTIES",
     "VARIANTS",
     "Budget",
     "PreventionResult",
@@ -180,11 +181,12 @@ class _Run:
     train_images: tuple[str, ...]
     held_out: tuple[str, ...]
     penalty: float = 0.0  # weight of losses.checkerboard_penalty in the training loss
+    penalty_channels: str = "pairs"  # its channels= option
 
     def key(self) -> str:
         spec = asdict(self)
-        if not spec["penalty"]:
-            del spec["penalty"]  # runs without a penalty keep their checkpoint names
+        if not spec["penalty"]:  # runs without a penalty keep their checkpoint names
+            del spec["penalty"], spec["penalty_channels"]
         spec["version"] = 1
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -293,7 +295,9 @@ def _train_one(
         hr = _patches(train, b.batch, size, gen).to(dev)
         loss = F.mse_loss(model(to_input(hr)), hr)
         if penalized:
-            loss = loss + run.penalty * checkerboard_penalty(penalized)
+            loss = loss + run.penalty * checkerboard_penalty(
+                penalized, channels=run.penalty_channels
+            )
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -511,42 +515,69 @@ def _make_upsampler(name: str, factor: int, channels: int, *, seed: int) -> Upsa
     return up
 
 
-PENALTIES = (1e-5, 1e-3, 1e-1)
+PENALTIES = (1e-3, 1e-1, 1.0)  # channels="pairs", the penalty's default
+SUM_PENALTIES = (0.1,)  # channels="sum": weight_scores' aggregate
 
 PREVENTION_COLUMNS = {
     "method": "what keeps the artifacts away (or nothing: plain transposed)",
     "penalty": "weight of losses.checkerboard_penalty in the loss (0: none)",
+    "channels": "the penalty's channels= option (pairs or sum)",
     **COLUMNS,
 }
 
 
-def prevention_methods(factor: int = 2, lambdas: Sequence[float] = PENALTIES) -> pd.DataFrame:
-    """The methods compared by :func:`prevention_study`: method, variant and penalty weight.
+def _check_lambdas(name: str, lambdas: Sequence[float]) -> tuple[float, ...]:
+    out = []
+    for lam in lambdas:
+        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not lam > 0:
+            raise ValueError(f"{name} must be positive numbers, got {lam!r}")
+        if not np.isfinite(lam):
+            raise ValueError(f"{name} must be finite, got {lam!r}")
+        out.append(float(lam))
+    return tuple(out)
 
-    Plain transposed convolution ``k = 2s`` (torch's init), the same with the penalty at each
-    ``λ``, the constrained layer of the same geometry, ICNR sub-pixel convolution and
-    nearest resize-convolution.
+
+def prevention_methods(
+    factor: int = 2,
+    lambdas: Sequence[float] = PENALTIES,
+    sum_lambdas: Sequence[float] = SUM_PENALTIES,
+) -> pd.DataFrame:
+    """The methods compared by :func:`prevention_study`.
+
+    Plain transposed convolution ``k = 2s`` (torch's init); the same with the penalty
+    (``channels="pairs"``, the default) at each of ``lambdas`` and with its
+    ``channels="sum"`` variant at each of ``sum_lambdas``; the constrained layer of the same
+    geometry; ICNR sub-pixel convolution; nearest resize-convolution.
+
+    Returns
+    -------
+    DataFrame with columns ``method``, ``variant``, ``penalty``, ``channels``.
 
     Examples
     --------
-    >>> prevention_methods(2, (0.1,)).method.tolist()
-    ['transposed', 'penalty λ=0.1', 'constrained', 'sub-pixel ICNR', 'resize-conv']
+    >>> print(prevention_methods(2, (0.1,), (1.0,)).to_string(index=False))
+                method                   variant  penalty channels
+            transposed            transposed k=4      0.0    pairs
+         penalty λ=0.1            transposed k=4      0.1    pairs
+     penalty (sum) λ=1            transposed k=4      1.0      sum
+           constrained transposed k=4 constrained      0.0    pairs
+        sub-pixel ICNR            sub-pixel ICNR      0.0    pairs
+           resize-conv       resize-conv nearest      0.0    pairs
     """
     s = check_int("factor", factor, minimum=2)
     plain = f"transposed k={2 * s}"
-    rows = [("transposed", plain, 0.0)]
-    for lam in lambdas:
-        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not lam > 0:
-            raise ValueError(f"lambdas must be positive numbers, got {lam!r}")
-        if not np.isfinite(lam):
-            raise ValueError(f"lambdas must be finite, got {lam!r}")
-        rows.append((f"penalty λ={lam:g}", plain, float(lam)))
+    rows = [("transposed", plain, 0.0, "pairs")]
+    rows += [(f"penalty λ={x:g}", plain, x, "pairs") for x in _check_lambdas("lambdas", lambdas)]
     rows += [
-        ("constrained", f"{plain} constrained", 0.0),
-        ("sub-pixel ICNR", "sub-pixel ICNR", 0.0),
-        ("resize-conv", "resize-conv nearest", 0.0),
+        (f"penalty (sum) λ={x:g}", plain, x, "sum")
+        for x in _check_lambdas("sum_lambdas", sum_lambdas)
     ]
-    return pd.DataFrame(rows, columns=["method", "variant", "penalty"])
+    rows += [
+        ("constrained", f"{plain} constrained", 0.0, "pairs"),
+        ("sub-pixel ICNR", "sub-pixel ICNR", 0.0, "pairs"),
+        ("resize-conv", "resize-conv nearest", 0.0, "pairs"),
+    ]
+    return pd.DataFrame(rows, columns=["method", "variant", "penalty", "channels"])
 
 
 @dataclass(frozen=True)
@@ -585,8 +616,11 @@ class PreventionResult:
     def summary(self) -> pd.DataFrame:
         """Final evaluation per factor and method over seeds: mean and spread.
 
-        Columns: final score (mean, max over seeds), PSNR and SSIM (mean, std, min, max),
-        and the PSNR difference to plain transposed convolution paired by seed (mean, std).
+        Columns: score at initialisation (mean), final score (mean, max over seeds), final
+        pair score from the monitor (mean, max; NaN for resize-convolution, which has no
+        weight to score and is 0 by construction), PSNR and SSIM (mean, std, min, max), the
+        harmonic fraction measured on the held-out outputs (mean), and the PSNR difference to
+        plain transposed convolution paired by seed (mean, std, standard error of the mean).
         """
         q = self.quality
         last = q[q.step == q.step.max()]
@@ -597,18 +631,26 @@ class PreventionResult:
         )
         order = {m: i for i, m in enumerate(dict.fromkeys(q.method))}
         g = last.groupby(["factor", "method"], sort=False)
+        first = q[q.step == q.step.min()].groupby(["factor", "method"], sort=False)
+        m = self.scores
+        pair = m[m.step == m.step.max()].groupby(["factor", "method"]).pair_score
         out = pd.DataFrame(
             {
+                "score at init": first.checkerboard_score.mean(),
                 "score mean": g.checkerboard_score.mean(),
                 "score max": g.checkerboard_score.max(),
+                "pair score mean": pair.mean(),
+                "pair score max": pair.max(),
                 "PSNR mean": g.psnr.mean(),
                 "PSNR std": g.psnr.std(ddof=1),
                 "PSNR min": g.psnr.min(),
                 "PSNR max": g.psnr.max(),
                 "SSIM mean": g.ssim.mean(),
                 "SSIM std": g.ssim.std(ddof=1),
+                "harmonic fraction": g.harmonic_fraction.mean(),
                 "ΔPSNR vs plain": g.dpsnr.mean(),
                 "ΔPSNR std": g.dpsnr.std(ddof=1),
+                "ΔPSNR se": g.dpsnr.std(ddof=1) / np.sqrt(g.seed.nunique()),
                 "seeds": g.seed.nunique(),
             }
         ).reset_index()
@@ -626,12 +668,12 @@ def _reference(factor: int, budget: Budget, held_out: tuple[str, ...]) -> dict[s
     )
     q = _quality(bicubic, hr, factor)
     truth = _quality(hr, hr, factor, metrics=False)
-    chance = [
-        weight_scores(
-            default_weight(budget.channels, budget.channels, 2 * factor, seed=seed), factor
-        ).checkerboard_score
+    weights = [
+        default_weight(budget.channels, budget.channels, 2 * factor, seed=seed)
         for seed in range(100)
     ]
+    chance = [weight_scores(w, factor).checkerboard_score for w in weights]
+    pairs = [float(layer_scores(w, factor, channels="pairs")[0]) for w in weights]
     return {
         "factor": factor,
         "bicubic PSNR": q["psnr"],
@@ -640,6 +682,7 @@ def _reference(factor: int, budget: Budget, held_out: tuple[str, ...]) -> dict[s
         "bicubic harmonic fraction": q["harmonic_fraction"],
         "random-init score mean": float(np.mean(chance)),
         "random-init score std": float(np.std(chance, ddof=1)),
+        "random-init pair score mean": float(np.mean(pairs)),
         "1 - 1/s^2": 1 - 1 / factor**2,
     }
 
@@ -648,6 +691,7 @@ def prevention_study(
     factors: Sequence[int] = (2, 4),
     *,
     lambdas: Sequence[float] = PENALTIES,
+    sum_lambdas: Sequence[float] = SUM_PENALTIES,
     seeds: Sequence[int] = (0, 1, 2),
     budget: str | Budget = "prevention",
     scores_every: int = 5,
@@ -671,12 +715,14 @@ def prevention_study(
     factors : sequence of int
         Upsampling factors (each >= 2; the budget's patch must be a multiple of each).
     lambdas : sequence of float
-        Penalty weights (positive); the loss is ``MSE + λ · penalty``, with the MSE of
-        pictures in [0, 1] (about 1e-2 at the start, 1e-3 once trained).
+        Penalty weights (positive) for ``checkerboard_penalty(..., channels="pairs")``; the
+        loss is ``MSE + λ · penalty``, with the MSE of pictures in [0, 1] (about 1e-2).
+    sum_lambdas : sequence of float
+        Weights for the ``channels="sum"`` variant (``weight_scores``'s aggregate).
     seeds : sequence of int
     budget : str or Budget
-        ``"prevention"`` (default: 80 steps, 32-pixel patches, 8 channels; about 30 s for 2
-        factors x 7 methods x 3 seeds on 2 CPU cores) or any :data:`BUDGETS` entry.
+        ``"prevention"`` (default: 80 steps, 32-pixel patches, 8 channels; about 30 s of CPU
+        for 2 factors x 8 methods x 3 seeds) or any :data:`BUDGETS` entry.
     scores_every : int
         Monitor period in steps.
     keep_models : bool
@@ -700,7 +746,7 @@ def prevention_study(
     factors = tuple(check_int("factors", f, minimum=2) for f in factors)
     if not factors:
         raise ValueError("factors must not be empty")
-    methods = {f: prevention_methods(f, lambdas) for f in factors}
+    methods = {f: prevention_methods(f, lambdas, sum_lambdas) for f in factors}
     seeds = tuple(check_int("seed", s, minimum=0) for s in seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
@@ -708,18 +754,14 @@ def prevention_study(
     budgets = {f: _budget(budget, "sr", f) for f in factors}
     _check_images(train_images, held_out)
     dev = select_device(device)
-    runs = [
-        (
-            m.method,
-            replace(
-                _run_spec("sr", m.variant, f, s, budgets[f], train_images, held_out),
-                penalty=m.penalty,
-            ),
-        )
-        for f in factors
-        for s in seeds
-        for m in methods[f].itertuples()
-    ]
+    runs = []
+    for f in factors:
+        for seed in seeds:
+            for m in methods[f].itertuples():
+                run = _run_spec("sr", m.variant, f, seed, budgets[f], train_images, held_out)
+                runs.append(
+                    (m.method, replace(run, penalty=m.penalty, penalty_channels=m.channels))
+                )
     quality, scores, models = [], [], {}
     total = sum(r.budget.steps for _, r in runs)
     bar = tqdm(total=total, disable=not progress, desc="prevention", unit="step")
@@ -732,6 +774,7 @@ def prevention_study(
                 result, models[run.factor, method] = result
             frame, monitored = result
             for part, out in ((frame, quality), (monitored, scores)):
+                part.insert(0, "channels", run.penalty_channels if run.penalty else "")
                 part.insert(0, "penalty", run.penalty)
                 part.insert(0, "method", method)
                 out.append(part)

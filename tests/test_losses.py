@@ -29,29 +29,36 @@ CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 CONVT = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
 
 
-def grouped_reference(w: np.ndarray, s, d, groups: int) -> tuple[float, float]:
-    """Brute force with the numpy closed forms: phase gains per (input, output) pair, summed
-    over each group's inputs, pooled over all output channels as weight_scores pools them."""
+def grouped_reference(w: np.ndarray, s, d, groups: int, channels: str) -> tuple[float, float]:
+    """Brute force with the numpy closed forms: phase gains per (input, output) pair; for
+    "sum", summed over each group's inputs per output channel; pooled over the rows."""
     cin, per = w.shape[:2]
     step = cin // groups
     G = []
     for q in range(groups):
         for c in range(per):
-            G.append(sum(al.phase_gains(w[i, c], s, d) for i in range(q * step, (q + 1) * step)))
+            pairs = [al.phase_gains(w[i, c], s, d) for i in range(q * step, (q + 1) * step)]
+            G.extend(pairs if channels == "pairs" else [sum(pairs)])
     G = np.array(G).reshape(len(G), -1)
     power = (G**2).mean(1).sum()
     harmonic = power - (G.mean(1) ** 2).sum()
     return (harmonic / power if power > 0 else 0.0), harmonic
 
 
-def measured_score(w: torch.Tensor, s, d, groups: int) -> float:
+def measured_score(w: torch.Tensor, s, d, groups: int, channels: str) -> float:
     """Independent of the closed forms: torch's conv_transpose of a constant 1 in every
-    input channel, interior crop of whole periods, power at the non-zero harmonics."""
+    input channel ("sum") or in one input channel at a time ("pairs"), interior crop of
+    whole periods, power at the non-zero harmonics pooled over the output channels."""
     nd = w.ndim - 2
     k = w.shape[2:]
+    cin = w.shape[0]
     n = tuple(2 * (ka * da // sa + 2) + 4 for ka, da, sa in zip(k, d, s, strict=True))
-    x = torch.ones((1, w.shape[0], *n), dtype=torch.float64)
-    y = CONV_T[nd](x, w, stride=s, dilation=d, groups=groups)[0]
+    if channels == "sum":
+        x = torch.ones((1, cin, *n), dtype=torch.float64)
+    else:  # batch item i: a constant 1 in input channel i only
+        x = torch.eye(cin, dtype=torch.float64).reshape(cin, cin, *(1,) * nd).expand(cin, cin, *n)
+    y = CONV_T[nd](x, w, stride=s, dilation=d, groups=groups)
+    y = y.reshape(-1, *y.shape[2:])  # every (batch item, output channel) is one row
     index, shape = [slice(None)], [y.shape[0]]
     for ka, da, sa, na in zip(k, d, s, n, strict=True):
         start = -(-(ka - 1) * da // sa) * sa  # first phase-0 output of the interior
@@ -61,7 +68,7 @@ def measured_score(w: torch.Tensor, s, d, groups: int) -> float:
     crop = y[tuple(index)].reshape(shape)
     phases = crop.mean(tuple(1 + 2 * a for a in range(nd))).reshape(y.shape[0], -1)
     power = phases.square().mean(1).sum()
-    return float((power - phases.mean(1).square().sum()) / power)
+    return float((power - phases.mean(1).square().sum()) / power) if power > 0 else 0.0
 
 
 @st.composite
@@ -82,51 +89,72 @@ def layer(draw, nd=None, max_groups=3):
 
 @settings(max_examples=200)
 @given(layer(max_groups=1))
-def test_penalty_equals_weight_scores_without_groups(args):
+def test_sum_penalty_equals_weight_scores_without_groups(args):
     w, s, d, _ = args
     ws = al.weight_scores(w, s, d)
     scores = layer_scores(w, s, d)
-    assert _value(checkerboard_penalty(w, stride=s, dilation=d)) == pytest.approx(
-        ws.checkerboard_score, abs=1e-12
-    )
+    value = _value(checkerboard_penalty(w, stride=s, dilation=d, channels="sum"))
+    assert value == pytest.approx(ws.checkerboard_score, abs=1e-12)
+    assert float(scores[0]) == pytest.approx(ws.checkerboard_score, abs=1e-12)
     assert float(scores[2]) == pytest.approx(ws.noise_checkerboard, abs=1e-12)
     assert bool(scores[3] == 0) == ws.zero_gain
+    # pairs: 0 exactly when every pair scores 0 in weight_scores' per-pair table
+    pairs = _value(checkerboard_penalty(w, stride=s, dilation=d))
+    assert (pairs < 1e-12) == bool((ws.pairs.checkerboard_score < 1e-12).all())
 
 
 @settings(max_examples=200)
-@given(layer())
-def test_grouped_penalty_equals_the_brute_force_reference(args):
+@given(layer(), st.sampled_from(["pairs", "sum"]))
+def test_grouped_penalty_equals_the_brute_force_reference(args, channels):
     w, s, d, groups = args
-    score, harmonic = grouped_reference(w.numpy(), s, d, groups)
-    kw = dict(stride=s, dilation=d, groups=groups)
+    score, harmonic = grouped_reference(w.numpy(), s, d, groups, channels)
+    kw = dict(stride=s, dilation=d, groups=groups, channels=channels)
     assert _value(checkerboard_penalty(w, **kw)) == pytest.approx(score, abs=1e-12)
     raw = _value(checkerboard_penalty(w, normalized=False, **kw))
     assert raw == pytest.approx(harmonic, abs=1e-9 * max(1.0, abs(harmonic)))
+    assert float(layer_scores(w, s, d, groups=groups, channels=channels)[0]) == pytest.approx(
+        score, abs=1e-12
+    )
 
 
 @settings(max_examples=60)
-@given(layer(), st.data())
-def test_grouped_penalty_equals_the_harmonic_fraction_of_torchs_output(args, data):
+@given(layer(), st.sampled_from(["pairs", "sum"]), st.data())
+def test_grouped_penalty_equals_the_harmonic_fraction_of_torchs_output(args, channels, data):
     w, s, d, groups = args
     # gcd(d, s) = 1 and k >= s keep every phase reached, so the interior holds whole periods
     s = tuple(
         data.draw(st.sampled_from([x for x in (1, 2, 3) if math.gcd(x, da) == 1])) for da in d
     )
-    score = _value(checkerboard_penalty(w, stride=s, dilation=d, groups=groups))
-    assert measured_score(w, s, d, groups) == pytest.approx(score, abs=1e-9)
+    score = _value(checkerboard_penalty(w, stride=s, dilation=d, groups=groups, channels=channels))
+    assert measured_score(w, s, d, groups, channels) == pytest.approx(score, abs=1e-9)
+
+
+def test_sum_can_be_zero_by_cancellation_while_pairs_is_not():
+    # two input channels whose checkerboards cancel for equal levels only:
+    # gains (2, 1) and (1, 2) at s=2 sum to (3, 3)
+    w = torch.tensor([[[1.0, 1.0, 1.0]], [[0.5, 2.0, 0.5]]], dtype=torch.float64)
+    assert _value(checkerboard_penalty(w, stride=2, channels="sum")) < 1e-12
+    assert _value(checkerboard_penalty(w, stride=2, channels="pairs")) == pytest.approx(0.1)
+    # with the input channels at levels 1 and 2, the output has a checkerboard
+    x = torch.ones(1, 2, 12, dtype=torch.float64)
+    x[:, 1] = 2.0
+    y = F.conv_transpose1d(x, w, stride=2)[0, 0, 4:20]
+    assert y[0::2].mean() != pytest.approx(y[1::2].mean())
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
 @pytest.mark.parametrize("groups", [1, 2])
-@pytest.mark.parametrize("normalized", [True, False])
-def test_gradcheck_in_float64(nd, groups, normalized):
+@pytest.mark.parametrize(
+    "normalized, channels", [(True, "pairs"), (False, "pairs"), (True, "sum"), (False, "sum")]
+)
+def test_gradcheck_in_float64(nd, groups, normalized, channels):
     gen = torch.Generator().manual_seed(nd + 10 * groups)
     k, s, d = (4, 3, 2)[:nd], (2, 3, 2)[:nd], (1, 1, 3)[:nd]
     w = torch.randn((2 * groups, 3, *k), dtype=torch.float64, generator=gen, requires_grad=True)
 
     def penalty(weight):
         return checkerboard_penalty(
-            weight, stride=s, dilation=d, groups=groups, normalized=normalized
+            weight, stride=s, dilation=d, groups=groups, normalized=normalized, channels=channels
         )
 
     assert torch.autograd.gradcheck(penalty, (w,))
@@ -201,7 +229,8 @@ def test_subpixel_penalty_is_the_score_of_the_equivalent_transposed_conv():
             dense = full
         wt, _ = kernels.subpixel_as_transposed(dense, 3)
         expected = al.weight_scores(wt, 3).checkerboard_score
-        assert _value(checkerboard_penalty(model)) == pytest.approx(expected, abs=1e-12)
+        value = _value(checkerboard_penalty(model, channels="sum"))
+        assert value == pytest.approx(expected, abs=1e-12)
         # and the measured output of the real conv + pixel shuffle on a constant input
         with torch.no_grad():
             conv.bias.zero_()
@@ -215,7 +244,7 @@ def test_subpixel_penalty_is_the_score_of_the_equivalent_transposed_conv():
 def test_backward_direction_scores_the_input_gradient_of_strided_convs():
     torch.manual_seed(2)
     conv = nn.Conv2d(4, 6, 3, stride=2, groups=2).double()
-    value = _value(checkerboard_penalty(conv, direction="backward"))
+    value = _value(checkerboard_penalty(conv, direction="backward", channels="sum"))
     # autograd: a constant upstream gradient, the gradient reaching a large input's interior
     x = torch.zeros(1, 4, 30, 30, dtype=torch.float64, requires_grad=True)
     conv(x).sum().backward()
@@ -237,14 +266,15 @@ def test_directions_and_reductions():
         nn.Conv2d(4, 4, 3, stride=1),
         nn.Conv2d(4, 1, 3, stride=(1, 2)),
     )
-    fwd = checkerboard_penalty(model, reduction="none")
-    bwd = checkerboard_penalty(model, reduction="none", direction="backward")
-    both = checkerboard_penalty(model, reduction="none", direction="both")
+    kw = dict(channels="sum")
+    fwd = checkerboard_penalty(model, reduction="none", **kw)
+    bwd = checkerboard_penalty(model, reduction="none", direction="backward", **kw)
+    both = checkerboard_penalty(model, reduction="none", direction="both", **kw)
     assert fwd.shape == (1,) and bwd.shape == (2,)
     torch.testing.assert_close(both, torch.cat([fwd, bwd]))
-    torch.testing.assert_close(checkerboard_penalty(model, direction="both"), both.mean())
+    torch.testing.assert_close(checkerboard_penalty(model, direction="both", **kw), both.mean())
     torch.testing.assert_close(
-        checkerboard_penalty(model, direction="both", reduction="sum"), both.sum()
+        checkerboard_penalty(model, direction="both", reduction="sum", **kw), both.sum()
     )
     expected = [
         al.weight_scores(model[1].weight, 2).checkerboard_score,
@@ -314,6 +344,7 @@ def test_find_layers_sees_subpixel_convs_from_structure_or_by_name():
     [
         (lambda m, w: checkerboard_penalty(m, reduction="max"), ValueError, "reduction"),
         (lambda m, w: checkerboard_penalty(m, direction="up"), ValueError, "direction"),
+        (lambda m, w: checkerboard_penalty(m, channels="mean"), ValueError, "channels"),
         (lambda m, w: checkerboard_penalty(m, normalized=1), TypeError, "normalized"),
         (lambda m, w: checkerboard_penalty(w), ValueError, "needs its stride"),
         (lambda m, w: checkerboard_penalty(w, stride=(2, 2, 2)), ValueError, "one entry"),

@@ -15,6 +15,8 @@ from artifact_lab.monitor import COLUMNS, Monitor
 from artifact_lab.nn import CheckerboardFreeConvTranspose2d
 from artifact_lab.upsamplers import SubPixelConv
 
+from .test_losses import grouped_reference
+
 
 class Net(nn.Module):
     def __init__(self):
@@ -28,17 +30,22 @@ class Net(nn.Module):
         return self.clean(self.up2(torch.relu(self.up1(torch.relu(self.down(x))))))
 
 
-def _expected(model: Net, direction: str) -> dict[str, tuple[float, float]]:
-    """weight_scores of every layer, from a copy of its weights taken now."""
-    out = {}
+def _expected(model: Net, direction: str) -> dict[str, tuple[float, float, float]]:
+    """weight_scores of every layer, and the pair score by brute force, from a copy of its
+    weights (in transposed layout) taken now."""
+    weights = {}
     if direction in ("forward", "both"):
-        out["up1"] = al.weight_scores(model.up1.weight.detach().clone(), 2)
-        wt, _ = subpixel_as_transposed(model.up2.conv.weight.detach().double(), 2)
-        out["up2.conv"] = al.weight_scores(wt, 2)
-        out["clean"] = al.weight_scores(model.clean.weight.detach().clone(), 2)
+        weights["up1"] = model.up1.weight.detach().clone()
+        weights["up2.conv"] = subpixel_as_transposed(model.up2.conv.weight.detach().double(), 2)[0]
+        weights["clean"] = model.clean.weight.detach().clone()
     if direction in ("backward", "both"):
-        out["down"] = al.weight_scores(model.down.weight.detach().clone(), 2)
-    return {k: (v.checkerboard_score, v.noise_checkerboard) for k, v in out.items()}
+        weights["down"] = model.down.weight.detach().clone()
+    out = {}
+    for name, w in weights.items():
+        ws = al.weight_scores(w, 2)
+        pair = grouped_reference(w.double().numpy(), (2, 2), (1, 1), 1, "pairs")[0]
+        out[name] = (ws.checkerboard_score, ws.noise_checkerboard, pair)
+    return out
 
 
 @pytest.mark.parametrize("direction", ["forward", "backward", "both"])
@@ -62,9 +69,10 @@ def test_one_row_per_layer_per_record_equal_to_weight_scores(direction):
     assert len(frame) == n_layers * len(expected) == n_layers * mon.records
     assert frame.groupby(["step", "layer"]).size().eq(1).all()
     for row in frame.itertuples():
-        score, noise = expected[row.step][row.layer]
+        score, noise, pair = expected[row.step][row.layer]
         assert row.checkerboard_score == pytest.approx(score, abs=1e-9), (row.step, row.layer)
         assert row.noise_checkerboard == pytest.approx(noise, abs=1e-9), (row.step, row.layer)
+        assert row.pair_score == pytest.approx(pair, abs=1e-9), (row.step, row.layer)
         assert row.direction == ("backward" if row.layer == "down" else "forward")
     # the scores moved during training and the constrained layer stayed at 0
     if direction != "backward":
@@ -100,10 +108,11 @@ def test_writer_receives_the_scores():
     mon(0)
     mon(1)
     frame = mon.to_frame()
-    assert [c[0] for c in writer.calls] == ["cb/0/score", "cb/0/noise"] * 2
-    assert [c[2] for c in writer.calls] == [0, 0, 1, 1]
+    assert [c[0] for c in writer.calls] == ["cb/0/score", "cb/0/pair_score", "cb/0/noise"] * 2
+    assert [c[2] for c in writer.calls] == [0, 0, 0, 1, 1, 1]
     assert writer.calls[0][1] == frame.checkerboard_score.iloc[0]
-    assert writer.calls[1][1] == frame.noise_checkerboard.iloc[0]
+    assert writer.calls[1][1] == frame.pair_score.iloc[0]
+    assert writer.calls[2][1] == frame.noise_checkerboard.iloc[0]
 
 
 def test_log_dir_logs_to_tensorboard_or_warns_and_still_records(tmp_path):

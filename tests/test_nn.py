@@ -362,3 +362,37 @@ def test_bad_use_is_refused():
 
 def test_exported_lazily():
     assert al.nn.CheckerboardFreeConvTranspose2d is CheckerboardFreeConvTranspose2d
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+def test_constraint_cost_counts_are_the_dimensions_brute_force(nd):
+    table = al.nn.constraint_cost((2, 3, 4, 5), (1, 2, 3), ndim=nd)
+    assert len(table) == sum(k >= s for s in (1, 2, 3) for k in (2, 3, 4, 5))
+    for _, row in table.iterrows():
+        k, s = (int(row.kernel_size),) * nd, (int(row.stride),) * nd
+        k0 = tuple(a - b + 1 for a, b in zip(k, s, strict=True))
+        # the family: rank of the map h0 -> h0 ∗ hold
+        basis = np.eye(math.prod(k0)).reshape(-1, *k0)
+        family = hold_compose(torch.from_numpy(basis), s, ndim=nd).reshape(len(basis), -1)
+        assert np.linalg.matrix_rank(family.numpy()) == row["free taps"]
+        # all clean kernels: the null space of "phase gains minus their mean"
+        taps = np.eye(math.prod(k)).reshape(-1, *k)
+        gains = al.phase_gains(taps, s, ndim=nd).reshape(len(taps), -1)
+        centred = gains - gains.mean(axis=1, keepdims=True)
+        assert math.prod(k) - np.linalg.matrix_rank(centred) == row["clean taps"]
+        assert nd > 1 or row["free taps"] == row["clean taps"]  # 1-D: every clean kernel
+        edge = float(hold_response(1 / (2 * s[0]), s[0]))
+        assert row["band-edge gain"] == pytest.approx(edge)
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(1, 6))
+def test_the_constrained_layer_is_nearest_upsampling_then_a_convolution_with_h0(nd, s, extra, n):
+    torch.manual_seed(s + 10 * extra)
+    layer = CLEAN[nd](2, 3, s + extra - 1, stride=s, bias=False).double()
+    x = torch.randn((1, 2, *(n,) * nd), dtype=torch.float64)
+    nearest = x
+    for a in range(nd):
+        nearest = nearest.repeat_interleave(s, dim=2 + a)
+    conv_t = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[nd]
+    torch.testing.assert_close(layer(x), conv_t(nearest, layer.h0), atol=1e-12, rtol=0)

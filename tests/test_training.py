@@ -97,22 +97,30 @@ SMALL = Budget(steps=12, evals=2, batch=4, patch=16, channels=4, lr=3e-3, eval_s
 @pytest.fixture(scope="module")
 def prevention():
     return tr.prevention_study(
-        (2, 4), lambdas=(1e-5, 1.0), seeds=(0, 1), budget=SMALL, scores_every=3, progress=False
+        (2, 4),
+        lambdas=(1.0,),
+        sum_lambdas=(1.0,),
+        seeds=(0, 1),
+        budget=SMALL,
+        scores_every=3,
+        progress=False,
     )
 
 
 def test_prevention_study_has_every_method_factor_seed_and_step(prevention):
     q, s = prevention.quality, prevention.scores
     assert list(q.columns) == list(tr.PREVENTION_COLUMNS)
-    methods = tr.prevention_methods(2, (1e-5, 1.0)).method.tolist()
+    methods = tr.prevention_methods(2, (1.0,), (1.0,)).method.tolist()
     assert methods == [
         "transposed",
-        "penalty λ=1e-05",
         "penalty λ=1",
+        "penalty (sum) λ=1",
         "constrained",
         "sub-pixel ICNR",
         "resize-conv",
     ]
+    assert set(q[q.method == "penalty (sum) λ=1"].channels) == {"sum"}
+    assert set(q[q.method == "penalty λ=1"].channels) == {"pairs"}
     assert q.groupby(["factor", "method", "seed"]).size().eq(3).all()  # steps 0, 6, 12
     assert len(q) == 2 * len(methods) * 2 * 3
     # the monitor: every 3 steps, one upsampling layer per model, none for resize-conv
@@ -135,9 +143,11 @@ def test_prevention_constrained_stays_clean_and_the_penalty_lowers_the_score(pre
     assert s[s.method == "constrained"].checkerboard_score.max() < 1e-12
     assert q[q.method.isin(["constrained", "resize-conv"])].checkerboard_score.max() < 1e-9
     last = q[q.step == q.step.max()].set_index(["factor", "seed", "method"]).checkerboard_score
-    for f in (2, 4):
+    pairs = s[s.step == s.step.max()].set_index(["factor", "seed", "method"]).pair_score
+    for f in (2, 4):  # each variant of the penalty lowers the score it penalises
         for seed in (0, 1):
-            assert last[f, seed, "penalty λ=1"] < 0.5 * last[f, seed, "transposed"]
+            assert last[f, seed, "penalty (sum) λ=1"] < 0.5 * last[f, seed, "transposed"]
+            assert pairs[f, seed, "penalty λ=1"] < 0.5 * pairs[f, seed, "transposed"]
     # same initialisation for the plain and the penalised runs: equal scores at step 0
     first = q[q.step == 0].set_index(["factor", "seed", "method"]).checkerboard_score
     assert first[2, 0, "transposed"] == first[2, 0, "penalty λ=1"] > 0.1
@@ -147,7 +157,7 @@ def test_prevention_summary_and_reference(prevention):
     table = prevention.summary()
     assert (
         table.groupby("factor").method.apply(list).tolist()
-        == [list(tr.prevention_methods(2, (1e-5, 1.0)).method)] * 2
+        == [list(tr.prevention_methods(2, (1.0,), (1.0,)).method)] * 2
     )
     assert (table.seeds == 2).all()
     plain = table[table.method == "transposed"]
@@ -160,6 +170,7 @@ def test_prevention_summary_and_reference(prevention):
     ref = prevention.reference.set_index("factor")
     for f in (2, 4):  # chance level of a random layer: near 1 - 1/s^2
         assert abs(ref.loc[f, "random-init score mean"] - (1 - 1 / f**2)) < 0.05
+        assert abs(ref.loc[f, "random-init pair score mean"] - (1 - 1 / f**2)) < 0.05
         assert ref.loc[f, "bicubic PSNR"] > 15
 
 
@@ -170,7 +181,7 @@ def test_constrained_variant_trains_in_train_upsamplers_and_run_keys_are_stable(
     assert frame.checkerboard_score.max() < 1e-9 and frame.loss.iloc[-1] < frame.loss.iloc[0]
     run = tr._run_spec("sr", "transposed k=4", 2, 0, SMALL, ("camera",), ("moon",))
     spec = dict(tr.asdict(run))
-    del spec["penalty"]
+    del spec["penalty"], spec["penalty_channels"]
     spec["version"] = 1
     expected = tr.hashlib.sha256(tr.json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
     assert run.key() == expected  # runs without a penalty keep their checkpoint names
@@ -181,6 +192,7 @@ def test_constrained_variant_trains_in_train_upsamplers_and_run_keys_are_stable(
     "kwargs, error, match",
     [
         (dict(lambdas=(-1.0,)), ValueError, "positive"),
+        (dict(sum_lambdas=("a",)), ValueError, "sum_lambdas must be positive"),
         (dict(lambdas=(float("inf"),)), ValueError, "finite"),
         (dict(factors=(1,)), ValueError, "factors must be >= 2"),
         (dict(factors=()), ValueError, "factors must not be empty"),
@@ -193,3 +205,28 @@ def test_constrained_variant_trains_in_train_upsamplers_and_run_keys_are_stable(
 def test_prevention_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         tr.prevention_study(progress=False, **kwargs)
+
+
+def test_prevention_summary_pair_scores_and_figure(prevention):
+    import matplotlib.pyplot as plt
+
+    from artifact_lab.plotting import plot_prevention
+
+    table = prevention.summary().set_index(["factor", "method"])
+    s = prevention.scores
+    last = s[s.step == s.step.max()]
+    for (f, method), row in table.iterrows():
+        values = last[(last.factor == f) & (last.method == method)].pair_score
+        if method == "resize-conv":
+            assert np.isnan(row["pair score mean"]) and values.empty
+        else:
+            assert row["pair score mean"] == pytest.approx(values.mean())
+            assert row["pair score max"] == pytest.approx(values.max())
+    fig = plot_prevention(prevention)
+    assert len(fig.axes) == 4 and fig.get_figwidth() == pytest.approx(6.9)
+    fig.canvas.draw()
+    texts = [t for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text().strip()]
+    assert min(t.get_fontsize() for t in texts) >= 8
+    plt.close(fig)
+    with pytest.raises(ValueError, match="score must be"):
+        plot_prevention(prevention, score="noise")
