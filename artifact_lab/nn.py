@@ -264,7 +264,8 @@ class Fit:
     relative_distance : float
         ``distance / ||W||`` (0 for an all-zero weight): 0 for a layer already clean.
     checkerboard_score_before : float
-        The original layer's closed-form score (the fitted layer scores 0).
+        The original layer's closed-form aggregate score, as ``weight_scores`` (with its
+        groups); the fitted layer scores 0, per channel pair as well.
     """
 
     distance: float
@@ -335,6 +336,19 @@ class _HoldFactored:
         Returns
         -------
         Fit
+            Also kept as ``self.fit``.
+
+        Raises
+        ------
+        ValueError
+            A weight of another shape, or with NaN or infinite values.
+
+        Examples
+        --------
+        >>> layer = CheckerboardFreeConvTranspose1d(1, 1, 3, stride=2)
+        >>> fit = layer.fit_(torch.tensor([[[1.0, 3.0, 2.0]]]))   # h0 ∗ hold = [a, a+b, b]
+        >>> layer.h0.detach().flatten().tolist(), round(fit.relative_distance, 3)
+        ([1.0, 2.0], 0.0)
         """
         from .losses import layer_scores
         from .scores import as_kernel
