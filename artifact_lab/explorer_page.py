@@ -280,7 +280,12 @@ def write_explorer(path: str | Path = Path("reports") / "explorer.html") -> Path
     True
     """
     start = time.perf_counter()
-    data = explorer_data()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # thousands of tiny convolutions: threads only contend
+    try:
+        data = explorer_data()
+    finally:
+        torch.set_num_threads(threads)
     page = render_page(data, seconds=time.perf_counter() - start)
     path = Path(path)
     write_atomic(path, page)

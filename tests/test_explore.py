@@ -17,17 +17,8 @@ from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab import spectral
-from artifact_lab.explore import (
-    INPUTS,
-    VIEWS,
-    Layer,
-    _png,
-    _signal,
-    explore,
-    explore_state,
-    formula_html,
-    scores_html,
-)
+from artifact_lab.explore import INPUTS, Layer, _signal, explore, explore_state
+from artifact_lab.explore_views import VIEWS, _png, formula_html, scores_html
 from artifact_lab.kernels import FAMILIES, make_kernel
 
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
@@ -272,6 +263,8 @@ CASES = [
 @pytest.mark.parametrize("cfg", CASES, ids=range(len(CASES)))
 def test_views_draw_the_state(cfg):
     state = explore_state(**cfg)
+    frame = state.to_frame()
+    assert len(frame) == 1 and frame.checkerboard_score[0] == state.checkerboard_score
     for name, draw in VIEWS.items():
         fig = draw(state)
         assert _png(fig)[:4] == b"\x89PNG", name
