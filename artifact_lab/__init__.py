@@ -27,7 +27,8 @@ _NAMES = {
     "select_device": "backend",
     "solve": "calculator",
     "compare_upsamplers": "compare",
-    "monitor": "monitor",
+    "explore": "explore",  # the function; the module stays importable as artifact_lab.explore
+    "monitor": "monitor",  # the function; the module stays importable as artifact_lab.monitor
     "OverlapStats": "overlap",
     "has_holes": "overlap",
     "interior_mask": "overlap",
@@ -55,6 +56,7 @@ _MODULES = (
     "backend",
     "calculator",
     "compare",
+    "explorer_page",
     "images",
     "kernels",
     "losses",
@@ -105,7 +107,18 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
-    from . import compare, images, kernels, losses, nn, spectral, training, upsamplers, zoo
+    from . import (
+        compare,
+        explorer_page,
+        images,
+        kernels,
+        losses,
+        nn,
+        spectral,
+        training,
+        upsamplers,
+        zoo,
+    )
     from .arithmetic import (
         TransposedConv,
         conv_transpose_by_zero_insertion,
@@ -117,6 +130,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .backend import select_device
     from .calculator import solve
     from .compare import compare_upsamplers
+    from .explore import explore
     from .monitor import monitor
     from .overlap import (
         OverlapStats,
