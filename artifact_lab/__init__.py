@@ -49,6 +49,7 @@ _NAMES = {
 }
 # submodules reachable as attributes (``al.kernels.ones``)
 _MODULES = (
+    "adjoint",
     "arithmetic",
     "audit",
     "backend",
@@ -102,7 +103,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
-    from . import compare, images, kernels, spectral, training, upsamplers, zoo
+    from . import adjoint, compare, images, kernels, spectral, training, upsamplers, zoo
     from .arithmetic import (
         TransposedConv,
         conv_transpose_by_zero_insertion,
