@@ -161,8 +161,7 @@ class AuditResult:
                     "note": f.note,
                 }
             )
-        frame = pd.DataFrame(rows, columns=[*_FRAME_COLUMNS])
-        return frame.dropna(axis=1, how="all") if rows else frame
+        return pd.DataFrame(rows, columns=[*_FRAME_COLUMNS])
 
     @property
     def flagged(self) -> list[str]:
@@ -414,7 +413,7 @@ def _forward_finding(op: Op) -> LayerFinding:
         if conv["groups"] != 1:
             return unscored(f"{cname} is grouped: not scored")
         wt, pad = subpixel_as_transposed(
-            conv["weight"].double(), r, padding=conv["padding"], ndim=nd
+            conv["weight"].detach().cpu().double(), r, padding=conv["padding"], ndim=nd
         )
         ws = weight_scores(wt, r, ndim=nd)
         geom |= {"kernel_size": tuple(wt.shape[2:]), "padding": pad, "conv": cname}
@@ -472,8 +471,8 @@ def _compose(weight: torch.Tensor, geom: dict[str, Any], blur: dict[str, Any]):
         full[(slice(None), slice(None), *(slice(None, None, da) for da in d))] = w
         return full
 
-    w = dilate(weight.double(), geom["dilation"])
-    b = dilate(blur["weight"].double(), blur["dilation"])[:, 0]  # (C, *kb)
+    w = dilate(weight.detach().cpu().double(), geom["dilation"])
+    b = dilate(blur["weight"].detach().cpu().double(), blur["dilation"])[:, 0]  # (C, *kb)
     # the blur of input channel i = group(o) * in_g + i_local, for each (o, i_local)
     chan = (torch.arange(out_ch)[:, None] // (out_ch // groups)) * in_g + torch.arange(in_g)
     bsel = b[chan.reshape(-1)]  # (out*in_g, *kb)

@@ -23,7 +23,7 @@ CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 LP = {1: F.lp_pool1d, 2: F.lp_pool2d, 3: F.lp_pool3d}
-MAX = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+EXAMPLES = max(100, settings().max_examples)  # 3 x 100 configurations at least
 
 
 def _grad(op, x):
@@ -52,7 +52,7 @@ def conv_config(draw):
     return nd, *zip(*axes, strict=True), groups, cin, cout, draw(st.integers(0, 2**16))
 
 
-@settings(max_examples=100)
+@settings(max_examples=EXAMPLES)
 @given(conv_config())
 def test_conv_adjoint_is_the_transposed_convolution_and_its_interior_the_phase_gains(cfg):
     nd, n, k, s, p, d, groups, cin, cout, seed = cfg
@@ -106,7 +106,7 @@ def pool_config(draw, kind):
     return nd, *zip(*axes, strict=True), ceil, extra, draw(st.floats(0.25, 3.0))
 
 
-@settings(max_examples=100)
+@settings(max_examples=EXAMPLES)
 @given(pool_config("avg"))
 def test_avg_pool_adjoint_is_an_all_ones_kernel_per_channel(cfg):
     nd, n, k, s, p, ceil, extra, _ = cfg
@@ -125,7 +125,7 @@ def test_avg_pool_adjoint_is_an_all_ones_kernel_per_channel(cfg):
             np.testing.assert_allclose(grad[b, c][mask], pattern[mask], rtol=1e-12, atol=1e-14)
 
 
-@settings(max_examples=100)
+@settings(max_examples=EXAMPLES)
 @given(pool_config("lp"))
 def test_lp_pool_adjoint_at_a_constant_is_an_all_ones_kernel(cfg):
     nd, n, k, s, _, ceil, extra, level = cfg

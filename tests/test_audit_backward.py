@@ -218,6 +218,8 @@ def test_fix_validates_every_argument_first_even_when_nothing_is_flagged():
     ]:
         with pytest.raises(error, match=match):
             fix(clean, shape, direction=kwargs.pop("direction", "backward"), **kwargs)
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        fix(nn.Sequential(nn.Conv2d(1, 1, 3)), shape, strategy="bogus", seed=-5)  # forward
     with pytest.raises(TypeError, match="input_shape"):
         fix(clean, None, direction="backward")
     assert fix(clean, shape, direction="backward")(torch.zeros(shape)).shape == (1, 1, 4, 4)
