@@ -27,6 +27,7 @@ _NAMES = {
     "select_device": "backend",
     "solve": "calculator",
     "compare_upsamplers": "compare",
+    "explore": "explore",  # the function; the module stays importable as artifact_lab.explore
     "OverlapStats": "overlap",
     "has_holes": "overlap",
     "interior_mask": "overlap",
@@ -55,6 +56,7 @@ _MODULES = (
     "backend",
     "calculator",
     "compare",
+    "explorer_page",
     "images",
     "kernels",
     "plotting",
@@ -103,7 +105,17 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
-    from . import adjoint, compare, images, kernels, spectral, training, upsamplers, zoo
+    from . import (
+        adjoint,
+        compare,
+        explorer_page,
+        images,
+        kernels,
+        spectral,
+        training,
+        upsamplers,
+        zoo,
+    )
     from .arithmetic import (
         TransposedConv,
         conv_transpose_by_zero_insertion,
@@ -115,6 +127,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .backend import select_device
     from .calculator import solve
     from .compare import compare_upsamplers
+    from .explore import explore
     from .overlap import (
         OverlapStats,
         has_holes,
