@@ -36,7 +36,7 @@ from ._checks import check_int
 from .kernels import default_weight, hold, icnr
 
 if TYPE_CHECKING:
-    from .audit import LayerFinding
+    from .findings import LayerFinding
 
 __all__ = [
     "DEFAULT_STRATEGY",

@@ -1,6 +1,6 @@
 """load_model: every way a user's file, factory or checkpoint can fail gets its real cause."""
 
-import os
+import random
 
 import pytest
 import torch
@@ -82,8 +82,9 @@ def test_factories_that_raise_or_return_the_wrong_thing(tmp_path):
     [
         (b"", r"is empty \(0 bytes\)"),
         (b"PK\x03\x04 truncated zip", "damaged or truncated"),
-        (os.urandom(64) + b"\x00", "(damaged|refuses to run)"),
+        (random.Random(0).randbytes(64) + b"\x00", "(damaged|refuses to run)"),
     ],
+    ids=["empty", "zip-header-only", "random-bytes"],
 )
 def test_damaged_checkpoints(src, tmp_path, content, match):
     ckpt = tmp_path / "c.pt"
