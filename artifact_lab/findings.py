@@ -372,12 +372,19 @@ def backward_finding(op: Op) -> LayerFinding:
                 checkerboard_score=nan,
                 note=join("input too small to measure the data-dependent adjoint", note),
             )
+        zeros = float((op.input == 0).float().mean())
+        ties = (
+            f"{zeros:.0%} of its input is exactly 0 (after a ReLU?): torch sends a tied "
+            "window's gradient to its first position"
+            if zeros >= 0.25
+            else ""
+        )
         return LayerFinding(
             **base,
             **common,
             checkerboard_score=m.score,
             chance=m.chance,
-            note=join("argmax routing measured at the input it received", note),
+            note=join("argmax routing measured at the input it received", ties, note),
         )
     if op.kind == "interpolate":
         return _interpolate_finding(op, base, note)

@@ -61,6 +61,9 @@ def test_backward_audit_finds_every_downsampling_op(nd):
     assert by["blocks.0"].flagged and by["blocks.0"].checkerboard_score > 0.1  # k3/s2
     assert by["F.interpolate#1"].holes and by["head"].holes  # nearest /2 and 1x1/s2
     assert by["blocks.2"].method == "measured"
+    relu_then_pool = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    finding = audit(relu_then_pool, (1, 1, 32, 32), direction="backward").layers[0]
+    assert "first position" in finding.note and finding.name == "2"
     assert by[f"F.avg_pool{nd}d#0"].checkerboard_score == 0.0  # k = s
     assert by[f"F.avg_pool{nd}d#0"].functional and "called in" in by[f"F.avg_pool{nd}d#0"].note
     text = result.summary()
