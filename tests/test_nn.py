@@ -15,7 +15,8 @@ from torch import nn
 
 import artifact_lab as al
 from artifact_lab import kernels
-from artifact_lab.audit import _hold_smoothed, audit, fix
+from artifact_lab.audit import audit
+from artifact_lab.fixes import _hold_smoothed, fix
 from artifact_lab.nn import (
     CheckerboardFreeConvTranspose1d,
     CheckerboardFreeConvTranspose2d,
@@ -179,7 +180,10 @@ def _clean_layer(name: str, nd: int) -> nn.Module:
             torch.from_numpy(kernels.bilinear(3, ndim=nd)),
         )
     elif name == "hold-smoothed":
-        up, w = TORCH[nd](2, 3, 5, stride=2, padding=2), _hold_smoothed(2, 3, 5, 2, nd, seed=nd)
+        up, w = (
+            TORCH[nd](2, 3, 5, stride=2, padding=2),
+            _hold_smoothed(2, 3, (5,) * nd, (2,) * nd, seed=nd),
+        )
     else:  # ICNR sub-pixel conv as the transposed conv it equals (stride r, kernel 3r)
         w, pad = kernels.subpixel_as_transposed(kernels.icnr(2, 3, 3, 2, ndim=nd), 2)
         up = TORCH[nd](3, 2, 6, stride=2, padding=pad)
@@ -206,7 +210,7 @@ def test_from_module_of_a_clean_layer_returns_it_unchanged(name, nd):
 def test_from_module_of_a_float32_clean_layer_is_unchanged_to_rounding():
     up = nn.ConvTranspose2d(4, 4, 4, stride=2, padding=1)
     with torch.no_grad():
-        up.weight.copy_(_hold_smoothed(4, 4, 4, 2, 2, seed=3))
+        up.weight.copy_(_hold_smoothed(4, 4, (4, 4), (2, 2), seed=3))
     new = from_module(up)
     assert new.weight.dtype == torch.float32
     torch.testing.assert_close(new.weight, up.weight, atol=1e-6, rtol=0)
