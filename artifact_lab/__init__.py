@@ -27,6 +27,8 @@ _NAMES = {
     "select_device": "backend",
     "solve": "calculator",
     "compare_upsamplers": "compare",
+    "explore": "explore",  # the function; the module stays importable as artifact_lab.explore
+    "monitor": "monitor",  # the function; the module stays importable as artifact_lab.monitor
     "OverlapStats": "overlap",
     "has_holes": "overlap",
     "interior_mask": "overlap",
@@ -49,13 +51,17 @@ _NAMES = {
 }
 # submodules reachable as attributes (``al.kernels.ones``)
 _MODULES = (
+    "adjoint",
     "arithmetic",
     "audit",
     "backend",
     "calculator",
     "compare",
+    "explorer_page",
     "images",
     "kernels",
+    "losses",
+    "nn",
     "plotting",
     "report",
     "scores",
@@ -102,7 +108,19 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
-    from . import compare, images, kernels, spectral, training, upsamplers, zoo
+    from . import (
+        adjoint,
+        compare,
+        explorer_page,
+        images,
+        kernels,
+        losses,
+        nn,
+        spectral,
+        training,
+        upsamplers,
+        zoo,
+    )
     from .arithmetic import (
         TransposedConv,
         conv_transpose_by_zero_insertion,
@@ -114,6 +132,8 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .backend import select_device
     from .calculator import solve
     from .compare import compare_upsamplers
+    from .explore import explore
+    from .monitor import monitor
     from .overlap import (
         OverlapStats,
         has_holes,

@@ -160,6 +160,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}<
 <body><h1>artifact_lab report</h1>
 <p>Checkerboard artifacts of transposed convolutions and their alternatives: every notebook
 executed from scratch on {stamp}.</p>
+<p><a href='explorer.html'>Explorer</a>: any layer's overlap, phase gains and scores, offline.</p>
 <table><tr><th>#</th><th>Notebook</th><th>PDF</th><th>Source</th><th>Run time</th></tr>
 {rows}
 </table></body></html>
@@ -232,6 +233,9 @@ def build_report(
         seconds = time.perf_counter() - start
         entries.append(ReportEntry(path, title, html_path, pdf_path, seconds))
         say(f"[{i}/{len(paths)}] {path.name}: ok in {seconds:.1f} s -> {html_path}")
+    from .explorer_page import write_explorer
+
+    write_explorer(out_dir / "explorer.html")  # the interactive explorer, offline
     write_atomic(out_dir / "index.html", _index(entries))
     say(f"report: {out_dir / 'index.html'}")
     return entries
