@@ -58,7 +58,7 @@ def _largest_padding(n: int, ks, ss, ds, ops) -> int:
     ks=st.lists(st.integers(1, 5), min_size=1, max_size=2),
     ss=st.lists(st.integers(1, 4), min_size=1, max_size=2),
     ds=st.lists(st.integers(1, 3), min_size=1, max_size=2),
-    ops=st.lists(st.integers(1, 2), max_size=1).map(lambda extra: [0, *extra]),
+    ops=st.lists(st.integers(1, 3), max_size=1).map(lambda extra: [0, *extra]),
     fams=st.lists(st.sampled_from(SWEEP_FAMILIES), min_size=1, max_size=2),
     data=st.data(),
 )
