@@ -120,7 +120,10 @@ def _check_inputs(inputs: Any, nd: int, n: int) -> tuple[_Input, ...]:
             )
         if isinstance(data, torch.Tensor):
             data = data.detach().cpu().numpy()
-        arr = np.asarray(data)
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as exc:  # ragged nesting and the like
+            raise TypeError(f"inputs[{label!r}] must be an array of numbers: {exc}") from None
         if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)) or np.iscomplexobj(arr):
             raise TypeError(f"inputs[{label!r}] must hold real numbers, got dtype {arr.dtype}")
         arr = np.array(arr, dtype=np.float64)
