@@ -264,6 +264,7 @@ class _Cost:
 _SEC_PER_ROW = 2e-6
 _SEC_PER_CHUNK = 3e-3
 _SEC_PER_KERNEL = 4e-5
+_SEC_PER_TAP = 5e-8  # drawing a kernel and its closed forms
 _SEC_PER_INPUT_SAMPLE = 3e-8  # making an input once, and its summed-area tables per chunk
 _SEC_PER_LAG_SAMPLE = 2e-9
 _SEC_PER_LAG = 4e-5
@@ -272,6 +273,7 @@ _SEC_PER_CROP = 1e-3
 _SEC_PER_MAC = {1: 2.5e-8, 2: 4e-9, 3: 5e-9}  # torch's 1-D transposed conv is slow on CPU
 _SEC_PER_REDUCED = 1.2e-8
 _SEC_PER_CALL = 3e-4
+_CHUNK_TARGET = 256 << 20  # without memory_mb: larger chunks stop paying off
 _ROW_BYTES = 220  # one row of the result frame, with pandas' and the concatenation's copies
 
 
@@ -284,7 +286,7 @@ class _Load:
         self.items = max((i.items(chunk.batch) for i in chunk.inputs), default=0)
         self.all_items = sum(i.items(chunk.batch) for i in chunk.inputs)
         self.inputs = 8 * self.all_items * n**nd
-        self.count = self.kmax = self.rows = self.kmax_usable = 0
+        self.count = self.kmax = self.rows = self.kmax_usable = self.all_taps = 0
         self.sizes: set[int] = set()
         self.quad = self.taps = 0  # sums over the distinct measurable sizes
         self.conv_seconds = 0.0
@@ -302,6 +304,7 @@ class _Load:
         c = self.c
         nd, s, d, n = c.ndim, c.stride, c.dilation, c.input_size
         self.count += 1
+        self.all_taps += k**nd
         self.kmax = max(self.kmax, k)
         self.rows += _row_count(k, n, s, d, c.paddings, c.output_paddings) * max(1, len(c.inputs))
         usable = bool(c.inputs) and (n - 1) * s - (k - 1) * d + 1 >= s
@@ -329,7 +332,12 @@ class _Load:
             ("the kernels", 8 * 4 * self.count * self.kmax**nd),
             ("the result rows", self.rows * _ROW_BYTES),
         ]
-        seconds = _SEC_PER_CHUNK + self.rows * _SEC_PER_ROW + self.count * _SEC_PER_KERNEL
+        seconds = (
+            _SEC_PER_CHUNK
+            + self.rows * _SEC_PER_ROW
+            + self.count * _SEC_PER_KERNEL
+            + self.all_taps * _SEC_PER_TAP
+        )
         if c.inputs:
             parts.append(("the inputs", self.inputs))
         if self.kmax_usable and c.method == "moments":
@@ -416,6 +424,8 @@ def _plan(
         raise TypeError(f"device must be a string, a torch.device or None, got {device!r}")
     dev = select_device(device)
     budget = work_budget(dev, memory_mb)
+    # chunks aim below a comfortable size; one that cannot be split may use the whole bound
+    target = budget if memory_mb is not None else min(budget, _CHUNK_TARGET)
     chunks = []
     for s in ss:
         for d in ds:
@@ -435,7 +445,7 @@ def _plan(
                 k = _family_size(item[0], s) or item[1]
                 if taken:
                     trial = load.copy().add(k)
-                    if len(taken) >= per_chunk or trial.cost().memory > budget:
+                    if len(taken) >= per_chunk or trial.cost().memory > target:
                         chunks.append(dataclasses.replace(template, kernels=tuple(taken)))
                         taken, trial = [], _Load(template).add(k)
                     load = trial
@@ -475,8 +485,11 @@ def _cheaper(chunk: _Chunk) -> _Chunk:
     return chunk
 
 
-def _fits(chunks: list[_Chunk], memory_mb: int | None) -> dict[str, float]:
-    """Refuse a plan that cannot fit, saying how to make it fit; else its estimates."""
+def _fits(
+    chunks: list[_Chunk], memory_mb: int | None, max_seconds: float | None = None
+) -> dict[str, float]:
+    """Refuse a plan that cannot fit (memory, or time over ``max_seconds``), saying how to
+    make it fit; else its estimates."""
     costs = [_cost(c) for c in chunks]
     worst = max(range(len(chunks)), key=lambda i: costs[i].memory)
     chunk, cost = chunks[worst], costs[worst]
@@ -516,6 +529,13 @@ def _fits(chunks: list[_Chunk], memory_mb: int | None) -> dict[str, float]:
             f"more than this machine's {_mb(spare)} of available memory allows. Sweep fewer "
             "kernel sizes, paddings, seeds or inputs per call (a cache folder lets several "
             f"calls build the atlas piece by piece); estimated time: {_duration(seconds)}."
+        )
+    if max_seconds is not None and seconds > max_seconds:
+        raise ValueError(
+            f"the sweep would take {_duration(seconds)} by the plan's estimate ({len(chunks)} "
+            f"chunks, {rows:,} rows), over max_seconds={max_seconds:g}. Sweep fewer kernel "
+            "sizes (large kernels cost the most), paddings, seeds or inputs, or pass a larger "
+            "max_seconds (None: no limit) to run it anyway."
         )
     return {
         "estimated_seconds": seconds,

@@ -145,6 +145,7 @@ def sweep(
     memory_mb: int | None = None,
     chunk_kernels: int = 64,
     dtype: str = "float32",
+    max_seconds: float | None = 600.0,
 ) -> pd.DataFrame:
     """Score a whole grid of transposed-convolution geometries, as one tidy DataFrame.
 
@@ -191,13 +192,17 @@ def sweep(
     memory_mb : int, optional
         Bound on the working memory of one chunk (inputs, kernels, convolution outputs or
         moment tables), in MiB; the returned table comes on top and is checked against the
-        available memory. Default: half of the device's free memory. A plan that cannot fit
-        is refused before any work, with the smallest ``memory_mb`` that would do.
+        available memory. Default: at most half of the device's free memory, with chunks
+        kept near 256 MiB where they can be split. A plan that cannot fit is refused before
+        any work, with the smallest ``memory_mb`` that would do.
     chunk_kernels : int
         Most kernels per chunk (fewer where the memory bound asks).
     dtype : {"float32", "float64"}
         Precision of ``conv_transpose`` for ``method="conv"`` (float64 on CPU is ~20x
         slower); the reductions always accumulate in float64, and TF32 is always off.
+    max_seconds : float, optional
+        Refuse a plan whose estimated time exceeds this, 10 minutes by default (the
+        estimate is rough: within about 3x on the development machine). None: no limit.
 
     Returns
     -------
@@ -256,8 +261,13 @@ def sweep(
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
     _check_executor(executor)
+    if max_seconds is not None:
+        if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)):
+            raise TypeError(f"max_seconds must be a number or None, got {max_seconds!r}")
+        if not max_seconds > 0:
+            raise ValueError(f"max_seconds must be > 0 (or None), got {max_seconds!r}")
     folder = _check_cache(cache)
-    estimates = _fits(chunks, memory_mb)
+    estimates = _fits(chunks, memory_mb, max_seconds)
     store = None if folder is None else ChunkCache(folder)
     bar = tqdm(total=len(chunks), disable=not progress, desc="sweep", unit="chunk")
     try:

@@ -551,6 +551,8 @@ BAD = [
     (dict(kernel_sizes=[3], strides=[2], batch=0), ValueError, "batch"),
     (dict(kernel_sizes=[3], strides=[2], seeds=[-1]), ValueError, "seeds"),
     (dict(kernel_sizes=[3], strides=[2], input_size=True), TypeError, "input_size"),
+    (dict(kernel_sizes=[3], strides=[2], max_seconds="1h"), TypeError, "max_seconds"),
+    (dict(kernel_sizes=[3], strides=[2], max_seconds=-1), ValueError, "max_seconds"),
 ]
 
 
@@ -589,6 +591,9 @@ def test_plans_that_cannot_fit_are_refused_with_how_to_fit(monkeypatch):
                 memory_mb=memory_mb,
                 progress=False,
             )
+    # with room for both, the default still refuses what would take hours, saying so
+    with pytest.raises(ValueError, match=r"would take about .* max_seconds=600"):
+        sweep(kernel_sizes=range(1, 3000), strides=[2], progress=False)
     assert time.perf_counter() - start < 20  # refused from estimates, not after the work
 
 
