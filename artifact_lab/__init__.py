@@ -44,6 +44,7 @@ _NAMES = {
     "interior_crop": "spectral",
     "Composite": "stacks",
     "composite": "stacks",
+    "stack_interior": "stacks",
     "stack_response": "stacks",
     "sweep": "sweep",  # the function; the module stays importable as artifact_lab.sweep
 }
@@ -132,5 +133,5 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         weight_scores,
     )
     from .spectral import harmonic_fraction, interior_crop
-    from .stacks import Composite, composite, stack_response
+    from .stacks import Composite, composite, stack_interior, stack_response
     from .sweep import sweep
