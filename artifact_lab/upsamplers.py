@@ -224,9 +224,45 @@ class ResizeConv(Upsampler):
         self.name = f"resize-conv {mode}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (
+            self.mode != "nearest"
+            and x.is_cuda
+            and x.requires_grad
+            and torch.are_deterministic_algorithms_enabled()
+        ):
+            # CUDA has no deterministic backward for linear interpolation: the same map as
+            # per-axis matrix products, whose backward is deterministic
+            return self.conv(_interpolate_by_matrices(x, self.factor, self.mode, self.ndim))
         kwargs = {} if self.mode == "nearest" else {"align_corners": False}
         up = F.interpolate(x, scale_factor=self.factor, mode=self.mode, **kwargs)
         return self.conv(up)
+
+
+def _axis_matrix(n: int, factor: int, mode: str) -> torch.Tensor:
+    """``(n*factor, n)`` matrix of one axis of ``F.interpolate`` (align_corners=False).
+
+    Linear, bilinear, trilinear and bicubic interpolation are separable: each axis is the
+    1-D interpolation of that axis, read off by interpolating the unit vectors.
+    """
+    eye = torch.eye(n, dtype=torch.float64)
+    if mode == "bicubic":  # no 1-D cubic mode: a 2-D image whose other axis is 1 wide
+        cols = F.interpolate(
+            eye[:, None, :, None], scale_factor=(factor, 1), mode="bicubic", align_corners=False
+        )[:, 0, :, 0]
+    else:
+        cols = F.interpolate(
+            eye[:, None, :], scale_factor=factor, mode="linear", align_corners=False
+        )[:, 0, :]
+    return cols.T.contiguous()
+
+
+def _interpolate_by_matrices(x: torch.Tensor, factor: int, mode: str, ndim: int) -> torch.Tensor:
+    """``F.interpolate(x, scale_factor=factor, mode=mode)`` as one matrix product per axis."""
+    for a in range(ndim):
+        axis = x.ndim - ndim + a
+        m = _axis_matrix(x.shape[axis], factor, mode).to(x.device, x.dtype)
+        x = torch.movedim(torch.tensordot(x, m, dims=([axis], [1])), -1, axis)
+    return x
 
 
 class SubPixelConv(Upsampler):
