@@ -2,15 +2,22 @@
 
 Each notebook runs in a fresh kernel (nbclient) with its own folder as working directory;
 nbconvert renders it with the code hidden by default and the figures embedded as data URIs;
-WeasyPrint prints a PDF from a plain, print-friendly rendering of the same notebook. Every
-file is written under a temporary name and renamed, so an existing report is never left
-half-written, and a failing notebook stops the report with its name and the cell's error.
+WeasyPrint prints a PDF from a plain, print-friendly rendering of the same notebook.
+
+A report is built in a temporary folder inside the output folder and its files are moved
+into place only when every notebook succeeded: a failing notebook stops the report with its
+name and the cell's error, and leaves the last good report as it was, never a mix of runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from ._checks import check_bool, check_int
 from ._io import write_atomic
 
 __all__ = ["NotebookError", "ReportEntry", "build_report", "execute_notebook", "write_atomic"]
@@ -66,14 +74,42 @@ def execute_notebook(
 
     Raises
     ------
+    ValueError
+        The file is not a valid notebook (the message names it).
     NotebookError
-        Naming the notebook, the failing cell (1-based, markdown cells counted) and the error.
+        Naming the notebook, the failing cell (1-based, markdown cells counted) and the
+        error, on one line; a cell that runs past ``timeout`` seconds says so.
     """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
-
     path = Path(path)
-    nb = nbformat.read(path, as_version=4)
+    timeout = check_int("timeout", timeout, minimum=1)
+    return _execute(_read_notebook(path), path, timeout=timeout, kernel_name=kernel_name)
+
+
+def _read_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read and validate a notebook; any problem is a ValueError that names the file."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # not JSON, wrong schema, unreadable: all the user's file
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ValueError(f"notebook {str(path)!r} is not a valid notebook: {detail}") from None
+    return nb
+
+
+def _execute(
+    nb: nbformat.NotebookNode, path: Path, *, timeout: int, kernel_name: str
+) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    started: list[int] = []
+    interrupted: list[bool] = []
+
+    def on_cell_start(cell, cell_index: int) -> None:
+        started.append(cell_index)
+        if len(started) == 1:
+            _catch_interrupt(client, interrupted)
+
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -81,18 +117,51 @@ def execute_notebook(
         resources={"metadata": {"path": str(path.parent)}},
         # the kernel's start-up warnings are not the notebook's business
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        on_cell_start=on_cell_start,
     )
     try:
-        client.execute()
-    except (CellExecutionError, CellTimeoutError) as exc:
+        # the kernel's own log (a ZMQ traceback when it is stopped mid-message) would
+        # interleave with the one-line error: cells' output reaches the notebook anyway
+        client.execute(stderr=subprocess.DEVNULL)
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        if interrupted:
+            raise KeyboardInterrupt from None
         index = next(
-            (i for i, c in enumerate(nb.cells) if c.cell_type == "code" and _failed(c)), None
+            (i for i, c in enumerate(nb.cells) if c.cell_type == "code" and _failed(c)),
+            started[-1] if started else None,
         )
         where = f"cell {index + 1}" if index is not None else "a cell"
+        if isinstance(exc, CellTimeoutError):
+            raise NotebookError(f"{path.name}: {where} timed out after {timeout} s") from None
+        if isinstance(exc, DeadKernelError):
+            raise NotebookError(f"{path.name}: the kernel died while running {where}") from None
         reason = getattr(exc, "ename", type(exc).__name__)
-        detail = getattr(exc, "evalue", "") or str(exc).strip().splitlines()[-1]
+        detail = " ".join(str(getattr(exc, "evalue", "") or "").split())
         raise NotebookError(f"{path.name}: {where} failed: {reason}: {detail}") from None
+    except AssertionError:
+        # nbclient's own SIGINT handler (before the first cell) tears the kernel down and
+        # then trips over its own cleanup: that is a Ctrl-C, not a notebook failure
+        raise KeyboardInterrupt from None
+    if interrupted:
+        raise KeyboardInterrupt
     return nb
+
+
+def _catch_interrupt(client, interrupted: list[bool]) -> None:
+    """On Ctrl-C, interrupt the running cell and remember it (instead of nbclient's handler,
+    which kills the kernel mid-cell and then fails in its own cleanup)."""
+    import asyncio
+    import inspect
+    import signal
+
+    def on_sigint() -> None:
+        interrupted.append(True)
+        result = client.km.interrupt_kernel()
+        if inspect.isawaitable(result):
+            interrupted.append(asyncio.ensure_future(result))  # kept: the task must not vanish
+
+    with contextlib.suppress(RuntimeError, NotImplementedError, ValueError):
+        asyncio.get_event_loop().add_signal_handler(signal.SIGINT, on_sigint)
 
 
 def _failed(cell: nbformat.NotebookNode) -> bool:
@@ -178,6 +247,11 @@ def build_report(
 ) -> list[ReportEntry]:
     """Execute notebooks and write ``<name>.html``, ``<name>.pdf`` and ``index.html``.
 
+    Every notebook is read and validated first; the report is built in a temporary folder
+    inside ``out_dir`` and its files replace the old ones only when every notebook
+    succeeded, so ``out_dir`` holds either the last good report or the new one, never a
+    mix of two runs.
+
     Parameters
     ----------
     notebooks : path or sequence of paths
@@ -199,39 +273,78 @@ def build_report(
 
     Raises
     ------
+    ValueError
+        Missing notebooks or a file that is not a valid notebook (named), before any work.
     NotebookError
-        When a notebook fails; files already in ``out_dir`` stay as they were.
+        When a notebook fails: names it and the cell; ``out_dir`` stays as it was.
     """
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
+    pdf, show_code = check_bool("pdf", pdf), check_bool("show_code", show_code)
+    timeout = check_int("timeout", timeout, minimum=1)
     if isinstance(notebooks, (str, Path)):
         folder = Path(notebooks)
         if not folder.exists():
             raise ValueError(f"notebooks folder {str(folder)!r} does not exist")
         paths = sorted(folder.glob("*.ipynb")) if folder.is_dir() else [folder]
-    else:
+    elif isinstance(notebooks, Sequence):
         paths = [Path(p) for p in notebooks]
+    else:
+        raise TypeError(f"notebooks must be a path or a sequence of paths, got {notebooks!r}")
     paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
     if not paths:
         raise ValueError(f"no notebooks found in {notebooks!s}")
     for p in paths:
         if p.suffix != ".ipynb" or not p.is_file():
             raise ValueError(f"notebook {str(p)!r} is not an existing .ipynb file")
+    books = [_read_notebook(p) for p in paths]  # a corrupt file stops us before any work
     out_dir = Path(out_dir)
-    entries = []
-    for i, path in enumerate(paths, 1):
-        say(f"[{i}/{len(paths)}] {path.name}: executing ...")
-        start = time.perf_counter()
-        nb = execute_notebook(path, timeout=timeout, kernel_name=kernel_name)
-        title = _title(nb, path.stem)
-        html_path = out_dir / f"{path.stem}.html"
-        write_atomic(html_path, _render_html(nb, show_code=show_code))
-        pdf_path = None
-        if pdf:
-            pdf_path = out_dir / f"{path.stem}.pdf"
-            write_atomic(pdf_path, _render_pdf(nb, title, show_code=show_code))
-        seconds = time.perf_counter() - start
-        entries.append(ReportEntry(path, title, html_path, pdf_path, seconds))
-        say(f"[{i}/{len(paths)}] {path.name}: ok in {seconds:.1f} s -> {html_path}")
-    write_atomic(out_dir / "index.html", _index(entries))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(out_dir)
+    build = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
+    try:
+        entries = []
+        for i, (path, nb) in enumerate(zip(paths, books, strict=True), 1):
+            say(f"[{i}/{len(paths)}] {path.name}: executing ...")
+            start = time.perf_counter()
+            try:
+                nb = _execute(nb, path, timeout=timeout, kernel_name=kernel_name)
+            except NotebookError as exc:
+                old = any(not p.name.startswith(".") for p in out_dir.iterdir())
+                kept = "the previous report is kept" if old else "nothing was written"
+                raise NotebookError(f"{exc}; {kept} in {out_dir}") from None
+            title = _title(nb, path.stem)
+            write_atomic(build / f"{path.stem}.html", _render_html(nb, show_code=show_code))
+            pdf_path = None
+            if pdf:
+                pdf_path = out_dir / f"{path.stem}.pdf"
+                write_atomic(build / pdf_path.name, _render_pdf(nb, title, show_code=show_code))
+            seconds = time.perf_counter() - start
+            html_path = out_dir / f"{path.stem}.html"
+            entries.append(ReportEntry(path, title, html_path, pdf_path, seconds))
+            say(f"[{i}/{len(paths)}] {path.name}: ok in {seconds:.1f} s -> {html_path}")
+        write_atomic(build / "index.html", _index(entries))
+        _swap_in(build, out_dir)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
     say(f"report: {out_dir / 'index.html'}")
     return entries
+
+
+def _swap_in(build: Path, out_dir: Path) -> None:
+    """Move every finished file into place (each rename is atomic; all are ready first)."""
+    for item in sorted(build.iterdir()):
+        os.replace(item, out_dir / item.name)
+
+
+_STALE_BUILD_SECONDS = 3600.0  # no report takes an hour: an older build is a killed run's
+
+
+def _remove_stale_builds(out_dir: Path) -> None:
+    now = time.time()
+    for item in [*out_dir.glob(".build-*"), *out_dir.glob(".*.tmp")]:
+        with contextlib.suppress(OSError):
+            if now - item.stat().st_mtime > _STALE_BUILD_SECONDS:
+                if item.is_dir():
+                    shutil.rmtree(item, ignore_errors=True)
+                else:
+                    item.unlink()

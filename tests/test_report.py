@@ -1,6 +1,8 @@
 """Execute every notebook through the real report pipeline and check what it writes."""
 
+import os
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -81,3 +83,53 @@ def test_a_failing_notebook_names_itself_and_the_cell_and_keeps_old_files(tmp_pa
         build_report(src, out, progress=lambda _: None)
     assert (out / "99_broken.html").read_text() == "previous report"
     assert sorted(p.name for p in out.iterdir()) == ["99_broken.html"]
+
+
+def _notebook(folder, name, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}")]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in sources]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_failed_report_keeps_the_last_good_set_never_a_mix(tmp_path):
+    src, out = tmp_path / "nb", tmp_path / "out"
+    src.mkdir()
+    first = _notebook(src, "01_first", "print('run one')")
+    second = _notebook(src, "02_second", "print('run one')")
+    stale = out / ".build-of-a-killed-run"  # left by a report killed an hour ago
+    stale.mkdir(parents=True)
+    (stale / "01_first.html").write_text("half a report")
+    os.utime(stale, (time.time() - 7200,) * 2)
+    build_report([first, second], out, pdf=False, progress=lambda _: None)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"01_first.html", "02_second.html", "index.html"}
+    _notebook(src, "01_first", "print('run two')")  # would succeed with new output ...
+    _notebook(src, "02_second", "raise RuntimeError('broken in run two')")  # ... this fails
+    with pytest.raises(NotebookError, match=r"02_second.ipynb: cell 2 failed: RuntimeError.*kept"):
+        build_report([first, second], out, pdf=False, progress=lambda _: None)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # run one, whole
+
+
+def test_a_cell_timeout_is_one_clean_line(tmp_path):
+    slow = _notebook(tmp_path, "slow", "x = 1", "import time\ntime.sleep(60)")
+    with pytest.raises(NotebookError) as err:
+        build_report([slow], tmp_path / "out", pdf=False, timeout=2, progress=lambda _: None)
+    message = str(err.value)
+    assert message.startswith("slow.ipynb: cell 3 timed out after 2 s") and "\n" not in message
+    assert "---" not in message
+
+
+def test_a_corrupt_notebook_is_named_before_anything_runs(tmp_path):
+    good = _notebook(tmp_path, "good", "print(1)")
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text('{"cells": 5}')
+    lines = []
+    with pytest.raises(ValueError, match=r"bad\.ipynb' is not a valid notebook"):
+        build_report([good, bad], tmp_path / "out", pdf=False, progress=lines.append)
+    assert lines == []  # refused before executing the good one
+    bad.write_text("not json at all")
+    with pytest.raises(ValueError, match=r"bad\.ipynb' is not a valid notebook"):
+        build_report([bad], tmp_path / "out", pdf=False, progress=lines.append)
