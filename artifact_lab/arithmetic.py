@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ._checks import IntOrTuple, check_bool, check_int, check_ndim, infer_ndim, is_tensor, per_axis
 
-if TYPE_CHECKING:  # torch loads only where a layer is built or run: sizes need none of it
+if TYPE_CHECKING:  # numpy and torch load only where arrays are made: sizes need neither
     import torch
 
 __all__ = [
@@ -331,9 +329,12 @@ def zero_insert(x: Any, stride: IntOrTuple, *, ndim: int | None = None) -> Any:
 
     Examples
     --------
+    >>> import numpy as np
     >>> zero_insert(np.array([1, 2, 3]), 2)
     array([1, 0, 2, 0, 3])
     """
+    import numpy as np
+
     if not isinstance(x, np.ndarray) and not is_tensor(x):
         raise TypeError(f"x must be a numpy array or torch tensor, got {type(x).__name__}")
     if ndim is None:
