@@ -154,7 +154,8 @@ def check_ndim(ndim: object) -> int:
 
 def infer_ndim(*values: object) -> int | None:
     """The common length of the sequence arguments, or None when all are ints."""
-    lengths = {len(v) for v in values if _is_int_sequence_like(v)}  # type: ignore[arg-type]
+    # an empty sequence says nothing about the axes: per_axis refuses it, naming it
+    lengths = {len(v) for v in values if _is_int_sequence_like(v) and len(v)}  # type: ignore[arg-type]
     if len(lengths) > 1:
         raise ValueError(
             "per-axis arguments disagree on the number of spatial axes: "
@@ -199,7 +200,12 @@ def as_real_array(name: str, value: object, *, min_ndim: int = 1) -> Any:
     else:
         raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(value).__name__}")
     if arr.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} axes, got shape {arr.shape}")
+        raise ValueError(
+            f"{name} must have at least {min_ndim} axis{'es' if min_ndim > 1 else ''}, got "
+            f"shape {arr.shape}"
+        )
+    if arr.size == 0 and min_ndim > 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(

@@ -150,8 +150,8 @@ def conv_output_size(
         span = n[a] + 2 * p[a] - d[a] * (k[a] - 1)
         if span < 1:
             raise ValueError(
-                f"kernel reach {d[a] * (k[a] - 1) + 1} exceeds the padded input "
-                f"{n[a] + 2 * p[a]} on axis {a}"
+                f"kernel_size={k[a]} with dilation={d[a]} reaches {d[a] * (k[a] - 1) + 1} "
+                f"samples, more than the padded input_size {n[a] + 2 * p[a]} on axis {a}"
             )
         out.append((span - 1) // s[a] + 1)
     return out[0] if ndim is None else tuple(out)

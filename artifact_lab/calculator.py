@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._checks import MAX_VALUES, IntOrTuple, check_bool, int_values, per_axis
+from ._checks import MAX_VALUES, IntOrTuple, check_bool, check_int, int_values, per_axis
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,9 +74,9 @@ def clean_init_exists(kernel_size: int, stride: int, dilation: int = 1) -> bool:
 
 
 def _kds(kernel_size: Any, stride: Any, dilation: Any) -> tuple[int, int, int]:
-    (k,) = per_axis("kernel_size", kernel_size, 1, minimum=1)
-    (s,) = per_axis("stride", stride, 1, minimum=1)
-    (d,) = per_axis("dilation", dilation, 1, minimum=1)
+    k = check_int("kernel_size", kernel_size, minimum=1)
+    s = check_int("stride", stride, minimum=1)
+    d = check_int("dilation", dilation, minimum=1)
     return k, s, d
 
 

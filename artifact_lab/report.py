@@ -80,9 +80,32 @@ def execute_notebook(
         Naming the notebook, the failing cell (1-based, markdown cells counted) and the
         error, on one line; a cell that runs past ``timeout`` seconds says so.
     """
-    path = Path(path)
+    path = _notebook_path("path", path)
     timeout = check_int("timeout", timeout, minimum=1)
+    _check_kernel(kernel_name)
     return _execute(_read_notebook(path), path, timeout=timeout, kernel_name=kernel_name)
+
+
+def _notebook_path(name: str, path: object) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path to a .ipynb file, got {path!r}")
+    path = Path(path)
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise ValueError(f"{name}: {str(path)!r} is not an existing .ipynb file")
+    return path
+
+
+def _check_kernel(kernel_name: object) -> None:
+    """The Jupyter kernel must be installed: checked before anything runs."""
+    if not isinstance(kernel_name, str) or not kernel_name:
+        raise TypeError(f"kernel_name must be a kernel's name (a str), got {kernel_name!r}")
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    known = KernelSpecManager().find_kernel_specs()
+    if kernel_name not in known:
+        raise ValueError(
+            f"kernel_name {kernel_name!r} is not installed; installed: {sorted(known)}"
+        )
 
 
 def _read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -278,24 +301,28 @@ def build_report(
     NotebookError
         When a notebook fails: names it and the cell; ``out_dir`` stays as it was.
     """
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable or None, got {progress!r}")
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     pdf, show_code = check_bool("pdf", pdf), check_bool("show_code", show_code)
     timeout = check_int("timeout", timeout, minimum=1)
-    if isinstance(notebooks, (str, Path)):
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"out_dir must be a folder path, got {out_dir!r}")
+    if isinstance(notebooks, (str, os.PathLike)):
         folder = Path(notebooks)
         if not folder.exists():
             raise ValueError(f"notebooks folder {str(folder)!r} does not exist")
         paths = sorted(folder.glob("*.ipynb")) if folder.is_dir() else [folder]
     elif isinstance(notebooks, Sequence):
-        paths = [Path(p) for p in notebooks]
+        paths = [Path(_notebook_path("notebooks", p)) for p in notebooks]
     else:
         raise TypeError(f"notebooks must be a path or a sequence of paths, got {notebooks!r}")
     paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
     if not paths:
         raise ValueError(f"no notebooks found in {notebooks!s}")
     for p in paths:
-        if p.suffix != ".ipynb" or not p.is_file():
-            raise ValueError(f"notebook {str(p)!r} is not an existing .ipynb file")
+        _notebook_path("notebooks", p)
+    _check_kernel(kernel_name)
     books = [_read_notebook(p) for p in paths]  # a corrupt file stops us before any work
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -370,9 +370,15 @@ def score_families(
         ones            4                 0.0
     bilinear            4                 0.0
     """
-    from .kernels import make_kernel
+    from ._checks import as_names, int_values
+    from .kernels import FAMILIES, make_kernel
     from .overlap import overlap_contrast
 
+    families = as_names("families", families, allowed=FAMILIES)
+    kernel_sizes = int_values("kernel_sizes", kernel_sizes, minimum=1, limit=1000)
+    strides = int_values("strides", strides, minimum=1, limit=1000)
+    seeds = int_values("seeds", seeds, minimum=0, limit=10_000)
+    ndim = check_ndim(ndim)
     random_families = {"default", "normal", "icnr"}
     rows = []
     for family in families:

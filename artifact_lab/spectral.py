@@ -407,7 +407,7 @@ def filtering_db(x: Any, y: Any, stride: IntOrTuple, *, ndim: int | None = None)
         raise ValueError(f"x has {xa.ndim} axes, fewer than the {ndim} spatial axes of y")
     xs, ys = xa.shape[xa.ndim - ndim :], ya.shape[ya.ndim - ndim :]
     if tuple(n * st for n, st in zip(xs, s)) != ys:
-        raise ValueError(f"y must be x upsampled by {s}: got x {xs} and y {ys}")
+        raise ValueError(f"y must be x upsampled by stride={s}: got x {xs} and y {ys}")
     px = power_spectrum(xa, ndim=ndim)
     py = power_spectrum(ya, ndim=ndim) * np.prod(s)  # per-input-sample normalisation
     # the input band of y's spectrum: the same integer frequencies as x's bins
@@ -446,6 +446,13 @@ def stats_from_harmonics(
         bins = np.asarray(check_int("bins", bins, minimum=1), dtype=np.float64)
     else:
         bins = as_real_array("bins", bins, min_ndim=0)
+    try:
+        np.broadcast_shapes(harmonic_power.shape[:-1], total.shape, bins.shape)
+    except ValueError:
+        raise ValueError(
+            f"total_power {total.shape} and bins {bins.shape} must match harmonic_power's "
+            f"leading axes {harmonic_power.shape[:-1]}"
+        ) from None
     if (harmonic_power < 0).any() or (total < 0).any():
         raise ValueError("harmonic_power and total_power must be sums of |Y|^2, never negative")
     m = harmonic_power.shape[-1]
