@@ -54,6 +54,8 @@ _MODULES = (
     "backend",
     "calculator",
     "compare",
+    "decision",
+    "diagrams",
     "images",
     "kernels",
     "plotting",
@@ -61,6 +63,7 @@ _MODULES = (
     "scores",
     "spectral",
     "stacks",
+    "tables",
     "training",
     "upsamplers",
     "zoo",
@@ -102,7 +105,18 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
-    from . import compare, images, kernels, spectral, training, upsamplers, zoo
+    from . import (
+        compare,
+        decision,
+        diagrams,
+        images,
+        kernels,
+        spectral,
+        tables,
+        training,
+        upsamplers,
+        zoo,
+    )
     from .arithmetic import (
         TransposedConv,
         conv_transpose_by_zero_insertion,

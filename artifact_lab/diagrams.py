@@ -141,7 +141,7 @@ def plot_steps_1d(
     padded = np.concatenate([np.zeros(edge), spread, np.zeros(edge)])
     width = len(padded)
     rows = {"input x": 4, "zeros inserted": 3, "padded": 2, "flipped kernel": 1, "output y": 0}
-    fig, ax = new_figure(height=2.5)
+    fig, ax = new_figure(height=2.1)
     for i, v in enumerate(xs):  # input, compact, starting under the first real sample
         _cell(ax, edge + i, rows["input x"], _INPUT, _num(v))
     for t, v in enumerate(spread):
@@ -319,10 +319,28 @@ def painting_counts(input_size: int, kernel_size: int, stride: int, step: int) -
     return counts
 
 
+def _cells(ax, values, cmap, norm, edge, lw):
+    """One artist for a whole grid of cells with their borders (fast to redraw)."""
+    rows, cols = values.shape
+    ax.pcolormesh(
+        np.arange(cols + 1) - 0.5,
+        np.arange(rows + 1) - 0.5,
+        values,
+        cmap=cmap,
+        norm=norm,
+        edgecolors=edge,
+        linewidth=lw,
+    )
+    ax.set_xlim(-0.55, cols - 0.45)
+    ax.set_ylim(rows - 0.45, -0.55)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
 def _draw_painting(ax_in, ax_out, n, k, s, step, vmax, *, small=False):
     cmap, norm = _count_cmap(vmax)
     counts = painting_counts(n, k, s, step)
-    ax_out.imshow(counts, cmap=cmap, norm=norm)
+    _cells(ax_out, counts, cmap, norm, "0.85", 0.5)
     if not small or counts.shape[0] <= 9:
         for (r, c), v in np.ndenumerate(counts):
             if v:
@@ -340,27 +358,13 @@ def _draw_painting(ax_in, ax_out, n, k, s, step, vmax, *, small=False):
         ax_out.add_patch(
             Rectangle((j * s - 0.5, i * s - 0.5), k, k, fill=False, ec="#e6550d", lw=2)
         )
-    size = counts.shape[0]
-    for t in range(size + 1):  # the whole canvas, painted or not
-        ax_out.axhline(t - 0.5, color="0.85", lw=0.5)
-        ax_out.axvline(t - 0.5, color="0.85", lw=0.5)
-    ax_out.set_xlim(-0.55, size - 0.45)
-    ax_out.set_ylim(size - 0.45, -0.55)
-    ax_out.axis("off")
     if ax_in is not None:
         grid = np.zeros((n, n))
         if step:
             grid.flat[: step - 1] = 0.5
             grid.flat[step - 1] = 1.0
-        ax_in.imshow(
-            grid, cmap=mpl.colors.ListedColormap(["white", "#c6dbef", "#e6550d"]), vmin=0, vmax=1
-        )
-        for r in range(n + 1):
-            ax_in.plot([-0.5, n - 0.5], [r - 0.5, r - 0.5], color=_EDGE, lw=0.8)
-            ax_in.plot([r - 0.5, r - 0.5], [-0.5, n - 0.5], color=_EDGE, lw=0.8)
-        ax_in.set_xlim(-0.55, n - 0.45)
-        ax_in.set_ylim(n - 0.45, -0.55)
-        ax_in.axis("off")
+        palette = mpl.colors.ListedColormap(["white", "#c6dbef", "#e6550d"])
+        _cells(ax_in, grid, palette, mpl.colors.Normalize(0, 1), _EDGE, 0.8)
         ax_in.set_title("input; orange: now")
     return counts
 
@@ -484,13 +488,21 @@ def painting_animation(
     width = TEXT_WIDTH * 0.75
     smallest = FONT_PT
     with mpl.rc_context(house_rc()):
+        # lay the figure out once, on the fullest frame, then freeze it: every frame then
+        # has the same geometry, and no frame pays for the layout again
+        fig = Figure(figsize=(width, 2.6), layout="constrained")
+        canvas = FigureCanvasAgg(fig)
+        ax_in, ax_out = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2.2]})
+        _draw_painting(ax_in, ax_out, n, k, s, n * n, vmax)
+        ax_out.set_title(_painting_title(n, k, s, n * n))
+        _count_colorbar(fig, [ax_in, ax_out], vmax)
+        canvas.draw()
+        fig.set_layout_engine("none")
         for step in range(n * n + 1):
-            fig = Figure(figsize=(width, 2.6), layout="constrained")
-            FigureCanvasAgg(fig)
-            ax_in, ax_out = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2.2]})
+            ax_in.cla()
+            ax_out.cla()
             _draw_painting(ax_in, ax_out, n, k, s, step, vmax)
             ax_out.set_title(_painting_title(n, k, s, step))
-            _count_colorbar(fig, [ax_in, ax_out], vmax)
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=dpi)
             smallest = min(smallest, figure_fonts(fig)[0])

@@ -54,8 +54,10 @@ _PRINT_CSS = (
     + """
 @page {
   size: A4; margin: 15mm 14mm 17mm 14mm;
-  @bottom-left { content: string(doctitle); font-size: 7.5pt; color: #666; }
-  @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #666; }
+  @bottom-left { content: string(doctitle); font-family: "DejaVu Sans", sans-serif;
+    font-size: 7.5pt; color: #666; }
+  @bottom-right { content: counter(page) " / " counter(pages); font-family: "DejaVu Sans",
+    sans-serif; font-size: 8pt; color: #666; }
 }
 body { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; line-height: 1.4; margin: 0; }
 h1 { font-size: 16pt; margin: 0 0 0.5em 0; string-set: doctitle content(); }

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["LABELS", "TEXT_WIDTH_PT", "Table", "format_value", "label", "table"]
+__all__ = ["LABELS", "TEXT_WIDTH_PT", "Table", "format_value", "label", "sci", "table"]
 
 #: Column names as a reader should see them: words, symbols and units.
 LABELS = {
@@ -65,7 +65,7 @@ TEXT_WIDTH_PT = 182 / 25.4 * 72
 _FONT_PT = 8.0
 _CHAR_EM = 0.6  # DejaVu Sans: digits are 0.64 em, lower-case letters about 0.55 em
 _CELL_PAD_PT = 9.0
-_WRAP_CHARS = 36  # text cells wrap at word boundaries beyond this many characters
+_WRAP_CHARS = 24  # text cells wrap at word boundaries: count at most this many characters
 _KEEP_ROWS = 30  # tables this short are never split across pages
 
 
@@ -121,6 +121,17 @@ def format_value(v: Any, *, decimals: int = 3, digits: int = 3, na: str = "—")
             return "0"
         return text.replace("-", "−")
     return str(v)
+
+
+def sci(v: float, digits: int = 1) -> str:
+    """Scientific notation for tiny differences, with an exact zero written as ``0``.
+
+    Examples
+    --------
+    >>> sci(2.2e-16), sci(0.0)
+    ('2.2e-16', '0')
+    """
+    return "0" if v == 0 else f"{v:.{digits}e}".replace("-", "−").replace("e−", "e-")
 
 
 @dataclass(frozen=True)
@@ -247,8 +258,8 @@ def table(
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
     df = frame.copy()
-    if index is None:
-        index = not isinstance(df.index, pd.RangeIndex) or df.index.name is not None
+    if index is None:  # an unnamed run of integers (0..n-1, or shuffled by a sort) says nothing
+        index = df.index.name is not None or not pd.api.types.is_integer_dtype(df.index)
     if index:
         df = df.reset_index()
     formats = dict(formats or {})

@@ -33,7 +33,8 @@ def figures():
 
 
 def _images(fig):
-    return [im for ax in fig.axes for im in ax.get_images()]
+    """The data images (not the pale overlay that marks an overlap map's border)."""
+    return [im for ax in fig.axes for im in ax.get_images() if im.get_gid() != "border"]
 
 
 def _colorbars(fig):

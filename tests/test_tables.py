@@ -41,6 +41,10 @@ def test_index_only_when_it_means_something():
     assert list(table(frame).frame.columns) == ["a"]
     named = frame.set_index(pd.Index(["x", "y"], name="upsampler"))
     assert list(table(named).frame.columns) == ["upsampler", "a"]
+    words = frame.set_index(pd.Index(["x", "y"]))
+    assert table(words).frame.shape[1] == 2
+    shuffled = frame.sort_values("a", ascending=False)  # integer index out of order
+    assert list(table(shuffled).frame.columns) == ["a"]
 
 
 def test_labels_are_words_with_units():
