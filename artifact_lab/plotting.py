@@ -44,6 +44,7 @@ __all__ = [
     "plot_overlap",
     "plot_overlap_grid",
     "plot_radial_spectra",
+    "plot_spectra",
     "plot_spectrum",
     "plot_training_curves",
     "use_house_style",
@@ -556,6 +557,41 @@ def plot_spectrum(
         cb.set_label("power (dB re max)")
     if title:
         ax.set_title(title)
+    return fig
+
+
+def plot_spectra(
+    outputs: Mapping[str, Any],
+    *,
+    stride: int | Sequence[int] | None = None,
+    ncols: int = 3,
+    vmin: float = -80.0,
+    window: str | None = "hann",
+    suptitle: str | None = None,
+) -> Figure:
+    """Several 2-D power spectra on one colour scale (dB re each map's maximum) with one
+    colour bar; ``stride`` marks the harmonics on every panel. Keys are the panel titles."""
+    if not outputs:
+        raise ValueError("outputs must not be empty")
+    ncols = min(ncols, len(outputs))
+    nrows = -(-len(outputs) // ncols)
+    side = (TEXT_WIDTH - 1.2) / ncols
+    fig, axes = new_figure(nrows, ncols, height=(side + 0.45) * nrows + 0.5, squeeze=False)
+    flat = axes.ravel()
+    for ax, (name, y) in zip(flat, outputs.items(), strict=False):
+        plot_spectrum(y, ax=ax, title=name, window=window, stride=stride, vmin=vmin, colorbar=False)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_xticks([-0.5, 0, 0.5])
+        ax.set_yticks([-0.5, 0, 0.5])
+    for ax in flat[len(outputs) :]:
+        ax.axis("off")
+    cb = fig.colorbar(flat[0].get_images()[0], ax=list(flat), shrink=0.8)
+    cb.set_label("power (dB re each map's maximum)")
+    fig.supxlabel("horizontal frequency (cycles/sample)")
+    fig.supylabel("vertical frequency (cycles/sample)")
+    if suptitle:
+        fig.suptitle(suptitle)
     return fig
 
 

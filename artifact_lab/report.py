@@ -26,8 +26,7 @@ __all__ = ["NotebookError", "ReportEntry", "build_report", "execute_notebook", "
 
 _SHARED_CSS = """
 table.al-table { border-collapse: collapse; margin: 0.6em 0; font-size: 8pt; }
-table.al-table caption { caption-side: top; text-align: left; font-size: 8.5pt;
-  font-style: italic; padding: 0 0 3px 0; }
+.al-caption { text-align: left; font-size: 8.5pt; font-style: italic; margin: 0.6em 0 0 0; }
 table.al-table th { border-bottom: 1.5px solid #444; padding: 2px 6px; text-align: left;
   vertical-align: bottom; font-weight: 600; white-space: normal; }
 table.al-table td { border-bottom: 0.5px solid #ccc; padding: 2px 6px; vertical-align: top; }
@@ -69,7 +68,8 @@ p, li { orphans: 3; widows: 3; }
 img { max-width: 100%; height: auto; break-inside: avoid; }
 .jp-RenderedSVG, .jp-RenderedImage { break-inside: avoid; margin: 0.3em 0; }
 table { break-inside: auto; }
-table.al-keep { break-inside: avoid; }
+.al-keep { break-inside: avoid; }
+.al-caption { break-after: avoid; }
 tr { break-inside: avoid; }
 thead { display: table-header-group; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 8pt; background: #f6f6f6;

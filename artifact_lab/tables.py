@@ -158,6 +158,8 @@ class Table:
         return self.frame.copy()
 
     def to_html(self) -> str:
+        """One ``<table>`` per part, each in a block with its caption above it, so that the
+        caption never parts from its table; blocks of short tables are never split."""
         rows = len(self.frame)
         keep = " al-keep" if rows <= _KEEP_ROWS else ""
         out = []
@@ -176,10 +178,10 @@ class Table:
                 + "</tr>"
                 for r in range(rows)
             )
-            cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+            cap = f"<p class='al-caption'>{html.escape(caption)}</p>" if caption else ""
             out.append(
-                f"<table class='al-table{keep}'>{cap}<thead><tr>{head}</tr></thead>"
-                f"<tbody>\n{body}\n</tbody></table>"
+                f"<div class='al-table-block{keep}'>{cap}<table class='al-table'>"
+                f"<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></div>"
             )
         return "\n".join(out)
 
