@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -170,6 +171,12 @@ def _axes(ax: Any, *, height: float = 2.8, width: float = TEXT_WIDTH) -> tuple[F
     if ax is None:
         return new_figure(height=height, width=width)
     return ax.figure, ax
+
+
+def _wrap(text: str, width_in: float, size: float = FONT_PT + 1) -> str:
+    """``text`` broken into lines that fit ``width_in`` inches at ``size`` points."""
+    chars = max(8, int(width_in * 72 / (0.58 * size)))
+    return "\n".join(textwrap.fill(line, chars) for line in str(text).splitlines() or [""])
 
 
 def _ink(value: float, norm, cmap) -> str:
@@ -464,11 +471,10 @@ def plot_heatmap(
         norm = mpl.colors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
         cmap = cmap or "rocket_r"
     cm = _cmap(cmap)
-    fig, ax = _axes(
-        ax,
-        height=min(9.0, 0.9 + 0.26 * data.shape[0]),
-        width=min(TEXT_WIDTH, 1.6 + 0.6 * data.shape[1]),
-    )
+    labels = max((len(str(r)) for r in table.index), default=1)
+    width = min(TEXT_WIDTH, 1.4 + 0.055 * labels * FONT_PT / 8 + 0.6 * data.shape[1])
+    fig, ax = _axes(ax, height=min(9.0, 1.0 + 0.26 * data.shape[0]), width=width)
+
     im = ax.imshow(data, cmap=cm, norm=norm, aspect="auto")
     annotate_cells(ax, data, fmt=fmt, norm=norm, cmap=cm)
     ax.set_xticks(range(data.shape[1]), [str(c) for c in table.columns])
@@ -482,7 +488,7 @@ def plot_heatmap(
         cb = ax.figure.colorbar(im, ax=ax, shrink=0.9)
         cb.set_label(_label(values))
     if title:
-        ax.set_title(title)
+        ax.set_title(_wrap(title, ax.figure.get_figwidth() - 1.0))
     return fig
 
 
@@ -579,7 +585,15 @@ def plot_spectra(
     fig, axes = new_figure(nrows, ncols, height=(side + 0.45) * nrows + 0.5, squeeze=False)
     flat = axes.ravel()
     for ax, (name, y) in zip(flat, outputs.items(), strict=False):
-        plot_spectrum(y, ax=ax, title=name, window=window, stride=stride, vmin=vmin, colorbar=False)
+        plot_spectrum(
+            y,
+            ax=ax,
+            title=_wrap(name, side),
+            window=window,
+            stride=stride,
+            vmin=vmin,
+            colorbar=False,
+        )
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.set_xticks([-0.5, 0, 0.5])
@@ -639,6 +653,7 @@ def plot_gallery(
     vmin: float | None = None,
     vmax: float | None = None,
     shared: bool = True,
+    standardize: bool = False,
     colorbar_label: str = "intensity",
     suptitle: str | None = None,
 ) -> Figure:
@@ -646,14 +661,22 @@ def plot_gallery(
 
     ``shared=True`` (default) draws every image on one colour scale (``vmin``/``vmax`` or
     the range over all images) with one colour bar; ``shared=False`` stretches each image
-    to its own range and gives each its own colour bar. ``crop`` zooms every image to the
-    same window.
+    to its own range and gives each its own colour bar. ``standardize=True`` first maps each
+    image (after the crop) to zero mean and unit standard deviation, so that outputs of
+    different gains share one scale in standard deviations (default ±2.5). ``crop`` zooms
+    every image to the same window.
     """
     if not images:
         raise ValueError("images must not be empty")
     arrays = {name: _array(img) for name, img in images.items()}
     if crop is not None:
         arrays = {name: a[crop] for name, a in arrays.items()}
+    if standardize:
+        arrays = {name: (a - a.mean()) / (a.std() or 1.0) for name, a in arrays.items()}
+        vmin = -2.5 if vmin is None else vmin
+        vmax = 2.5 if vmax is None else vmax
+        if colorbar_label == "intensity":
+            colorbar_label = "standardised output (standard deviations)"
     ncols = min(ncols, len(arrays))
     nrows = -(-len(arrays) // ncols)
     side = (TEXT_WIDTH - 0.8) / ncols
@@ -668,7 +691,7 @@ def plot_gallery(
         else:
             one = ax.imshow(arr, cmap=cmap)
             fig.colorbar(one, ax=ax, shrink=0.8)
-        ax.set_title(name)
+        ax.set_title(_wrap(name, side - 0.1))
         ax.set_xticks([])
         ax.set_yticks([])
         for spine in ax.spines.values():

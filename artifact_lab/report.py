@@ -32,7 +32,7 @@ table.al-table th { border-bottom: 1.5px solid #444; padding: 2px 6px; text-alig
 table.al-table td { border-bottom: 0.5px solid #ccc; padding: 2px 6px; vertical-align: top; }
 table.al-table td.num { text-align: right; font-variant-numeric: tabular-nums;
   white-space: nowrap; }
-table.al-table td.text { text-align: left; overflow-wrap: anywhere; }
+table.al-table td.text { text-align: left; overflow-wrap: break-word; }
 .al-nav { font-size: 9pt; margin: 0 0 1em 0; }
 .al-nav a { text-decoration: none; }
 .al-print { display: none; }

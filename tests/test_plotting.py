@@ -69,13 +69,24 @@ def _figures():
         "overlap grid": plotting.plot_overlap_grid(maps, suptitle="maps"),
         "contributions": plotting.plot_contributions([1, 1, 1], [1, 1, 1], 2, title="sum"),
         "heatmap": plotting.plot_heatmap(
-            frame, index="kernel_size", columns="stride", values="filtering_db", title="tilt"
+            frame,
+            index="kernel_size",
+            columns="stride",
+            values="filtering_db",
+            title="a heatmap title long enough to run past the axes if nobody wrapped it, white",
         ),
         "spectrum": plotting.plot_spectrum(y[0, 0], stride=2, title="spectrum"),
+        "spectra": plotting.plot_spectra(
+            {"a rather long panel title that must wrap": y[0, 0], "b": y[0, 0] + 1}, stride=2
+        ),
         "radial": plotting.plot_radial_spectra(
             {"a": (f, 1 + f), "b": (f, 2 + f)}, stride=2, title="radial"
         ),
         "gallery": plotting.plot_gallery({"a": np.eye(8), "b": np.ones((8, 8))}, suptitle="g"),
+        "gallery, long titles": plotting.plot_gallery(
+            {f"input number {i}, nearest ×2 for scale": np.eye(8) * i for i in range(5)},
+            standardize=True,
+        ),
         "decision": plotting.plot_decision(
             decision_table(range(1, 13), range(1, 7), (1, 2, 3), seeds=range(2)),
             suptitle="decision",
@@ -99,6 +110,7 @@ def test_every_figure_fits_the_page_at_full_size_with_legible_titled_text(figure
         renderer = fig.canvas.get_renderer()
         box = fig.bbox
         loose = [*fig.texts, *(t for lg in fig.legends for t in lg.get_texts())]
+        loose += [ax.title for ax in fig.axes]
         loose += [t for t in (fig._suptitle, fig._supxlabel, fig._supylabel) if t is not None]
         for text in loose:
             if text.get_visible() and text.get_text().strip():
