@@ -27,6 +27,7 @@ _NAMES = {
     "select_device": "backend",
     "solve": "calculator",
     "compare_upsamplers": "compare",
+    "explore": "explore",  # the function; the module stays importable as artifact_lab.explore
     "OverlapStats": "overlap",
     "has_holes": "overlap",
     "interior_mask": "overlap",
@@ -56,6 +57,7 @@ _MODULES = (
     "compare",
     "decision",
     "diagrams",
+    "explorer_page",
     "images",
     "kernels",
     "plotting",
@@ -109,6 +111,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         compare,
         decision,
         diagrams,
+        explorer_page,
         images,
         kernels,
         spectral,
@@ -128,6 +131,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .backend import select_device
     from .calculator import solve
     from .compare import compare_upsamplers
+    from .explore import explore
     from .overlap import (
         OverlapStats,
         has_holes,

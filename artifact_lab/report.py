@@ -361,6 +361,7 @@ code {{ font-size: 0.92em; }}
 <p>Checkerboard artifacts of transposed convolutions and their alternatives. Every notebook
 was executed from scratch on {html.escape(stamp)} ({total:.0f} s in all); each entry gives its
 finding in one line and links to the page (HTML) and its print version (PDF).</p>
+<p><a href='explorer.html'>Explorer</a>: any layer's overlap, phase gains and scores, offline.</p>
 <ol>
 {chr(10).join(items)}
 </ol></body></html>
@@ -437,6 +438,9 @@ def build_report(
             ReportEntry(path, title, html_path, pdf_path, seconds, _finding(nb), _links(nb))
         )
         say(f"[{i}/{len(paths)}] {path.name}: ok in {seconds:.1f} s -> {html_path}")
+    from .explorer_page import write_explorer
+
+    write_explorer(out_dir / "explorer.html")  # the interactive explorer, offline
     write_atomic(out_dir / "index.html", _index(entries))
     say(f"report: {out_dir / 'index.html'}")
     return entries
