@@ -676,7 +676,7 @@ def plot_gallery(
         vmin = -2.5 if vmin is None else vmin
         vmax = 2.5 if vmax is None else vmax
         if colorbar_label == "intensity":
-            colorbar_label = "standardised output (standard deviations)"
+            colorbar_label = "output (standard deviations)"
     ncols = min(ncols, len(arrays))
     nrows = -(-len(arrays) // ncols)
     side = (TEXT_WIDTH - 0.8) / ncols
@@ -700,7 +700,7 @@ def plot_gallery(
         ax.axis("off")
     if shared and im is not None:
         cb = fig.colorbar(im, ax=list(flat), shrink=0.8)
-        cb.set_label(colorbar_label)
+        cb.set_label(_wrap(colorbar_label, 0.8 * fig.get_figheight() - 0.2, FONT_PT))
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -797,10 +797,20 @@ def plot_layer_scores(
             values,
             color=["#d62728" if f.flagged else "#2ca02c" for f in layers],
         )
+        for i, v in enumerate(values):  # a zero bar is invisible: write every value
+            ax.text(
+                i,
+                (0 if np.isnan(v) else v) + 0.02,
+                "—" if np.isnan(v) else f"{v:.2f}",
+                ha="center",
+                va="bottom",
+                fontsize=FONT_PT,
+            )
         ax.set_xticks(
             range(len(values)), [_layer_label(f) for f in layers], rotation=45, ha="right"
         )
-        ax.set_ylim(0, 1.0)
+        ax.set_ylim(0, 1.18)
+        ax.set_yticks([0, 0.5, 1])
         ax.set_title(name)
     for ax in flat[len(results) :]:
         ax.axis("off")

@@ -33,6 +33,7 @@ table.al-table td { border-bottom: 0.5px solid #ccc; padding: 2px 6px; vertical-
 table.al-table td.num { text-align: right; font-variant-numeric: tabular-nums;
   white-space: nowrap; }
 table.al-table td.text { text-align: left; overflow-wrap: break-word; }
+table.al-table td.short { white-space: nowrap; }
 .al-nav { font-size: 9pt; margin: 0 0 1em 0; }
 .al-nav a { text-decoration: none; }
 .al-print { display: none; }

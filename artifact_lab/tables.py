@@ -171,8 +171,7 @@ class Table:
             body = "\n".join(
                 "<tr>"
                 + "".join(
-                    f"<td class='{'num' if self.numeric[c] else 'text'}'>"
-                    f"{html.escape(self.frame.iat[r, c])}</td>"
+                    f"<td class='{self._kind(c)}'>{html.escape(self.frame.iat[r, c])}</td>"
                     for c in cols
                 )
                 + "</tr>"
@@ -184,6 +183,13 @@ class Table:
                 f"<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></div>"
             )
         return "\n".join(out)
+
+    def _kind(self, column: int) -> str:
+        """CSS class of a column: numbers right-aligned, short words kept on one line."""
+        if self.numeric[column]:
+            return "num"
+        longest = max((len(v) for v in self.frame.iloc[:, column]), default=0)
+        return "text short" if longest <= 14 else "text"
 
     def _repr_html_(self) -> str:
         return self.to_html()
