@@ -50,6 +50,7 @@ _NAMES = {
 }
 # submodules reachable as attributes (``al.kernels.ones``)
 _MODULES = (
+    "adjoint",
     "arithmetic",
     "audit",
     "backend",
@@ -108,6 +109,7 @@ sys.modules[__name__].__class__ = _Package
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from . import (
+        adjoint,
         compare,
         decision,
         diagrams,

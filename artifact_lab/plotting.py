@@ -877,3 +877,131 @@ def plot_training_curves(
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3)
     return fig
+
+
+# --------------------------------------------------------------------------- gradients (07)
+# Input-gradient figures for notebook 07, in the house style: A4 text width, fonts of at
+# least 8 pt, a diverging map centred on 0 for signed gradients, a colour bar per panel.
+
+_GRAD_WIDTH = 6.9  # inches: the text width of an A4 page with 14 mm margins
+_GRAD_PT = 8
+
+
+def plot_gradient_maps(
+    maps: dict[str, Any],
+    *,
+    ncols: int = 4,
+    zoom: int | None = None,
+    units: str | dict[str, str] = "gradient",
+) -> Figure:
+    """Input gradients side by side, each on a diverging scale centred on 0 with its colour bar.
+
+    Parameters
+    ----------
+    maps : dict of name -> 2-D array or tensor
+        One gradient map per panel (a batch is not averaged: pass one map).
+    ncols : int
+        Panels per row.
+    zoom : int, optional
+        Show only the central ``zoom x zoom`` pixels (away from the borders), so a period-2
+        grid is visible.
+    units : str or dict of name -> str
+        Colour-bar label, for every panel or per panel name (default ``"gradient"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_gradient_maps({"a": np.eye(4), "b": -np.eye(4)}, ncols=2)
+    >>> len(fig.axes)
+    4
+    """
+    if not maps:
+        raise ValueError("maps must not be empty")
+    ncols = min(ncols, len(maps))
+    nrows = -(-len(maps) // ncols)
+    side = _GRAD_WIDTH / ncols
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(_GRAD_WIDTH, side * nrows * 0.95), layout="constrained"
+    )
+    axes = np.atleast_1d(axes).ravel()
+    for ax, (name, m) in zip(axes, maps.items(), strict=False):
+        arr = _array(m)
+        if arr.ndim != 2:
+            raise ValueError(f"map {name!r} must be 2-D, got shape {arr.shape}")
+        if zoom is not None:
+            top, left = max(0, (arr.shape[0] - zoom) // 2), max(0, (arr.shape[1] - zoom) // 2)
+            arr = arr[top : top + zoom, left : left + zoom]
+        lim = float(np.abs(arr).max()) or 1.0
+        im = ax.imshow(arr, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+        ax.set_title(name, fontsize=_GRAD_PT)
+        ax.set_xlabel("x (pixels)", fontsize=_GRAD_PT)
+        ax.set_ylabel("y (pixels)", fontsize=_GRAD_PT)
+        ax.tick_params(labelsize=_GRAD_PT)
+        bar = fig.colorbar(im, ax=ax, shrink=0.8)
+        bar.ax.tick_params(labelsize=_GRAD_PT)
+        label = units.get(name, "gradient") if isinstance(units, dict) else units
+        bar.set_label(label, fontsize=_GRAD_PT)
+    for ax in axes[len(maps) :]:
+        ax.axis("off")
+    return fig
+
+
+def plot_gradient_spectra(
+    maps: dict[str, Any], period: int, *, ncols: int = 4, window: str | None = "hann"
+) -> Figure:
+    """Log power spectra of gradient maps (mean removed, batch-averaged), DC at the centre,
+    with the harmonics ``m / period`` (the checkerboard's frequencies) ringed.
+
+    Parameters
+    ----------
+    maps : dict of name -> array of shape ``(..., H, W)``
+    period : int
+        The product of the strides: harmonics at multiples of ``1 / period`` cycles/pixel.
+
+    Examples
+    --------
+    >>> fig = plot_gradient_spectra({"noise": np.random.default_rng(0).normal(size=(16, 16))}, 2)
+    >>> fig.axes[0].get_xlabel()
+    'frequency x (cycles/pixel)'
+    """
+    from .spectral import power_spectrum
+
+    if not maps:
+        raise ValueError("maps must not be empty")
+    ncols = min(ncols, len(maps))
+    nrows = -(-len(maps) // ncols)
+    side = _GRAD_WIDTH / ncols
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(_GRAD_WIDTH, side * nrows * 0.95), layout="constrained"
+    )
+    axes = np.atleast_1d(axes).ravel()
+    marks = np.arange(-period // 2, period // 2 + 1) / period
+    marks = marks[np.abs(marks) <= 0.5]
+    im = None
+    for ax, (name, m) in zip(axes, maps.items(), strict=False):
+        arr = _array(m)
+        power = np.fft.fftshift(power_spectrum(arr, ndim=2, window=window))
+        db = 10 * np.log10(power / power.max() + 1e-12)
+        im = ax.imshow(
+            db, cmap="viridis", vmin=-60, vmax=0, extent=(-0.5, 0.5, 0.5, -0.5),
+            interpolation="nearest",
+        )  # fmt: skip
+        fx, fy = np.meshgrid(marks, marks)
+        keep = (fx != 0) | (fy != 0)
+        ax.scatter(fx[keep], fy[keep], s=14, facecolors="none", edgecolors="white", lw=0.6)
+        ax.set_title(name, fontsize=_GRAD_PT)
+        ax.set_xlabel("frequency x (cycles/pixel)", fontsize=_GRAD_PT)
+        ax.set_ylabel("frequency y (cycles/pixel)", fontsize=_GRAD_PT)
+        ax.tick_params(labelsize=_GRAD_PT)
+    for ax in axes[len(maps) :]:
+        ax.axis("off")
+    bar = fig.colorbar(im, ax=axes[: len(maps)].tolist(), shrink=0.6)  # one shared dB scale
+    bar.ax.tick_params(labelsize=_GRAD_PT)
+    bar.set_label("power (dB re each map's peak)", fontsize=_GRAD_PT)
+    return fig
+
+
+__all__ += ["plot_gradient_maps", "plot_gradient_spectra"]
