@@ -5,7 +5,9 @@ layout, SVG whose text stays text, in matplotlib's DejaVu Sans) and, inside IPyt
 every figure as SVG with an alt text taken from its title. Every plotting function takes
 data, draws on an optional ``ax`` and returns the Figure; none calls ``plt.show()``. Figures
 default to :data:`TEXT_WIDTH` inches wide, the text width of an A4 page with 14 mm margins,
-so a report prints them at their own size: an 8 pt label stays 8 pt on paper.
+so a report prints them at their own size: an 8 pt label stays 8 pt on paper. Importing
+the module applies the style (calling :func:`use_house_style` again is harmless), so figure
+functions added here inherit it.
 """
 
 from __future__ import annotations
@@ -879,6 +881,11 @@ def plot_training_curves(
     return fig
 
 
+# Importing this module applies the house style, so every figure drawn through it (or after
+# it, in the same kernel) inherits the style and prints legibly, whoever wrote the function.
+use_house_style()
+
+
 # --------------------------------------------------------------------------- gradients (07)
 # Input-gradient figures for notebook 07, in the house style: A4 text width, fonts of at
 # least 8 pt, a diverging map centred on 0 for signed gradients, a colour bar per panel.
@@ -936,7 +943,7 @@ def plot_gradient_maps(
             arr = arr[top : top + zoom, left : left + zoom]
         lim = float(np.abs(arr).max()) or 1.0
         im = ax.imshow(arr, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-        ax.set_title(name, fontsize=_GRAD_PT)
+        ax.set_title(_wrap(name, side - 0.7, _GRAD_PT), fontsize=_GRAD_PT)
         ax.set_xlabel("x (pixels)", fontsize=_GRAD_PT)
         ax.set_ylabel("y (pixels)", fontsize=_GRAD_PT)
         ax.tick_params(labelsize=_GRAD_PT)
@@ -992,7 +999,7 @@ def plot_gradient_spectra(
         fx, fy = np.meshgrid(marks, marks)
         keep = (fx != 0) | (fy != 0)
         ax.scatter(fx[keep], fy[keep], s=14, facecolors="none", edgecolors="white", lw=0.6)
-        ax.set_title(name, fontsize=_GRAD_PT)
+        ax.set_title(_wrap(name, side - 0.7, _GRAD_PT), fontsize=_GRAD_PT)
         ax.set_xlabel("frequency x (cycles/pixel)", fontsize=_GRAD_PT)
         ax.set_ylabel("frequency y (cycles/pixel)", fontsize=_GRAD_PT)
         ax.tick_params(labelsize=_GRAD_PT)
