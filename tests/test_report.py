@@ -78,6 +78,10 @@ def test_every_notebook_gets_html_and_pdf_and_an_index_with_its_finding(report):
         assert first_words in re.sub(r"<[^>]+>", "", index), entry.notebook.name
     assert "`" not in re.sub(r"<code>.*?</code>", "", index)  # no raw markdown
     assert "02_overlap.html#" in index  # the decision table is one click away
+    for entry in entries:
+        page = (out / entry.html.name).read_text()
+        for _, anchor in entry.links:
+            assert f'id="{anchor}"' in page, (entry.notebook.name, anchor)
     assert sum("ok in" in line for line in lines) == len(NOTEBOOKS)
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*"))
 
