@@ -28,6 +28,7 @@ _NAMES = {
     "solve": "calculator",
     "compare_upsamplers": "compare",
     "explore": "explore",  # the function; the module stays importable as artifact_lab.explore
+    "monitor": "monitor",  # the function; the module stays importable as artifact_lab.monitor
     "OverlapStats": "overlap",
     "has_holes": "overlap",
     "interior_mask": "overlap",
@@ -61,6 +62,8 @@ _MODULES = (
     "explorer_page",
     "images",
     "kernels",
+    "losses",
+    "nn",
     "plotting",
     "report",
     "scores",
@@ -116,6 +119,8 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         explorer_page,
         images,
         kernels,
+        losses,
+        nn,
         spectral,
         tables,
         training,
@@ -134,6 +139,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .calculator import solve
     from .compare import compare_upsamplers
     from .explore import explore
+    from .monitor import monitor
     from .overlap import (
         OverlapStats,
         has_holes,

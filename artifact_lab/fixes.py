@@ -7,7 +7,10 @@ model, replaces each target in a deep copy and checks that the output shape is u
 
 Forward (upsampling) strategies: ``transposed`` (an artifact-free geometry of the same size
 with a hold-smoothed initialisation), ``resize`` (nearest + 3x3 conv), ``subpixel`` (3x3 conv
-with ICNR + pixel shuffle). Backward (downsampling) strategies, for the gradient:
+with ICNR + pixel shuffle), ``constrained`` (the same geometry as a
+:mod:`artifact_lab.nn` constrained layer, weight ``h0 ∗ hold``, fitted to the learned weight
+by least squares: clean at every later training step). Backward (downsampling) strategies,
+for the gradient:
 ``blur`` (the op at stride 1, then :class:`BlurPool`: blur before subsampling, Zhang 2019),
 ``even`` (a ``k % s == 0`` convolution with a hold-smoothed initialisation) and ``pool``
 (stride-1 convolution followed by an average pool ``k = s``).
@@ -316,6 +319,18 @@ def _subpixel(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
     return nn.Sequential(conv, PixelShuffleND(s, nd))
 
 
+@strategy(
+    "constrained",
+    "forward",
+    ("transposed",),
+    "the same geometry as a constrained layer (weight h0 ∗ hold), fitted to the learned weight",
+)
+def _constrained(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
+    from .nn import constrained_replacement
+
+    return constrained_replacement(module)
+
+
 # --------------------------------------------------------------------------- backward strategies
 
 
@@ -469,7 +484,9 @@ def fix(
         A name in :data:`STRATEGIES` for ``direction``; default ``"transposed"`` (forward),
         ``"blur"`` (backward). Forward: ``transposed`` (an artifact-free geometry with the
         same stride and output size, hold-smoothed initialisation), ``resize`` (nearest +
-        3x3 conv), ``subpixel`` (3x3 conv with ICNR + pixel shuffle). Backward: ``blur``
+        3x3 conv), ``subpixel`` (3x3 conv with ICNR + pixel shuffle), ``constrained`` (the
+        same geometry as a constrained layer fitted to the learned weight; needs ``k >= s``
+        and ``gcd(d, s) == 1``). Backward: ``blur``
         (stride 1 + :class:`BlurPool`, keeps the weights), ``even`` (``k % s == 0`` with a
         hold-smoothed initialisation, retrain), ``pool`` (stride-1 conv + average pool).
     seed : int

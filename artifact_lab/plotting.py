@@ -1012,3 +1012,76 @@ def plot_gradient_spectra(
 
 
 __all__ += ["plot_gradient_maps", "plot_gradient_spectra"]
+
+
+# --- prevention study (notebook 08) -------------------------------------------------------
+
+
+def plot_prevention(result: Any, *, score: str = "pair_score") -> Figure:
+    """Scores over training (top) and artifacts against quality at the end (bottom), one
+    column per factor.
+
+    ``result`` is a :class:`artifact_lab.training.PreventionResult`. Top: the monitor's
+    closed-form ``score`` (``"pair_score"`` or ``"checkerboard_score"``) per method, mean
+    over seeds, band = range over seeds, a random initialisation's score dashed (the chance
+    level). Bottom: each seed's final held-out PSNR against the harmonic fraction measured on
+    its outputs (log scale); dashed: bicubic interpolation's PSNR and the pictures' own
+    harmonic fraction. Sized for an A4 text width (6.9 in), fonts of 8 pt and more.
+    """
+    from matplotlib.lines import Line2D
+
+    if score not in ("pair_score", "checkerboard_score"):
+        raise ValueError(f"score must be 'pair_score' or 'checkerboard_score', got {score!r}")
+    scores, quality, ref = result.scores, result.quality, result.reference.set_index("factor")
+    factors = sorted(quality.factor.unique())
+    methods = list(dict.fromkeys(quality.method))
+    colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(methods)}
+    chance = "random-init pair score mean" if score == "pair_score" else "random-init score mean"
+    fig, axes = plt.subplots(
+        2, len(factors), figsize=(6.9, 6.0), layout="constrained", squeeze=False
+    )
+    for j, f in enumerate(factors):
+        ax = axes[0, j]
+        for m in methods:
+            g = scores[(scores.factor == f) & (scores.method == m)].groupby("step")[score]
+            if not len(g):
+                continue
+            mean = g.mean()
+            ax.plot(mean.index, mean.to_numpy(), color=colours[m], label=m, lw=1.4)
+            ax.fill_between(
+                mean.index,
+                g.min().to_numpy(),
+                g.max().to_numpy(),
+                color=colours[m],
+                alpha=0.15,
+                lw=0,
+            )
+        ax.axhline(ref.loc[f, chance], color="0.3", ls="--", lw=1)
+        ax.set_ylim(-0.02, 1.0)
+        ax.set_xlabel("training step (optimiser steps)", fontsize=8)
+        ax.set_ylabel(
+            ("pair" if score == "pair_score" else "checkerboard") + " score (0 = none)", fontsize=8
+        )
+        ax.set_title(f"×{f}: closed-form score while training", fontsize=9)
+        ax = axes[1, j]
+        last = quality[(quality.factor == f) & (quality.step == quality.step.max())]
+        for m in methods:
+            part = last[last.method == m]
+            ax.plot(part.psnr, part.harmonic_fraction, "o", color=colours[m], ms=4, alpha=0.85)
+        ax.axvline(ref.loc[f, "bicubic PSNR"], color="0.3", ls="--", lw=1)
+        ax.axhline(ref.loc[f, "pictures harmonic fraction"], color="0.3", ls=":", lw=1)
+        ax.set_yscale("log")
+        ax.set_xlabel("held-out PSNR after training (dB)", fontsize=8)
+        ax.set_ylabel("harmonic fraction of the outputs", fontsize=8)
+        ax.set_title(f"×{f}: artifacts against quality, per seed", fontsize=9)
+    for ax in axes.ravel():
+        ax.tick_params(labelsize=8)
+    handles = [Line2D([], [], color=colours[m], lw=1.4, marker="o", ms=4) for m in methods]
+    labels = list(methods)
+    handles += [
+        Line2D([], [], color="0.3", ls="--", lw=1),
+        Line2D([], [], color="0.3", ls=":", lw=1),
+    ]
+    labels += ["random init (top), bicubic (bottom)", "the pictures' own harmonic fraction"]
+    fig.legend(handles, labels, loc="outside upper center", ncol=3, fontsize=8)
+    return fig
