@@ -27,6 +27,8 @@ _NAMES = {
     "select_device": "backend",
     "solve": "calculator",
     "compare_upsamplers": "compare",
+    "explore": "explore",  # the function; the module stays importable as artifact_lab.explore
+    "monitor": "monitor",  # the function; the module stays importable as artifact_lab.monitor
     "OverlapStats": "overlap",
     "has_holes": "overlap",
     "interior_mask": "overlap",
@@ -50,18 +52,25 @@ _NAMES = {
 }
 # submodules reachable as attributes (``al.kernels.ones``)
 _MODULES = (
+    "adjoint",
     "arithmetic",
     "audit",
     "backend",
     "calculator",
     "compare",
+    "decision",
+    "diagrams",
+    "explorer_page",
     "images",
     "kernels",
+    "losses",
+    "nn",
     "plotting",
     "report",
     "scores",
     "spectral",
     "stacks",
+    "tables",
     "training",
     "upsamplers",
     "zoo",
@@ -103,7 +112,22 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
-    from . import compare, images, kernels, spectral, training, upsamplers, zoo
+    from . import (
+        adjoint,
+        compare,
+        decision,
+        diagrams,
+        explorer_page,
+        images,
+        kernels,
+        losses,
+        nn,
+        spectral,
+        tables,
+        training,
+        upsamplers,
+        zoo,
+    )
     from .arithmetic import (
         TransposedConv,
         conv_transpose_by_zero_insertion,
@@ -115,6 +139,8 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .backend import select_device
     from .calculator import solve
     from .compare import compare_upsamplers
+    from .explore import explore
+    from .monitor import monitor
     from .overlap import (
         OverlapStats,
         has_holes,

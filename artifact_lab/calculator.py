@@ -14,12 +14,12 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._checks import MAX_VALUES, IntOrTuple, check_bool, check_int, int_values, per_axis
+from ._checks import MAX_VALUES, IntOrTuple, check_bool, int_values, per_axis
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMNS", "MAX_ROWS", "clean_init_exists", "even_overlap", "solve"]
+__all__ = ["COLUMNS", "MAX_ROWS", "solve"]
 
 COLUMNS = {
     "kernel_size": "kernel size k (every axis)",
@@ -30,7 +30,8 @@ COLUMNS = {
     "even_overlap": "an all-ones kernel gives every phase the same tap count: s == 1, or "
     "gcd(d, s) == 1 and s divides k",
     "clean_init_exists": "some initialisation gives equal phase gains (no checkerboard at "
-    "the start): every phase receives a tap, gcd(d, s) == 1 and k >= s",
+    "the start): every phase receives a tap, gcd(d, s) == 1 and k >= s (as "
+    "decision.clean_init_exists)",
     "holes": "some phase receives no tap at all (gcd(d, s) > 1 or k < s)",
     "overlap_contrast": "(max - min) / mean of the per-phase tap counts of the N-d layer",
     "k_mod_s": "k % s",
@@ -41,43 +42,6 @@ COLUMNS = {
 # Beyond these the answer is no longer a table a person reads: refuse, and say how to narrow.
 MAX_ROWS = 1_000_000
 _MAX_WORK = 10_000_000
-
-
-def even_overlap(kernel_size: int, stride: int, dilation: int = 1) -> bool:
-    """DESIGN rule: an all-ones kernel is even iff ``s == 1``, or ``gcd(d, s) == 1`` and
-    ``s`` divides ``k`` (checked against brute-force phase counts in the tests).
-
-    Examples
-    --------
-    >>> even_overlap(4, 2), even_overlap(3, 2), even_overlap(4, 2, 2)
-    (True, False, False)
-    """
-    k, s, d = _kds(kernel_size, stride, dilation)
-    return s == 1 or (math.gcd(d, s) == 1 and k % s == 0)
-
-
-def clean_init_exists(kernel_size: int, stride: int, dilation: int = 1) -> bool:
-    """Whether some kernel of this geometry has equal phase gains (scores 0 at the start).
-
-    True iff every phase receives a tap: ``gcd(d, s) == 1`` and ``k >= s``. Then taps
-    normalised per phase (each tap ``1 / count`` of its phase) give every phase the gain 1;
-    otherwise a phase without taps has gain 0 whatever the weights. Checked against both
-    constructions by brute force in the tests.
-
-    Examples
-    --------
-    >>> clean_init_exists(3, 2), clean_init_exists(1, 2), clean_init_exists(4, 2, 2)
-    (True, False, False)
-    """
-    k, s, d = _kds(kernel_size, stride, dilation)
-    return math.gcd(d, s) == 1 and k >= s
-
-
-def _kds(kernel_size: Any, stride: Any, dilation: Any) -> tuple[int, int, int]:
-    k = check_int("kernel_size", kernel_size, minimum=1)
-    s = check_int("stride", stride, minimum=1)
-    d = check_int("dilation", dilation, minimum=1)
-    return k, s, d
 
 
 def _contrast(k: int, s: int, d: int, nd: int) -> float:

@@ -317,7 +317,9 @@ def _cmd_audit(args) -> int:
         raise ValueError(
             f"target {args.target!r} is neither a zoo name ({', '.join(ZOO)}) nor 'module:factory'"
         )
-    result = audit(model, shape, name=args.target, measure=not args.no_measure)
+    result = audit(
+        model, shape, name=args.target, measure=not args.no_measure, direction=args.direction
+    )
     print(result.summary())
     if args.html:
         write_atomic(Path(args.html), result.to_html())
@@ -464,6 +466,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", help="write an HTML report here")
     p.add_argument("--png", help="write the per-layer figure here")
     p.add_argument("--no-measure", action="store_true", help="closed form only")
+    p.add_argument(
+        "--direction",
+        choices=("forward", "backward"),
+        default="forward",
+        help="forward: upsampling and the output (default); backward: downsampling and the "
+        "gradient with respect to the input",
+    )
     p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser(

@@ -16,7 +16,13 @@ from .images import IMAGES, PROBES, load_image, probe
 from .spectral import filtering_db, harmonic_fraction, peak_db, replica_fraction
 from .upsamplers import Upsampler, standard_upsamplers
 
-__all__ = ["COLUMNS", "compare_upsamplers", "input_image", "rank_upsamplers"]
+__all__ = [
+    "COLUMNS",
+    "compare_upsamplers",
+    "input_image",
+    "rank_upsamplers",
+    "white_noise_levels",
+]
 
 COLUMNS = {
     "upsampler": "name of the upsampler",
@@ -187,3 +193,55 @@ def rank_upsamplers(table: pd.DataFrame, *, exclude: Sequence[str] = ("constant"
         "filtering_db",
     ]
     return rows.groupby("upsampler")[metrics].mean().sort_values("peak_db", ascending=False)
+
+
+def white_noise_levels(
+    shape: tuple[int, ...],
+    factor: int,
+    *,
+    ndim: int = 2,
+    draws: int = 8,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Chance levels: each measured score on white noise, a map with no pattern at all.
+
+    A measured fraction means something only beside what a structureless map of the same
+    size scores. For ``shape`` (leading axes a batch, the last ``ndim`` spatial, each a
+    multiple of ``factor``) this returns:
+
+    - ``harmonic_fraction`` (DC removed, as measured on pictures): ``(M - 1) / (N - 1)`` for
+      ``M = factor**ndim`` harmonic bins among ``N`` samples per map, the expected share of
+      white noise's AC power on the harmonic bins (its power is spread evenly over the
+      ``N - 1`` non-DC bins);
+    - ``peak_db`` and ``replica_fraction``, measured on ``draws`` maps of standard white
+      noise and averaged (``filtering_db`` has no chance level: its reference is a flat pass
+      band, 0 dB).
+
+    Examples
+    --------
+    >>> chance = white_noise_levels((64, 64), 2)
+    >>> round(chance["harmonic_fraction"] * (64 * 64 - 1), 6), round(chance["replica_fraction"], 1)
+    (3.0, 0.8)
+    """
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}")
+    shape = tuple(check_int(f"shape[{i}]", n, minimum=1) for i, n in enumerate(shape))
+    factor = check_int("factor", factor, minimum=1)
+    ndim = check_int("ndim", ndim, minimum=1)
+    if ndim > len(shape):
+        raise ValueError(f"ndim={ndim} exceeds the {len(shape)} axes of shape {shape}")
+    if any(n % factor for n in shape[-ndim:]):
+        raise ValueError(
+            f"shape {shape} must have {ndim} spatial axes, each a multiple of factor {factor}"
+        )
+    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    draws = check_int("draws", draws, minimum=1)
+    stride = (factor,) * ndim
+    samples = int(np.prod(shape[-ndim:]))
+    out = {"harmonic_fraction": (factor**ndim - 1) / (samples - 1) if samples > 1 else 0.0}
+    measured = {"peak_db": 0.0, "replica_fraction": 0.0}
+    for _ in range(draws):
+        y = rng.standard_normal(shape)
+        measured["peak_db"] += peak_db(y, stride, ndim=ndim)
+        measured["replica_fraction"] += replica_fraction(y, stride, ndim=ndim)
+    return out | {name: value / draws for name, value in measured.items()}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 
@@ -30,17 +32,65 @@ from ._io import write_atomic
 
 __all__ = ["NotebookError", "ReportEntry", "build_report", "execute_notebook", "write_atomic"]
 
-_PRINT_CSS = """
-@page { size: A4; margin: 16mm 14mm; @bottom-right { content: counter(page); font-size: 8pt; } }
-body { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; line-height: 1.4; }
-h1 { font-size: 17pt; } h2 { font-size: 13pt; margin-top: 1.2em; } h3 { font-size: 11pt; }
-img { max-width: 100%; height: auto; }
-table { border-collapse: collapse; font-size: 7pt; margin: 0.5em 0; max-width: 100%; }
-th, td { border: 1px solid #bbb; padding: 2px 5px; text-align: right; }
-pre { white-space: pre-wrap; font-size: 8pt; background: #f6f6f6; padding: 4px; }
-.anchor-link { display: none; }
-.jp-InputArea, .input, .jp-InputPrompt, .jp-OutputPrompt, .prompt { display: none; }
+_SHARED_CSS = """
+table.al-table { border-collapse: collapse; margin: 0.6em 0; font-size: 8pt; }
+.al-caption { text-align: left; font-size: 8.5pt; font-style: italic; margin: 0.6em 0 0 0; }
+table.al-table th { border-bottom: 1.5px solid #444; padding: 2px 6px; text-align: left;
+  vertical-align: bottom; font-weight: 600; white-space: normal; }
+table.al-table td { border-bottom: 0.5px solid #ccc; padding: 2px 6px; vertical-align: top; }
+table.al-table td.num { text-align: right; font-variant-numeric: tabular-nums;
+  white-space: nowrap; }
+table.al-table td.text { text-align: left; overflow-wrap: break-word; }
+table.al-table td.short { white-space: nowrap; }
+.al-nav { font-size: 9pt; margin: 0 0 1em 0; }
+.al-nav a { text-decoration: none; }
+.al-print { display: none; }
+@media print { .al-print { display: block; } .al-screen { display: none; } }
 """
+
+_SCREEN_CSS = (
+    _SHARED_CSS
+    + """
+main { max-width: 56rem; margin: 0 auto; }
+.jp-RenderedSVG img, .jp-RenderedImage img { max-width: 100%; height: auto; }
+table.al-table { font-size: 13px; }
+"""
+)
+
+_PRINT_CSS = (
+    _SHARED_CSS
+    + """
+@page {
+  size: A4; margin: 15mm 14mm 17mm 14mm;
+  @bottom-left { content: string(doctitle); font-family: "DejaVu Sans", sans-serif;
+    font-size: 7.5pt; color: #666; }
+  @bottom-right { content: counter(page) " / " counter(pages); font-family: "DejaVu Sans",
+    sans-serif; font-size: 8pt; color: #666; }
+}
+body { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; line-height: 1.4; margin: 0; }
+h1 { font-size: 16pt; margin: 0 0 0.5em 0; string-set: doctitle content(); }
+h2 { font-size: 12.5pt; margin: 1.1em 0 0.4em 0; }
+h3 { font-size: 11pt; margin: 1em 0 0.3em 0; }
+h1, h2, h3, h4 { break-after: avoid; }
+p, li { orphans: 3; widows: 3; }
+.jp-MarkdownCell { break-after: avoid; }
+img { max-width: 100%; height: auto; break-inside: avoid; }
+.jp-RenderedSVG, .jp-RenderedImage { break-inside: avoid; margin: 0.3em 0; }
+table { break-inside: auto; }
+.al-keep { break-inside: avoid; }
+.al-caption { break-after: avoid; }
+tr { break-inside: avoid; }
+thead { display: table-header-group; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 8pt; background: #f6f6f6;
+  padding: 4px 6px; margin: 0.4em 0; }
+code { font-size: 0.92em; }
+table.dataframe { border-collapse: collapse; font-size: 7.5pt; }
+table.dataframe th, table.dataframe td { border: 0.5px solid #bbb; padding: 1px 4px; }
+.anchor-link { display: none; }
+.jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
+a { color: #1a4f8b; }
+"""
+)
 
 
 class NotebookError(RuntimeError):
@@ -56,6 +106,8 @@ class ReportEntry:
     html: Path
     pdf: Path | None
     seconds: float
+    finding: str = ""
+    links: tuple[tuple[str, str], ...] = ()
 
 
 def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -191,30 +243,110 @@ def _failed(cell: nbformat.NotebookNode) -> bool:
     return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
 
 
-def _render_html(nb: nbformat.NotebookNode, *, show_code: bool) -> str:
+# Template blocks shared by the HTML page and the PDF body: figures carry their alt text
+# (the figure's title) and the size and smallest font the house style recorded.
+_FIGURE_BLOCKS = r"""
+{% block data_svg scoped -%}
+{%- set md = output.metadata.get('image/svg+xml', {}) -%}
+<div class="jp-RenderedSVG jp-OutputArea-output {{ extra_class }}" data-mime-type="image/svg+xml">
+<img src="data:image/svg+xml;base64,{{ output.data['image/svg+xml'] | text_base64 }}"
+ alt="{{ md.get('alt', '') | escape_html }}" data-min-font-pt="{{ md.get('min_font_pt', '') }}"
+ data-width-in="{{ md.get('width_in', '') }}">
+</div>
+{%- endblock data_svg %}
+{% block data_png scoped -%}
+{%- set md = output.metadata.get('image/png', {}) -%}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ md.get('alt', '') | escape_html }}"
+{%- if md.get('width') %} width="{{ md.get('width') }}"{% endif %}>
+</div>
+{%- endblock data_png %}
+"""
+
+_PAGE_TEMPLATE = (
+    r"""{%- extends 'index.html.j2' -%}
+{% block html_head_js_requirejs %}{% endblock %}
+{% block html_head_js_mathjax %}{% if resources.al_math %}{{ super() }}{% endif %}{% endblock %}
+{% block html_head_js_mermaidjs %}{% endblock %}
+{% block jupyter_widgets %}{% endblock %}
+{% block extra_css %}<style type="text/css">{{ resources.al_css }}</style>{% endblock %}
+{% block body_header %}{{ super() }}{{ resources.al_nav }}{% endblock %}
+"""
+    + _FIGURE_BLOCKS
+)
+
+_BODY_TEMPLATE = r"{%- extends 'base.html.j2' -%}" + _FIGURE_BLOCKS
+
+_MATH = re.compile(r"(?<![\\$])\$[^$\n]+\$|\$\$|\\\(|\\\[")
+
+
+def _needs_math(nb: nbformat.NotebookNode) -> bool:
+    return any(c.cell_type == "markdown" and _MATH.search(c.source) for c in nb.cells)
+
+
+def _exporter(template: str, *, show_code: bool):
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", exclude_input=not show_code, embed_images=True)
+    exporter = HTMLExporter(
+        template_name="lab",
+        extra_loaders=[DictLoader({"al.html.j2": template})],
+        template_file="al.html.j2",
+        exclude_input=not show_code,
+        embed_images=True,
+    )
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
+    return exporter
+
+
+def _nav(pdf_name: str | None = None) -> str:
+    pdf = f" · <a href='{html.escape(pdf_name)}'>PDF version</a>" if pdf_name else ""
+    back = "<a href='index.html'>← artifact_lab report: all notebooks</a>"
+    return f"<nav class='al-nav'>{back}{pdf}</nav>"
+
+
+def _render_html(
+    nb: nbformat.NotebookNode,
+    *,
+    show_code: bool,
+    title: str | None = None,
+    pdf_name: str | None = None,
+) -> str:
+    """The self-contained HTML page: the notebook's title, no script from the network
+    (MathJax only when a markdown cell has math), a link back to the index."""
+    exporter = _exporter(_PAGE_TEMPLATE, show_code=show_code)
+    resources = {
+        "metadata": {"name": _plain(title or _title(nb, "Notebook"))},
+        "al_css": _SCREEN_CSS,
+        "al_nav": _nav(pdf_name),
+        "al_math": _needs_math(nb),
+    }
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
 
 
-def _render_pdf(nb: nbformat.NotebookNode, title: str, *, show_code: bool) -> bytes:
-    from nbconvert import HTMLExporter
-    from weasyprint import HTML
-
-    exporter = HTMLExporter(template_name="basic", exclude_input=not show_code, embed_images=True)
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
-    page = (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_PRINT_CSS}</style></head><body>{body}</body></html>"
+def _print_html(nb: nbformat.NotebookNode, title: str, *, show_code: bool) -> str:
+    """The page WeasyPrint prints: the notebook's cells in a plain A4 layout."""
+    body, _ = _exporter(_BODY_TEMPLATE, show_code=show_code).from_notebook_node(nb)
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(_plain(title))}</title><style>{_PRINT_CSS}</style></head>"
+        f"<body>{_nav()}{body}</body></html>"
     )
 
-    return HTML(string=page, url_fetcher=_offline_fetcher()).write_pdf()
+
+def _layout_pdf(nb: nbformat.NotebookNode, title: str, *, show_code: bool):
+    """WeasyPrint's laid-out document (pages and boxes) of the printed notebook."""
+    from weasyprint import HTML
+
+    page = _print_html(nb, title, show_code=show_code)
+    return HTML(string=page, url_fetcher=_offline_fetcher()).render()
+
+
+def _render_pdf(nb: nbformat.NotebookNode, title: str, *, show_code: bool) -> bytes:
+    return _layout_pdf(nb, title, show_code=show_code).write_pdf()
 
 
 def _offline_fetcher():
@@ -234,27 +366,98 @@ def _offline_fetcher():
         return fetch
 
 
-def _index(entries: Sequence[ReportEntry]) -> str:
-    def pdf_link(e: ReportEntry) -> str:
-        return f"<a href='{e.pdf.name}'>PDF</a>" if e.pdf else ""
+def _finding(nb: nbformat.NotebookNode) -> str:
+    """The text the cell tagged ``finding`` displays (markdown), or "" when there is none."""
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "finding" not in cell.metadata.get("tags", []):
+            continue
+        parts = []
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                parts.append(data["text/markdown"])
+            elif "text/plain" in data:
+                parts.append(data["text/plain"])
+            elif out.get("output_type") == "stream":
+                parts.append(out.get("text", ""))
+        return " ".join(p.strip() for p in parts if p.strip())
+    return ""
 
-    rows = "\n".join(
-        f"<tr><td>{i}</td><td><a href='{e.html.name}'>{html.escape(e.title)}</a></td>"
-        f"<td>{pdf_link(e)}</td>"
-        f"<td>{html.escape(e.notebook.name)}</td><td>{e.seconds:.1f} s</td></tr>"
-        for i, e in enumerate(entries, 1)
-    )
+
+def _links(nb: nbformat.NotebookNode) -> tuple[tuple[str, str], ...]:
+    """``(heading text, anchor id)`` of the markdown cells tagged ``index-link``."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "index-link" in cell.metadata.get("tags", []):
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    text = line.lstrip("#").strip()
+                    plain = re.sub(r"[`*_]", "", text)
+                    # nbconvert's heading ids: spaces become dashes, then URL-quoted
+                    out.append((text, quote(plain.replace(" ", "-"), safe="?/:@!$&'()*+,;=")))
+                    break
+    return tuple(out)
+
+
+def _inline_markdown(text: str) -> str:
+    """Inline markdown (code, bold, italic) as HTML; no block structure, so "1. Title"
+    stays a title and not a list."""
+    out = html.escape(text, quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
+    return re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", out)
+
+
+def _plain(text: str) -> str:
+    """Markdown inline marks removed: for ``<title>`` and PDF metadata."""
+    return re.sub(r"[`*]", "", text)
+
+
+def _index(entries: Sequence[ReportEntry]) -> str:
+    items = []
+    for e in entries:
+        pdf = f" · <a href='{html.escape(e.pdf.name)}'>PDF</a>" if e.pdf else ""
+        links = "".join(
+            f"<p class='jump'>→ <a href='{html.escape(e.html.name)}#{html.escape(a)}'>"
+            f"{_inline_markdown(t)}</a>"
+            + (f" (<a href='{html.escape(e.pdf.name)}#{html.escape(a)}'>PDF</a>)" if e.pdf else "")
+            + "</p>"
+            for t, a in e.links
+        )
+        finding = (
+            f"<p class='finding'>{_inline_markdown(e.finding)}</p>"
+            if e.finding
+            else "<p class='finding missing'>(no finding cell)</p>"
+        )
+        items.append(
+            f"<li><h2><a href='{html.escape(e.html.name)}'>{_inline_markdown(e.title)}</a></h2>"
+            f"<p class='meta'><a href='{html.escape(e.html.name)}'>HTML</a>{pdf} · "
+            f"{html.escape(e.notebook.name)} · executed in {e.seconds:.0f} s</p>"
+            f"{finding}{links}</li>"
+        )
     stamp = time.strftime("%Y-%m-%d %H:%M %Z")
+    total = sum(e.seconds for e in entries)
     return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>artifact_lab report</title>
-<style>body{{font-family:sans-serif;max-width:52em;margin:2em auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>artifact_lab report</title>
+<style>
+body {{ font-family: "DejaVu Sans", sans-serif; max-width: 50em; margin: 2em auto;
+  padding: 0 1em; line-height: 1.45; color: #222; }}
+ol {{ padding-left: 0; list-style: none; }}
+li {{ margin: 0 0 1.4em 0; }}
+h2 {{ font-size: 1.15em; margin: 0 0 0.2em 0; }}
+.meta {{ font-size: 0.85em; color: #666; margin: 0 0 0.3em 0; }}
+.finding {{ margin: 0; }}
+.jump {{ margin: 0.3em 0 0 0; font-weight: 600; }}
+code {{ font-size: 0.92em; }}
+</style></head>
 <body><h1>artifact_lab report</h1>
-<p>Checkerboard artifacts of transposed convolutions and their alternatives: every notebook
-executed from scratch on {stamp}.</p>
-<table><tr><th>#</th><th>Notebook</th><th>PDF</th><th>Source</th><th>Run time</th></tr>
-{rows}
-</table></body></html>
+<p>Checkerboard artifacts of transposed convolutions and their alternatives. Every notebook
+was executed from scratch on {html.escape(stamp)} ({total:.0f} s in all); each entry gives its
+finding in one line and links to the page (HTML) and its print version (PDF).</p>
+<p><a href='explorer.html'>Explorer</a>: any layer's overlap, phase gains and scores, offline.</p>
+<ol>
+{chr(10).join(items)}
+</ol></body></html>
 """
 
 
@@ -340,17 +543,24 @@ def build_report(
                 kept = "the previous report is kept" if old else "nothing was written"
                 raise NotebookError(f"{exc}; {kept} in {out_dir}") from None
             title = _title(nb, path.stem)
-            write_atomic(build / f"{path.stem}.html", _render_html(nb, show_code=show_code))
+            html_path = out_dir / f"{path.stem}.html"
+            pdf_name = f"{path.stem}.pdf" if pdf else None
+            page = _render_html(nb, show_code=show_code, title=title, pdf_name=pdf_name)
+            write_atomic(build / html_path.name, page)
             pdf_path = None
             if pdf:
                 pdf_path = out_dir / f"{path.stem}.pdf"
                 write_atomic(build / pdf_path.name, _render_pdf(nb, title, show_code=show_code))
             seconds = time.perf_counter() - start
-            html_path = out_dir / f"{path.stem}.html"
-            entries.append(ReportEntry(path, title, html_path, pdf_path, seconds))
+            entries.append(
+                ReportEntry(path, title, html_path, pdf_path, seconds, _finding(nb), _links(nb))
+            )
             say(f"[{i}/{len(paths)}] {path.name}: ok in {seconds:.1f} s -> {html_path}")
+        from .explorer_page import write_explorer
+
+        write_explorer(build / "explorer.html")  # the interactive explorer, offline
         write_atomic(build / "index.html", _index(entries))
-        _swap_in(build, out_dir)
+        _swap_in(build, out_dir)  # only now, with every notebook done, does out_dir change
     finally:
         shutil.rmtree(build, ignore_errors=True)
     say(f"report: {out_dir / 'index.html'}")

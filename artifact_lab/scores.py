@@ -275,26 +275,60 @@ class WeightScores:
         return self.pairs.copy()
 
 
+def _group_sum(values: np.ndarray, groups: int) -> np.ndarray:
+    """Sum ``(in, out_g, *s)`` over each group's input channels: ``(groups * out_g, *s)``."""
+    n_in, out_g = values.shape[:2]
+    split = values.reshape(groups, n_in // groups, out_g, *values.shape[2:]).sum(axis=1)
+    return split.reshape(groups * out_g, *values.shape[2:])
+
+
 def weight_scores(
     weight: Any,
     stride: IntOrTuple,
     dilation: IntOrTuple = 1,
     *,
     ndim: int | None = None,
+    groups: int = 1,
 ) -> WeightScores:
     """Per channel pair and aggregated closed-form scores of a ConvTranspose weight.
 
     Parameters
     ----------
-    weight : array_like or torch.Tensor, shape ``(in, out, *k)`` (torch's layout)
+    weight : array_like or torch.Tensor, shape ``(in, out // groups, *k)`` (torch's layout)
+        A strided ``Conv`` weight ``(out, in // groups, *k)`` is in the layout of its
+        adjoint (the input gradient is a transposed convolution with the same weight), so
+        passing it scores the backward pass.
     ndim : int, optional
         Spatial axes; default ``weight.ndim - 2``.
+    groups : int
+        The layer's ``groups``: input channel ``i`` feeds only the ``out // groups`` output
+        channels of its group, so each group is scored on its own and the groups are then
+        aggregated like output channels (a depthwise layer is ``groups == in``).
+
+    Returns
+    -------
+    WeightScores
+        ``pairs`` has the real output channel index (group offset included).
+
+    Raises
+    ------
+    ValueError
+        ``groups`` does not divide the number of input channels.
+
+    Notes
+    -----
+    Tested against the harmonic fraction of torch's ``conv_transpose`` output with
+    ``groups`` for a constant input (tests/test_audit_backward.py).
 
     Examples
     --------
     >>> ws = weight_scores(np.ones((2, 3, 4, 4)), stride=2)
     >>> len(ws.pairs), ws.checkerboard_score
     (6, 0.0)
+    >>> depthwise = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])   # taps in different phases
+    >>> pooled = weight_scores(depthwise, 2).checkerboard_score
+    >>> pooled, weight_scores(depthwise, 2, groups=2).checkerboard_score
+    (0.0, 0.5)
     """
     w = as_kernel(weight, name="weight", ndim=1)
     nd = w.ndim - 2 if ndim is None else check_ndim(ndim)
@@ -304,6 +338,11 @@ def weight_scores(
             + ("" if ndim is None else f" (ndim={nd})")
             + f", got shape {w.shape}"
         )
+    groups = check_int("groups", groups, minimum=1)
+    if w.shape[0] % groups:
+        raise ValueError(
+            f"groups must divide the weight's {w.shape[0]} input channels, got groups={groups}"
+        )
     # scores are scale-free: compute on the weight scaled to at most 1 (no overflow or
     # underflow when squared), and give gains back in the weight's own units
     peak = float(np.abs(w).max()) or 1.0
@@ -311,8 +350,9 @@ def weight_scores(
     g = _phase_sums(w, nd, stride, dilation, 0)
     e = _phase_sums(w**2, nd, stride, dilation, 0)
     axes = _phase_axes(g, nd)
-    n_in, n_out = w.shape[:2]
-    ii, oo = np.meshgrid(np.arange(n_in), np.arange(n_out), indexing="ij")
+    n_in, n_out = w.shape[0], w.shape[1] * groups
+    ii, oo = np.meshgrid(np.arange(n_in), np.arange(w.shape[1]), indexing="ij")
+    oo = oo + (ii // (n_in // groups)) * w.shape[1]  # the real output channel
     e_mean = e.mean(axis=axes)
     with np.errstate(invalid="ignore", divide="ignore"):
         pair_noise = np.where(e_mean > 0, e.std(axis=axes) / np.where(e_mean > 0, e_mean, 1), 0)
@@ -325,8 +365,8 @@ def weight_scores(
             "mean_gain": g.mean(axis=axes).ravel() * peak,
         }
     )
-    G = g.sum(axis=0)  # (out, *s): constant 1 in every input channel
-    E = e.sum(axis=0)
+    G = _group_sum(g, groups)  # (out, *s): constant 1 in every input channel
+    E = _group_sum(e, groups)
     G_axes = _phase_axes(G, nd)
     channels = pd.DataFrame(
         {

@@ -17,6 +17,7 @@ names it, and temporary files left by a killed run are removed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -24,7 +25,7 @@ import os
 import time
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,14 +39,23 @@ from ._checks import as_names, check_bool, check_choice, check_float, check_int
 from ._io import write_atomic
 from .backend import select_device
 from .images import IMAGES, load_image
+from .losses import checkerboard_penalty, find_layers, layer_scores
+from .monitor import monitor
 from .spectral import harmonic_fraction, peak_db
 from .upsamplers import Upsampler, make_upsampler, standard_upsamplers
 
 __all__ = [
     "BUDGETS",
     "COLUMNS",
+    "PENALTIES",
+    "PREVENTION_COLUMNS",
+    "SUM_PENALTIES",
     "VARIANTS",
     "Budget",
+    "PreventionResult",
+    "constrained_variants",
+    "prevention_methods",
+    "prevention_study",
     "summarize",
     "train_upsamplers",
     "trained_model",
@@ -163,6 +173,8 @@ BUDGETS = {
     "tiny": Budget(steps=40, evals=2, batch=8, patch=32, channels=8, lr=3e-3, eval_size=64),
     # a few minutes on 2 CPU cores for 8 variants x 2 seeds
     "default": Budget(steps=400, evals=8, batch=16, patch=48, channels=16, lr=2e-3, eval_size=128),
+    # the prevention study (notebook 08): 7 methods x 2 factors x 3 seeds in about 30 s
+    "prevention": Budget(steps=80, evals=2, batch=8, patch=32, channels=8, lr=3e-3, eval_size=64),
 }
 
 
@@ -197,6 +209,12 @@ class _AutoEncoder(nn.Module):
         return self.tail(F.relu(self.up2(F.relu(self.up(self.enc(x))))))
 
 
+@functools.lru_cache(maxsize=8)
+def _stacked(names: tuple[str, ...], size: int) -> torch.Tensor:
+    """The pictures as one float32 tensor, loaded once per process (runs only read it)."""
+    return torch.stack([load_image(n, size) for n in names]).float()
+
+
 def _downsample(hr: torch.Tensor, factor: int) -> torch.Tensor:
     return F.avg_pool2d(hr, factor)
 
@@ -226,9 +244,13 @@ class _Run:
     budget: Budget
     train_images: tuple[str, ...]
     held_out: tuple[str, ...]
+    penalty: float = 0.0  # weight of losses.checkerboard_penalty in the training loss
+    penalty_channels: str = "pairs"  # its channels= option
 
     def key(self) -> str:
         spec = asdict(self)
+        if not spec["penalty"]:  # runs without a penalty keep their checkpoint names
+            del spec["penalty"], spec["penalty_channels"]
         spec["version"] = 1
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
 
@@ -236,8 +258,6 @@ class _Run:
 def _evaluate(
     model, up: Upsampler, run: _Run, hr_eval: torch.Tensor, fixed_lr, fixed_hr, dev
 ) -> dict[str, float]:
-    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
-
     model.eval()
     with torch.no_grad():
         loss = F.mse_loss(model(fixed_lr), fixed_hr).item()
@@ -245,31 +265,41 @@ def _evaluate(
         out = model(inp.to(dev)).double().cpu()
     model.train()
     scale = run.factor if run.task == "sr" else 4
+    quality = _quality(out, hr_eval, scale)
+    scores = up.scores()
+    return {
+        "loss": loss,
+        "psnr": quality["psnr"],
+        "ssim": quality["ssim"],
+        "checkerboard_score": scores.checkerboard_score,
+        "noise_checkerboard": scores.noise_checkerboard,
+        "harmonic_fraction": quality["harmonic_fraction"],
+        "peak_db": quality["peak_db"],
+    }
+
+
+def _quality(
+    out: torch.Tensor, hr_eval: torch.Tensor, scale: int, *, metrics: bool = True
+) -> dict[str, float]:
+    """PSNR, SSIM, harmonic fraction and peak dB of outputs ``(N, 1, H, W)`` against the
+    pictures, on a centre crop of whole periods (a border of two periods dropped);
+    ``metrics=False`` skips PSNR and SSIM (for the pictures themselves)."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
     m = 2 * scale
-    crop = out[:, 0, m:-m, m:-m]
+    crop = out.double().cpu()[:, 0, m:-m, m:-m]
     ref = hr_eval[:, 0, m:-m, m:-m].double()
     length = (crop.shape[-1] // scale) * scale
     crop, ref = crop[..., :length, :length], ref[..., :length, :length]
     clipped = crop.clamp(0, 1).numpy()
-    psnr = np.mean(
-        [
-            peak_signal_noise_ratio(r, c, data_range=1.0)
-            for r, c in zip(ref.numpy(), clipped, strict=True)
-        ]
-    )
-    ssim = np.mean(
-        [
-            structural_similarity(r, c, data_range=1.0)
-            for r, c in zip(ref.numpy(), clipped, strict=True)
-        ]
-    )
-    scores = up.scores()
+    pairs = list(zip(ref.numpy(), clipped, strict=True)) if metrics else []
     return {
-        "loss": loss,
-        "psnr": float(psnr),
-        "ssim": float(ssim),
-        "checkerboard_score": scores.checkerboard_score,
-        "noise_checkerboard": scores.noise_checkerboard,
+        "psnr": float(np.mean([peak_signal_noise_ratio(r, c, data_range=1.0) for r, c in pairs]))
+        if metrics
+        else float("nan"),
+        "ssim": float(np.mean([structural_similarity(r, c, data_range=1.0) for r, c in pairs]))
+        if metrics
+        else float("nan"),
         "harmonic_fraction": float(
             np.mean(harmonic_fraction(crop.numpy(), (scale, scale), remove_dc=True))
         ),
@@ -301,23 +331,25 @@ def _deterministic(dev: torch.device) -> Iterator[None]:
         torch.backends.cudnn.benchmark = benchmark
 
 
-def _train_one(run: _Run, dev: torch.device, bar, keep_model: bool = False):
+def _train_one(
+    run: _Run, dev: torch.device, bar, keep_model: bool = False, scores_every: int | None = None
+):
     with _deterministic(dev):
-        return _train_one_deterministic(run, dev, bar, keep_model)
+        return _train_one_deterministic(run, dev, bar, keep_model, scores_every)
 
 
-def _train_one_deterministic(run: _Run, dev: torch.device, bar, keep_model: bool):
+def _train_one_deterministic(run: _Run, dev: torch.device, bar, keep_model, scores_every):
     b = run.budget
-    train = torch.stack([load_image(n, TRAIN_SIZE) for n in run.train_images]).float()
-    hr_eval = torch.stack([load_image(n, b.eval_size) for n in run.held_out])[:, None].float()
+    train = _stacked(run.train_images, TRAIN_SIZE)
+    hr_eval = _stacked(run.held_out, b.eval_size)[:, None]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.seed)
         if run.task == "sr":
-            up = make_upsampler(run.variant, run.factor, b.channels, seed=run.seed)
+            up = _make_upsampler(run.variant, run.factor, b.channels, seed=run.seed)
             model = _SR(up, b.channels)
         else:
             model = _AutoEncoder(
-                lambda i: make_upsampler(run.variant, 2, b.channels, seed=run.seed + 1000 * i),
+                lambda i: _make_upsampler(run.variant, 2, b.channels, seed=run.seed + 1000 * i),
                 b.channels,
             )
             up = model.up2
@@ -331,9 +363,14 @@ def _train_one_deterministic(run: _Run, dev: torch.device, bar, keep_model: bool
     fixed_lr, fixed_hr = to_input(fixed_hr).to(dev), fixed_hr.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=b.lr)
     points = sorted({round(i * b.steps / b.evals) for i in range(b.evals + 1)})
+    # found once: the penalty and the monitor read the live weights, no forward pass
+    penalized = find_layers(model) if run.penalty else ()
+    mon = monitor(model, every=scores_every) if scores_every else None
     rows = []
     start = time.perf_counter()
     for step in range(b.steps + 1):
+        if mon is not None:
+            mon(step)
         if step in points:
             rows.append(
                 {
@@ -350,12 +387,23 @@ def _train_one_deterministic(run: _Run, dev: torch.device, bar, keep_model: bool
             break
         hr = _patches(train, b.batch, size, gen).to(dev)
         loss = F.mse_loss(model(to_input(hr)), hr)
+        if penalized:
+            loss = loss + run.penalty * checkerboard_penalty(
+                penalized, channels=run.penalty_channels
+            )
         opt.zero_grad()
         loss.backward()
         opt.step()
         if bar is not None:
             bar.update(1)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    if mon is not None:
+        scores = mon.to_frame()
+        head = {"task": run.task, "variant": run.variant, "factor": run.factor, "seed": run.seed}
+        for i, (col, value) in enumerate(head.items()):
+            scores.insert(i, col, value)
+        scores["microseconds_per_layer"] = mon.microseconds_per_layer
+        frame = (frame, scores)
     return (frame, model.eval()) if keep_model else frame
 
 
@@ -381,18 +429,18 @@ def trained_model(
     task, factor, budget, _, _, train_images, held_out = _check_study(
         task, factor, budget, variant, (seed,), train_images, held_out
     )
-    run = _run_spec(task, factor, variant, budget, seed, train_images, held_out)
+    run = _run_spec(task, variant, factor, seed, budget, train_images, held_out)
     _, model = _train_one(run, select_device(device), None, keep_model=True)
     return model
 
 
-def _run_spec(task, factor, variant, budget, seed, train_images, held_out) -> _Run:
+def _run_spec(task, variant, factor, seed, budget, train_images, held_out) -> _Run:
     # the autoencoder's upsampler always works at factor 2 (twice)
     return _Run(
         task,
         variant,
         factor if task == "sr" else 2,
-        seed,
+        check_int("seed", seed, minimum=0),
         budget,
         tuple(train_images),
         tuple(held_out),
@@ -425,6 +473,15 @@ def _budget(budget: str | Budget, task: str, factor: int) -> Budget:
     return budget
 
 
+def _check_images(train_images, held_out) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The picture names as tuples (one string is one picture), known and disjoint."""
+    train_images = as_names("train_images", train_images, allowed=IMAGES)
+    held_out = as_names("held_out", held_out, allowed=IMAGES)
+    if set(train_images) & set(held_out):
+        raise ValueError("train_images and held_out must be disjoint")
+    return train_images, held_out
+
+
 def _check_study(task, factor, budget, variant_names, seeds, train_images, held_out):
     """Every argument of a study checked before any work; returns them normalised."""
     task = check_choice("task", task, ("sr", "autoencoder"))
@@ -436,7 +493,7 @@ def _check_study(task, factor, budget, variant_names, seeds, train_images, held_
         names = variants(factor)
     else:  # one string is one variant, not a sequence of letters
         names = as_names("variant_names", variant_names)
-    known = set(standard_upsamplers(factor))
+    known = set(standard_upsamplers(factor)) | set(constrained_variants(factor))
     for name in names:
         if name not in known:
             raise ValueError(
@@ -450,10 +507,7 @@ def _check_study(task, factor, budget, variant_names, seeds, train_images, held_
     if not seeds:
         raise ValueError("seeds must not be empty")
     seeds = tuple(check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds))
-    train_images = as_names("train_images", train_images, allowed=IMAGES)
-    held_out = as_names("held_out", held_out, allowed=IMAGES)
-    if set(train_images) & set(held_out):
-        raise ValueError("train_images and held_out must be disjoint")
+    train_images, held_out = _check_images(train_images, held_out)
     return task, factor, budget, names, seeds, train_images, held_out
 
 
@@ -477,7 +531,7 @@ def train_upsamplers(
     variant_names : sequence of str, optional
         Upsampler names (default :func:`variants` for the factor: transposed k=2s-1 and k=2s
         with default init, k=2s bilinear and k=s hold initialisations, resize-conv nearest and
-        bilinear, sub-pixel with and without ICNR).
+        bilinear, sub-pixel with and without ICNR). One string is one variant.
     task : {"sr", "autoencoder"}
         ``sr``: map an area-downsampled patch back to the original (factor 2 or 4).
         ``autoencoder``: reconstruct patches through two stride-2 convs and the upsampler
@@ -485,7 +539,6 @@ def train_upsamplers(
     budget : {"tiny", "default"} or Budget
         ``tiny`` runs in well under a minute for every variant on a laptop CPU; ``default``
         in a few minutes on 2 cores.
-        One string is one variant.
     seeds : int or sequence of int
     train_images, held_out : str or sequence of str
         scikit-image pictures for training patches and for evaluation (disjoint).
@@ -511,7 +564,7 @@ def train_upsamplers(
     progress = check_bool("progress", progress)
     dev = select_device(device)
     runs = [
-        _run_spec(task, factor, v, budget, s, train_images, held_out) for s in seeds for v in names
+        _run_spec(task, v, factor, s, budget, train_images, held_out) for s in seeds for v in names
     ]
     folder = Path(checkpoint) if checkpoint is not None else None
     if folder is not None:
@@ -620,3 +673,329 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return out.sort_values("score trained", ascending=False)
+
+
+def constrained_variants(factor: int = 2) -> tuple[str, ...]:
+    """Transposed variants whose layer is :mod:`artifact_lab.nn`'s constrained one.
+
+    ``"transposed k=2s-1 constrained"`` and ``"transposed k=2s constrained"``: the geometry
+    of the plain variant, the weight ``h0 ∗ hold`` (closed-form score 0 at every step), with
+    the constrained layer's own seeded initialisation and a zero bias.
+
+    Examples
+    --------
+    >>> constrained_variants(2)
+    ('transposed k=3 constrained', 'transposed k=4 constrained')
+    """
+    s = check_int("factor", factor, minimum=1)
+    return tuple(f"transposed k={k} constrained" for k in (max(2 * s - 1, 1), 2 * s))
+
+
+def _make_upsampler(name: str, factor: int, channels: int, *, seed: int) -> Upsampler:
+    from .nn import CheckerboardFreeConvTranspose1d as _C1
+    from .nn import CheckerboardFreeConvTranspose2d as _C2
+    from .nn import CheckerboardFreeConvTranspose3d as _C3
+
+    suffix = " constrained"
+    if not name.endswith(suffix):
+        return make_upsampler(name, factor, channels, seed=seed)
+    up = make_upsampler(name.removesuffix(suffix), factor, channels, seed=seed)
+    conv = up.conv
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layer = {1: _C1, 2: _C2, 3: _C3}[up.ndim](
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            stride=conv.stride,
+            padding=conv.padding,
+            output_padding=conv.output_padding,
+        )
+    with torch.no_grad():
+        layer.bias.zero_()
+    up.conv, up.init = layer, "constrained"
+    up.name = f"transposed k={up.kernel_size} (constrained)"
+    return up
+
+
+PENALTIES = (1e-3, 1e-1, 1.0)  # channels="pairs", the penalty's default
+SUM_PENALTIES = (0.1,)  # channels="sum": weight_scores' aggregate
+
+PREVENTION_COLUMNS = {
+    "method": "what keeps the artifacts away (or nothing: plain transposed)",
+    "penalty": "weight of losses.checkerboard_penalty in the loss (0: none)",
+    "channels": "the penalty's channels= option (pairs or sum)",
+    **COLUMNS,
+}
+
+
+def _check_lambdas(name: str, lambdas: Sequence[float]) -> tuple[float, ...]:
+    if isinstance(lambdas, (str, bytes)) or not isinstance(lambdas, (Sequence, range)):
+        raise TypeError(f"{name} must be a sequence of positive numbers, got {lambdas!r}")
+    out = []
+    for lam in lambdas:
+        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not lam > 0:
+            raise ValueError(f"{name} must be positive numbers, got {lam!r}")
+        if not np.isfinite(lam):
+            raise ValueError(f"{name} must be finite, got {lam!r}")
+        out.append(float(lam))
+    return tuple(out)
+
+
+def prevention_methods(
+    factor: int = 2,
+    lambdas: Sequence[float] = PENALTIES,
+    sum_lambdas: Sequence[float] = SUM_PENALTIES,
+) -> pd.DataFrame:
+    """The methods compared by :func:`prevention_study`.
+
+    Plain transposed convolution ``k = 2s`` (torch's init); the same with the penalty
+    (``channels="pairs"``, the default) at each of ``lambdas`` and with its
+    ``channels="sum"`` variant at each of ``sum_lambdas``; the constrained layer of the same
+    geometry; ICNR sub-pixel convolution; nearest resize-convolution.
+
+    Returns
+    -------
+    DataFrame with columns ``method``, ``variant``, ``penalty``, ``channels``.
+
+    Examples
+    --------
+    >>> print(prevention_methods(2, (0.1,), (1.0,)).to_string(index=False))
+                method                   variant  penalty channels
+            transposed            transposed k=4      0.0    pairs
+         penalty λ=0.1            transposed k=4      0.1    pairs
+     penalty (sum) λ=1            transposed k=4      1.0      sum
+           constrained transposed k=4 constrained      0.0    pairs
+        sub-pixel ICNR            sub-pixel ICNR      0.0    pairs
+           resize-conv       resize-conv nearest      0.0    pairs
+    """
+    s = check_int("factor", factor, minimum=2)
+    plain = f"transposed k={2 * s}"
+    rows = [("transposed", plain, 0.0, "pairs")]
+    rows += [(f"penalty λ={x:g}", plain, x, "pairs") for x in _check_lambdas("lambdas", lambdas)]
+    rows += [
+        (f"penalty (sum) λ={x:g}", plain, x, "sum")
+        for x in _check_lambdas("sum_lambdas", sum_lambdas)
+    ]
+    rows += [
+        ("constrained", f"{plain} constrained", 0.0, "pairs"),
+        ("sub-pixel ICNR", "sub-pixel ICNR", 0.0, "pairs"),
+        ("resize-conv", "resize-conv nearest", 0.0, "pairs"),
+    ]
+    return pd.DataFrame(rows, columns=["method", "variant", "penalty", "channels"])
+
+
+@dataclass(frozen=True)
+class PreventionResult:
+    """What :func:`prevention_study` measured.
+
+    Attributes
+    ----------
+    quality : DataFrame
+        One row per method x factor x seed x evaluation step; :data:`PREVENTION_COLUMNS`.
+    scores : DataFrame
+        The monitor's records (:func:`artifact_lab.monitor`), every ``scores_every`` steps,
+        for every method with a transposed or sub-pixel layer (resize-convolution has none:
+        its effective kernel is a convolution smoothed by the hold, score 0 by construction),
+        with ``method``, ``penalty``, ``factor``, ``seed`` columns.
+    reference : DataFrame
+        Per factor, what the numbers are to be read against: PSNR and SSIM of bicubic
+        interpolation of the same inputs (no training), the harmonic fraction of the pictures
+        themselves (the measured fraction's chance level), and the mean and standard deviation
+        of the score of torch's default initialisation of the plain layer over 100 seeds (the
+        score's chance level; about ``1 - 1/s^2``).
+    budget : Budget
+    models : dict
+        ``(factor, method)`` -> the trained model of the first seed (``keep_models=True``).
+    """
+
+    quality: pd.DataFrame
+    scores: pd.DataFrame
+    reference: pd.DataFrame
+    budget: Budget
+    models: dict[tuple[int, str], nn.Module] = field(default_factory=dict, repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.quality.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """Final evaluation per factor and method over seeds: mean and spread.
+
+        Columns: score at initialisation (mean), final score (mean, max over seeds), final
+        pair score from the monitor (mean, max; NaN for resize-convolution, which has no
+        weight to score and is 0 by construction), PSNR and SSIM (mean, std, min, max), the
+        harmonic fraction measured on the held-out outputs (mean), and the PSNR difference to
+        plain transposed convolution paired by seed (mean, std, standard error of the mean).
+        """
+        q = self.quality
+        last = q[q.step == q.step.max()]
+        plain = last[last.method == "transposed"].set_index(["factor", "seed"]).psnr
+        last = last.assign(
+            dpsnr=last.psnr.to_numpy()
+            - plain.reindex(pd.MultiIndex.from_frame(last[["factor", "seed"]])).to_numpy()
+        )
+        order = {m: i for i, m in enumerate(dict.fromkeys(q.method))}
+        g = last.groupby(["factor", "method"], sort=False)
+        first = q[q.step == q.step.min()].groupby(["factor", "method"], sort=False)
+        m = self.scores
+        pair = m[m.step == m.step.max()].groupby(["factor", "method"]).pair_score
+        out = pd.DataFrame(
+            {
+                "score at init": first.checkerboard_score.mean(),
+                "score mean": g.checkerboard_score.mean(),
+                "score max": g.checkerboard_score.max(),
+                "pair score mean": pair.mean(),
+                "pair score max": pair.max(),
+                "PSNR mean": g.psnr.mean(),
+                "PSNR std": g.psnr.std(ddof=1),
+                "PSNR min": g.psnr.min(),
+                "PSNR max": g.psnr.max(),
+                "SSIM mean": g.ssim.mean(),
+                "SSIM std": g.ssim.std(ddof=1),
+                "harmonic fraction": g.harmonic_fraction.mean(),
+                "ΔPSNR vs plain": g.dpsnr.mean(),
+                "ΔPSNR std": g.dpsnr.std(ddof=1),
+                "ΔPSNR se": g.dpsnr.std(ddof=1) / np.sqrt(g.seed.nunique()),
+                "seeds": g.seed.nunique(),
+            }
+        ).reset_index()
+        out["_o"] = out.method.map(order)
+        return out.sort_values(["factor", "_o"]).drop(columns="_o").reset_index(drop=True)
+
+
+def _reference(factor: int, budget: Budget, held_out: tuple[str, ...]) -> dict[str, float]:
+    from .kernels import default_weight
+    from .scores import weight_scores
+
+    hr = _stacked(held_out, budget.eval_size)[:, None]
+    bicubic = F.interpolate(
+        _downsample(hr, factor), scale_factor=factor, mode="bicubic", align_corners=False
+    )
+    q = _quality(bicubic, hr, factor)
+    truth = _quality(hr, hr, factor, metrics=False)
+    weights = [
+        default_weight(budget.channels, budget.channels, 2 * factor, seed=seed)
+        for seed in range(100)
+    ]
+    chance = [weight_scores(w, factor).checkerboard_score for w in weights]
+    pairs = [float(layer_scores(w, factor, channels="pairs")[0]) for w in weights]
+    return {
+        "factor": factor,
+        "bicubic PSNR": q["psnr"],
+        "bicubic SSIM": q["ssim"],
+        "pictures harmonic fraction": truth["harmonic_fraction"],
+        "bicubic harmonic fraction": q["harmonic_fraction"],
+        "random-init score mean": float(np.mean(chance)),
+        "random-init score std": float(np.std(chance, ddof=1)),
+        "random-init pair score mean": float(np.mean(pairs)),
+        "1 - 1/s^2": 1 - 1 / factor**2,
+    }
+
+
+def prevention_study(
+    factors: Sequence[int] = (2, 4),
+    *,
+    lambdas: Sequence[float] = PENALTIES,
+    sum_lambdas: Sequence[float] = SUM_PENALTIES,
+    seeds: Sequence[int] = (0, 1, 2),
+    budget: str | Budget = "prevention",
+    scores_every: int = 5,
+    train_images: Sequence[str] = TRAIN_IMAGES,
+    held_out: Sequence[str] = HELD_OUT,
+    device: str | torch.device | None = None,
+    keep_models: bool = False,
+    progress: bool = True,
+) -> PreventionResult:
+    """Does the penalty keep artifacts away, at what cost, and where do the others stand?
+
+    Trains the ×``factor`` super-resolution model of :func:`train_upsamplers` with each
+    method of :func:`prevention_methods` (plain transposed ``k = 2s``; the same plus
+    ``λ · checkerboard_penalty(model)`` for each ``λ``; the constrained layer; ICNR sub-pixel;
+    nearest resize-convolution), once per seed, recording the scores with the monitor every
+    ``scores_every`` steps and PSNR/SSIM on the held-out pictures at the budget's evaluation
+    points. Same seed, same initialisation and same patches for every method.
+
+    Parameters
+    ----------
+    factors : sequence of int
+        Upsampling factors (each >= 2; the budget's patch must be a multiple of each).
+    lambdas : sequence of float
+        Penalty weights (positive) for ``checkerboard_penalty(..., channels="pairs")``; the
+        loss is ``MSE + λ · penalty``, with the MSE of pictures in [0, 1] (about 1e-2).
+    sum_lambdas : sequence of float
+        Weights for the ``channels="sum"`` variant (``weight_scores``'s aggregate).
+    seeds : sequence of int
+    budget : str or Budget
+        ``"prevention"`` (default: 80 steps, 32-pixel patches, 8 channels; about 30 s of CPU
+        for 2 factors x 8 methods x 3 seeds) or any :data:`BUDGETS` entry.
+    scores_every : int
+        Monitor period in steps.
+    keep_models : bool
+        Keep the first seed's trained model of each factor and method (in eval mode).
+
+    Returns
+    -------
+    PreventionResult
+        ``.quality``, ``.scores``, ``.reference``; ``.summary()`` for the final table.
+
+    Examples
+    --------
+    >>> tiny = Budget(steps=4, evals=1, batch=2, patch=16, channels=2, lr=1e-3, eval_size=32)
+    >>> r = prevention_study((2,), lambdas=(0.1,), seeds=(0,), budget=tiny, progress=False)
+    >>> table = r.summary().set_index("method")
+    >>> bool(table.loc[["constrained", "resize-conv"], "score max"].max() < 1e-9)
+    True
+    >>> bool(table.loc["transposed", "score max"] > 0.1)
+    True
+    """
+    if isinstance(factors, (str, bytes)) or not isinstance(factors, (Sequence, range)):
+        raise TypeError(f"factors must be a sequence of ints, got {factors!r}")
+    factors = tuple(check_int(f"factors[{i}]", f, minimum=2) for i, f in enumerate(factors))
+    if not factors:
+        raise ValueError("factors must not be empty")
+    methods = {f: prevention_methods(f, lambdas, sum_lambdas) for f in factors}
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, range)):
+        raise TypeError(f"seeds must be a sequence of ints, got {seeds!r}")
+    seeds = tuple(check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds))
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    keep_models = check_bool("keep_models", keep_models)
+    progress = check_bool("progress", progress)
+    scores_every = check_int("scores_every", scores_every, minimum=1)
+    budgets = {f: _budget(budget, "sr", f) for f in factors}
+    train_images, held_out = _check_images(train_images, held_out)
+    dev = select_device(device)
+    runs = []
+    for f in factors:
+        for seed in seeds:
+            for m in methods[f].itertuples():
+                run = _run_spec("sr", m.variant, f, seed, budgets[f], train_images, held_out)
+                runs.append(
+                    (m.method, replace(run, penalty=m.penalty, penalty_channels=m.channels))
+                )
+    quality, scores, models = [], [], {}
+    total = sum(r.budget.steps for _, r in runs)
+    bar = tqdm(total=total, disable=not progress, desc="prevention", unit="step")
+    try:
+        for method, run in runs:
+            bar.set_postfix_str(f"x{run.factor} {method}, seed {run.seed}")
+            keep = keep_models and run.seed == seeds[0]
+            result = _train_one(run, dev, bar, keep_model=keep, scores_every=scores_every)
+            if keep:
+                result, models[run.factor, method] = result
+            frame, monitored = result
+            for part, out in ((frame, quality), (monitored, scores)):
+                part.insert(0, "channels", run.penalty_channels if run.penalty else "")
+                part.insert(0, "penalty", run.penalty)
+                part.insert(0, "method", method)
+                out.append(part)
+    finally:
+        bar.close()
+    reference = pd.DataFrame([_reference(f, budgets[f], tuple(held_out)) for f in factors])
+    return PreventionResult(
+        pd.concat(quality, ignore_index=True),
+        pd.concat(scores, ignore_index=True),
+        reference,
+        budgets[factors[0]],
+        models,
+    )

@@ -1,8 +1,11 @@
-"""Upsampling stacks the field actually uses, as real torch modules with published geometry.
+"""Resampling stacks the field actually uses, as real torch modules with published geometry.
 
-Weights are random (torch's default initialisation, or the paper's where it matters, e.g.
-FCN's bilinear upsampling); nothing is downloaded. Channel widths can be scaled down with
-``width`` (the geometry, which is what the audit is about, never changes).
+Upsampling stacks (generators, decoders, vocoders: ``direction="forward"``, the output's
+checkerboard) and downsampling ones (classifiers, encoders, discriminators:
+``direction="backward"``, the checkerboard of the gradient they hand back). Weights are random
+(torch's default initialisation, or the paper's where it matters, e.g. FCN's bilinear
+upsampling, He initialisation for ResNet and VGG); nothing is downloaded. Channel widths can
+be scaled with ``width`` (the geometry, which is what the audit is about, never changes).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from ._checks import check_int
 from .kernels import bilinear
 from .upsamplers import _padding_for, pixel_shuffle
 
-__all__ = ["ZOO", "ZooEntry", "build", "zoo_table"]
+__all__ = ["ZOO", "ZooEntry", "build", "input_shape", "zoo_table"]
 
 
 def _w(channels: float, width: float) -> int:
@@ -286,6 +289,228 @@ class PixelShuffleND(nn.Module):
         return pixel_shuffle(x, self.factor, ndim=self.ndim)
 
 
+# --------------------------------------------------------------------------- downsampling
+
+
+class DCGANDiscriminator(nn.Module):
+    """Radford et al. 2016 (PyTorch DCGAN example): 64x64 image to one logit through four
+    Conv k=4/s=2/p=1 (BatchNorm and LeakyReLU 0.2 between), then Conv k=4/s=1/p=0."""
+
+    def __init__(self, nc: int = 3, ndf: int = 64, width: float = 1.0) -> None:
+        super().__init__()
+        d = _w(ndf, width)
+        chans = [nc, d, d * 2, d * 4, d * 8]
+        layers: list[nn.Module] = []
+        for i in range(4):
+            layers.append(nn.Conv2d(chans[i], chans[i + 1], 4, 2, 1, bias=False))
+            if i > 0:
+                layers.append(nn.BatchNorm2d(chans[i + 1]))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+        layers += [nn.Conv2d(d * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid()]
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x)
+
+
+class PatchGAN(nn.Module):
+    """Isola et al. 2017 (pix2pix ``NLayerDiscriminator``, n_layers=3): Conv k=4/s=2/p=1
+    three times, then two k=4/s=1/p=1 layers; a map of patch logits. Input: the condition
+    and the image concatenated (6 channels)."""
+
+    def __init__(self, input_nc: int = 6, ndf: int = 64, n_layers: int = 3, width: float = 1.0):
+        super().__init__()
+        d = _w(ndf, width)
+        layers: list[nn.Module] = [nn.Conv2d(input_nc, d, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+        mult = 1
+        for n in range(1, n_layers + 1):
+            prev, mult = mult, min(2**n, 8)
+            stride = 2 if n < n_layers else 1
+            layers += [
+                nn.Conv2d(d * prev, d * mult, 4, stride, 1, bias=False),
+                nn.BatchNorm2d(d * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
+        layers.append(nn.Conv2d(d * mult, 1, 4, 1, 1))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+class _BasicBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:  # the 1x1/s2 projection shortcut: k < s, holes
+            self.downsample = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)) + identity)
+
+
+def _he_init(model: nn.Module) -> None:
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+class ResNet18(nn.Module):
+    """He et al. 2016, ResNet-18 as in torchvision (module names too): stem Conv k=7/s=2/p=3
+    and MaxPool k=3/s=2/p=1, then four stages of two basic blocks; stages 2-4 open with a
+    3x3/s2 convolution beside a 1x1/s2 projection shortcut; global average pool, linear."""
+
+    def __init__(self, num_classes: int = 1000, width: float = 1.0) -> None:
+        super().__init__()
+        c = [_w(v, width) for v in (64, 128, 256, 512)]
+        self.conv1 = nn.Conv2d(3, c[0], 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(c[0])
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        stages, cin = [], c[0]
+        for i, cout in enumerate(c):
+            stride = 1 if i == 0 else 2
+            stages.append(nn.Sequential(_BasicBlock(cin, cout, stride), _BasicBlock(cout, cout, 1)))
+            cin = cout
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c[3], num_classes)
+        _he_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class VGG11(nn.Module):
+    """Simonyan & Zisserman 2015, configuration A (VGG-11): 3x3 convolutions with ReLU and
+    five MaxPool k=2/s=2; the head is global average pooling and one linear layer (as in
+    VGG-style classifiers for small images) instead of the three 4096-wide layers."""
+
+    CONFIG = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
+
+    def __init__(self, num_classes: int = 1000, in_ch: int = 3, width: float = 1.0) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = in_ch
+        for v in self.CONFIG:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(cin, _w(v, width), 3, padding=1), nn.ReLU(inplace=True)]
+                cin = _w(v, width)
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(cin, num_classes)
+        _he_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+class UNetEncoder(nn.Module):
+    """Ronneberger et al. 2015, the contracting path: two 3x3 convolutions (padded) per
+    level, then a functional 2x2 max pool, four times; returns the bottleneck features."""
+
+    def __init__(self, in_ch: int = 1, base: int = 64, width: float = 1.0) -> None:
+        super().__init__()
+        c = [_w(base * 2**i, width) for i in range(5)]
+
+        def block(a: int, b: int) -> nn.Sequential:
+            return nn.Sequential(
+                nn.Conv2d(a, b, 3, padding=1),
+                nn.ReLU(True),
+                nn.Conv2d(b, b, 3, padding=1),
+                nn.ReLU(True),
+            )
+
+        self.down = nn.ModuleList([block(in_ch, c[0])] + [block(c[i], c[i + 1]) for i in range(4)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i, blk in enumerate(self.down):
+            x = blk(x if i == 0 else nn.functional.max_pool2d(x, 2))
+        return x
+
+
+class Blur(nn.Module):
+    """StyleGAN2's FIR low-pass ``[1, 3, 3, 1]`` (outer product, sum 1) as a fixed depthwise
+    convolution, at stride 1 or 2 (Karras et al. 2020, ``upfirdn2d``)."""
+
+    def __init__(self, channels: int, padding: int, stride: int = 1) -> None:
+        super().__init__()
+        taps = torch.tensor([1.0, 3.0, 3.0, 1.0])
+        kern = torch.outer(taps, taps) / taps.sum() ** 2
+        self.conv = nn.Conv2d(channels, channels, 4, stride, padding, groups=channels, bias=False)
+        with torch.no_grad():
+            self.conv.weight.copy_(kern.expand(channels, 1, 4, 4))
+        self.conv.weight.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+class _DBlock(nn.Module):
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv0 = nn.Conv2d(cin, cin, 3, padding=1)
+        self.blur = Blur(cin, padding=2)  # n -> n + 1, then 3x3/s2 -> n / 2
+        self.conv1 = nn.Conv2d(cin, cout, 3, 2, 0)
+        self.skip = nn.Sequential(
+            Blur(cin, padding=1, stride=2), nn.Conv2d(cin, cout, 1, bias=False)
+        )
+        self.act = nn.LeakyReLU(0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.act(self.conv1(self.blur(self.act(self.conv0(x)))))
+        return (self.skip(x) + y) * math.sqrt(0.5)
+
+
+class StyleGAN2Discriminator(nn.Module):
+    """Karras et al. 2020, the residual discriminator: from-RGB 1x1, then per resolution a
+    block whose 3x3/s2 convolution and 1x1 skip both follow a [1, 3, 3, 1] blur; at 4x4 a
+    3x3 convolution and two linear layers (minibatch-stddev and equalised learning rate
+    left out: neither changes the geometry)."""
+
+    def __init__(self, resolution: int = 64, nc: int = 3, width: float = 1.0) -> None:
+        super().__init__()
+        if resolution < 8 or resolution & (resolution - 1):
+            raise ValueError(f"resolution must be a power of 2 >= 8, got {resolution}")
+
+        def ch(res: int) -> int:
+            return _w(min(32768 // res, 512), width)
+
+        self.from_rgb = nn.Sequential(nn.Conv2d(nc, ch(resolution), 1), nn.LeakyReLU(0.2))
+        blocks, res = [], resolution
+        while res > 4:
+            blocks.append(_DBlock(ch(res), ch(res // 2)))
+            res //= 2
+        self.blocks = nn.Sequential(*blocks)
+        c = ch(4)
+        self.epilogue = nn.Sequential(
+            nn.Conv2d(c, c, 3, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(c * 16, c),
+            nn.LeakyReLU(0.2),
+            nn.Linear(c, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.epilogue(self.blocks(self.from_rgb(x)))
+
+
 @dataclass(frozen=True)
 class ZooEntry:
     """One architecture: how to build it, a typical input shape, and where it comes from."""
@@ -295,6 +520,7 @@ class ZooEntry:
     input_shape: tuple[int, ...]
     source: str
     note: str
+    direction: str = "forward"  # "backward": a downsampling stack, audited for its gradient
 
 
 ZOO: dict[str, ZooEntry] = {
@@ -359,6 +585,54 @@ ZOO: dict[str, ZooEntry] = {
             "Zeghidour et al. 2021 (SoundStream); Defossez et al. 2022 (EnCodec)",
             "ConvT1d k=2s at s = 8, 5, 4, 2",
         ),
+        ZooEntry(
+            "dcgan-d",
+            DCGANDiscriminator,
+            (1, 3, 64, 64),
+            "Radford, Metz, Chintala, ICLR 2016; pytorch/examples dcgan",
+            "four Conv k4/s2/p1, then k4/s1/p0",
+            "backward",
+        ),
+        ZooEntry(
+            "patchgan",
+            PatchGAN,
+            (1, 6, 128, 128),
+            "Isola, Zhu, Zhou, Efros, CVPR 2017 (pix2pix NLayerDiscriminator)",
+            "three Conv k4/s2/p1, two k4/s1/p1",
+            "backward",
+        ),
+        ZooEntry(
+            "resnet18",
+            ResNet18,
+            (1, 3, 128, 128),
+            "He, Zhang, Ren, Sun, CVPR 2016; torchvision resnet18",
+            "Conv k7/s2, MaxPool k3/s2, 3x3/s2 convs beside 1x1/s2 shortcuts (holes)",
+            "backward",
+        ),
+        ZooEntry(
+            "vgg11",
+            VGG11,
+            (1, 3, 128, 128),
+            "Simonyan, Zisserman, ICLR 2015 (configuration A)",
+            "five MaxPool k2/s2",
+            "backward",
+        ),
+        ZooEntry(
+            "unet-encoder",
+            UNetEncoder,
+            (1, 1, 128, 128),
+            "Ronneberger, Fischer, Brox, MICCAI 2015",
+            "four functional max_pool2d k2/s2",
+            "backward",
+        ),
+        ZooEntry(
+            "stylegan2-d",
+            StyleGAN2Discriminator,
+            (1, 3, 64, 64),
+            "Karras et al., CVPR 2020 (StyleGAN2 residual discriminator)",
+            "[1, 3, 3, 1] blur before every 3x3/s2 conv and 1x1/s2 skip",
+            "backward",
+        ),
     ]
 }
 
@@ -383,7 +657,15 @@ def build(name: str, *, width: float = 1.0, seed: int = 0) -> nn.Module:
 
 
 def input_shape(name: str, *, width: float = 1.0) -> tuple[int, ...]:
-    """The zoo entry's typical input shape, with channels scaled like the model's."""
+    """The zoo entry's typical input shape, with channels scaled like the model's.
+
+    Examples
+    --------
+    >>> input_shape("resnet18"), input_shape("srgan", width=1 / 8)
+    ((1, 3, 128, 128), (1, 8, 24, 24))
+    """
+    if name not in ZOO:
+        raise ValueError(f"name must be one of {sorted(ZOO)}, got {name!r}")
     shape = ZOO[name].input_shape
     scaled_channels = {"pix2pixhd", "srgan"}
     if name in scaled_channels:
@@ -392,12 +674,18 @@ def input_shape(name: str, *, width: float = 1.0) -> tuple[int, ...]:
 
 
 def zoo_table():
-    """The zoo as a DataFrame: name, typical input shape, upsampling, source."""
+    """The zoo as a DataFrame: name, direction, typical input shape, resampling, source."""
     import pandas as pd
 
     return pd.DataFrame(
         [
-            {"name": e.name, "input_shape": e.input_shape, "upsampling": e.note, "source": e.source}
+            {
+                "name": e.name,
+                "direction": e.direction,
+                "input_shape": e.input_shape,
+                "resampling": e.note,
+                "source": e.source,
+            }
             for e in ZOO.values()
         ]
     )

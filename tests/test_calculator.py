@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import artifact_lab as al
-from artifact_lab.calculator import clean_init_exists, even_overlap
+from artifact_lab.decision import clean_init_exists, verdict
 
 
 def _brute(n, target, ks, ss, ds, op_limit):
@@ -124,9 +124,20 @@ def _check_clean_init(k, s, d, p, says_yes, counts):
 def test_clean_init_rule_over_a_grid_against_brute_force_constructions():
     for k, s, d in itertools.product(range(1, 13), range(1, 7), range(1, 4)):
         counts = np.bincount((np.arange(k) * d) % s, minlength=s)
-        assert clean_init_exists(k, s, d) == (counts.min() > 0), (k, s, d)
-        _check_clean_init(k, s, d, 0, clean_init_exists(k, s, d), counts)
-        assert even_overlap(k, s, d) == (counts.min() == counts.max()), (k, s, d)
+        table = al.solve(
+            20,
+            (20 - 1) * s + d * (k - 1) + 1,
+            kernel_sizes=[k],
+            strides=[s],
+            dilations=[d],
+            paddings=[0],
+            output_paddings=[0],
+        )
+        row = table.iloc[0]
+        assert row.clean_init_exists == (counts.min() > 0) == clean_init_exists(k, s, d, ndim=1)
+        _check_clean_init(k, s, d, 0, row.clean_init_exists, counts)
+        assert row.even_overlap == (counts.min() == counts.max())
+        assert row.even_overlap == (verdict(k, s, d, ndim=1) == "even"), (k, s, d)
 
 
 def test_solve_tuple_sizes_fit_every_axis():

@@ -353,16 +353,6 @@ REGISTRY: list[Row] = [
             all_output_paddings=NOT_BOOL,
         ),
     ),
-    Row(
-        calculator.even_overlap,
-        dict(kernel_size=4, stride=2, dilation=1),
-        dict(kernel_size=ints(1), stride=ints(1), dilation=ints(1)),
-    ),
-    Row(
-        calculator.clean_init_exists,
-        dict(kernel_size=4, stride=2, dilation=1),
-        dict(kernel_size=ints(1), stride=ints(1), dilation=ints(1)),
-    ),
     # overlap
     Row(
         overlap.overlap_map,
@@ -790,6 +780,57 @@ REGISTRY: list[Row] = [
         dict(frame=None),  # placeholder: every drawn frame is bad
         dict(frame=st.sampled_from([None, "frame", {"a": 1}, __import__("pandas").DataFrame()])),
     ),
+    Row(
+        compare.white_noise_levels,
+        dict(shape=(16, 16), factor=2, ndim=2, draws=1, seed=0),
+        dict(
+            shape=st.sampled_from([None, "ab", (0, 16), (15, 16), 16, (16,), (16, 16.0)]),
+            factor=st.one_of(ints(1), st.just(3)),
+            ndim=st.one_of(BAD_NDIM, st.just(3)),
+            draws=ints(1),
+            seed=ints(0),
+        ),
+    ),
+    Row(training.constrained_variants, dict(factor=2), dict(factor=ints(1))),
+    Row(
+        training.prevention_methods,
+        dict(factor=2, lambdas=(0.1,), sum_lambdas=(1.0,)),
+        dict(
+            factor=ints(2),
+            lambdas=st.sampled_from([[0], [-1.0], ["a"], [math.nan], "a", 5, [True]]),
+            sum_lambdas=st.sampled_from([[0], [-1.0], ["a"], [math.inf], "a", None]),
+        ),
+    ),
+    Row(
+        training.prevention_study,
+        dict(
+            factors=(2,),
+            lambdas=(0.1,),
+            sum_lambdas=(1.0,),
+            seeds=(0,),
+            budget=SMALL_BUDGET,
+            scores_every=5,
+            train_images=("camera",),
+            held_out=("coins",),
+            device="cpu",
+            keep_models=False,
+            progress=False,
+        ),
+        dict(
+            factors=st.sampled_from([(), (1,), (2.0,), "2", 2, None, (3,)]),
+            lambdas=st.sampled_from([[0], [-1.0], "a"]),
+            seeds=st.one_of(st.lists(below(0), min_size=1), st.text(max_size=2), st.just(())),
+            budget=st.one_of(bad_name(tuple(training.BUDGETS)), st.just(BUDGET_FIELDS)),
+            scores_every=ints(1),
+            train_images=names_of(images.IMAGES),
+            held_out=st.one_of(names_of(images.IMAGES), st.just(("camera",))),
+            device=BAD_DEVICE,
+            keep_models=NOT_BOOL,
+            progress=NOT_BOOL,
+        ),
+        # a factor the budget's patch does not divide: the message names the patch's factor
+        names={"budget": ("budget", "Budget"), "factors": ("factors", "factor")},
+    ),
     # report and files
     Row(
         report_module.build_report,
@@ -892,6 +933,7 @@ def test_the_registry_covers_every_public_function_of_the_modules_it_owns():
         "Upsampler",  # base class: its subclasses are fuzzed
         "NotebookError",
         "ReportEntry",
+        "PreventionResult",
     }
     modules = (arithmetic, calculator, overlap, scores, spectral, stacks, kernels, upsamplers,
                images, compare, training, report_module)  # fmt: skip

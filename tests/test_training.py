@@ -135,17 +135,17 @@ def test_strings_are_names_not_sequences_of_letters():
         train_upsamplers("sub-pixel", progress="no")
 
 
-SMALL = Budget(steps=4, evals=1, batch=2, patch=16, channels=2, lr=1e-3, eval_size=16)
+TINY_RUN = Budget(steps=4, evals=1, batch=2, patch=16, channels=2, lr=1e-3, eval_size=16)
 PAIR = ["transposed k=3", "sub-pixel"]
 
 
 @pytest.fixture(scope="module")
 def uninterrupted():
-    return train_upsamplers(PAIR, budget=SMALL, progress=False).drop(columns="seconds")
+    return train_upsamplers(PAIR, budget=TINY_RUN, progress=False).drop(columns="seconds")
 
 
 def _run(folder):
-    return train_upsamplers(PAIR, budget=SMALL, progress=False, checkpoint=folder)
+    return train_upsamplers(PAIR, budget=TINY_RUN, progress=False, checkpoint=folder)
 
 
 def _same(frame, reference):
@@ -227,7 +227,7 @@ def test_training_runs_with_deterministic_algorithms_and_restores_the_setting(mo
         torch.use_deterministic_algorithms(before)
         torch.backends.cudnn.benchmark = not before
         try:
-            train_upsamplers("sub-pixel", budget=SMALL, progress=False)
+            train_upsamplers("sub-pixel", budget=TINY_RUN, progress=False)
             assert torch.are_deterministic_algorithms_enabled() is before
             assert torch.backends.cudnn.benchmark is (not before)
         finally:
@@ -245,3 +245,144 @@ def test_cuda_training_sets_the_cublas_workspace(monkeypatch):
     with tr._deterministic(torch.device("cuda")):
         assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"  # the user's choice stays
     assert not torch.are_deterministic_algorithms_enabled()
+
+
+SMALL = Budget(steps=12, evals=2, batch=4, patch=16, channels=4, lr=3e-3, eval_size=32)
+
+
+@pytest.fixture(scope="module")
+def prevention():
+    return tr.prevention_study(
+        (2, 4),
+        lambdas=(1.0,),
+        sum_lambdas=(1.0,),
+        seeds=(0, 1),
+        budget=SMALL,
+        scores_every=3,
+        progress=False,
+    )
+
+
+def test_prevention_study_has_every_method_factor_seed_and_step(prevention):
+    q, s = prevention.quality, prevention.scores
+    assert list(q.columns) == list(tr.PREVENTION_COLUMNS)
+    methods = tr.prevention_methods(2, (1.0,), (1.0,)).method.tolist()
+    assert methods == [
+        "transposed",
+        "penalty λ=1",
+        "penalty (sum) λ=1",
+        "constrained",
+        "sub-pixel ICNR",
+        "resize-conv",
+    ]
+    assert set(q[q.method == "penalty (sum) λ=1"].channels) == {"sum"}
+    assert set(q[q.method == "penalty λ=1"].channels) == {"pairs"}
+    assert q.groupby(["factor", "method", "seed"]).size().eq(3).all()  # steps 0, 6, 12
+    assert len(q) == 2 * len(methods) * 2 * 3
+    # the monitor: every 3 steps, one upsampling layer per model, none for resize-conv
+    assert set(s.step) == {0, 3, 6, 9, 12}
+    assert s.groupby(["factor", "method", "seed", "step"]).size().eq(1).all()
+    assert "resize-conv" not in set(s.method) and len(set(s.method)) == len(methods) - 1
+    assert s.groupby(["factor", "method", "seed"]).size().eq(5).all()
+
+
+def test_prevention_monitor_agrees_with_the_effective_kernel_scores(prevention):
+    q = prevention.quality.set_index(["factor", "method", "seed", "step"]).checkerboard_score
+    s = prevention.scores.set_index(["factor", "method", "seed", "step"]).checkerboard_score
+    common = q.index.intersection(s.index)
+    assert len(common) == 2 * 5 * 2 * 3  # every eval step of every monitored run
+    np.testing.assert_allclose(s.loc[common], q.loc[common], atol=1e-9)
+
+
+def test_prevention_constrained_stays_clean_and_the_penalty_lowers_the_score(prevention):
+    s, q = prevention.scores, prevention.quality
+    assert s[s.method == "constrained"].checkerboard_score.max() < 1e-12
+    assert q[q.method.isin(["constrained", "resize-conv"])].checkerboard_score.max() < 1e-9
+    last = q[q.step == q.step.max()].set_index(["factor", "seed", "method"]).checkerboard_score
+    pairs = s[s.step == s.step.max()].set_index(["factor", "seed", "method"]).pair_score
+    for f in (2, 4):  # each variant of the penalty lowers the score it penalises
+        for seed in (0, 1):
+            assert last[f, seed, "penalty (sum) λ=1"] < 0.5 * last[f, seed, "transposed"]
+            assert pairs[f, seed, "penalty λ=1"] < 0.5 * pairs[f, seed, "transposed"]
+    # same initialisation for the plain and the penalised runs: equal scores at step 0
+    first = q[q.step == 0].set_index(["factor", "seed", "method"]).checkerboard_score
+    assert first[2, 0, "transposed"] == first[2, 0, "penalty λ=1"] > 0.1
+
+
+def test_prevention_summary_and_reference(prevention):
+    table = prevention.summary()
+    assert (
+        table.groupby("factor").method.apply(list).tolist()
+        == [list(tr.prevention_methods(2, (1.0,), (1.0,)).method)] * 2
+    )
+    assert (table.seeds == 2).all()
+    plain = table[table.method == "transposed"]
+    assert np.allclose(plain["ΔPSNR vs plain"], 0)
+    q = prevention.quality
+    last = q[(q.step == q.step.max()) & (q.method == "constrained") & (q.factor == 4)]
+    row = table[(table.method == "constrained") & (table.factor == 4)].iloc[0]
+    assert row["PSNR mean"] == pytest.approx(last.psnr.mean())
+    assert row["PSNR min"] == pytest.approx(last.psnr.min())
+    ref = prevention.reference.set_index("factor")
+    for f in (2, 4):  # chance level of a random layer: near 1 - 1/s^2
+        assert abs(ref.loc[f, "random-init score mean"] - (1 - 1 / f**2)) < 0.05
+        assert abs(ref.loc[f, "random-init pair score mean"] - (1 - 1 / f**2)) < 0.05
+        assert ref.loc[f, "bicubic PSNR"] > 15
+
+
+def test_constrained_variant_trains_in_train_upsamplers_and_run_keys_are_stable():
+    frame = train_upsamplers(
+        ["transposed k=4 constrained"], budget=SMALL, seeds=(0,), progress=False
+    )
+    assert frame.checkerboard_score.max() < 1e-9 and frame.loss.iloc[-1] < frame.loss.iloc[0]
+    run = tr._run_spec("sr", "transposed k=4", 2, 0, SMALL, ("camera",), ("moon",))
+    spec = dict(tr.asdict(run))
+    del spec["penalty"], spec["penalty_channels"]
+    spec["version"] = 1
+    expected = tr.hashlib.sha256(tr.json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+    assert run.key() == expected  # runs without a penalty keep their checkpoint names
+    assert tr.replace(run, penalty=0.1).key() != run.key()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(lambdas=(-1.0,)), ValueError, "positive"),
+        (dict(sum_lambdas=("a",)), ValueError, "sum_lambdas must be positive"),
+        (dict(lambdas=(float("inf"),)), ValueError, "finite"),
+        (dict(factors=(1,)), ValueError, "factors must be >= 2"),
+        (dict(factors=()), ValueError, "factors must not be empty"),
+        (dict(seeds=()), ValueError, "seeds must not be empty"),
+        (dict(scores_every=0), ValueError, "scores_every"),
+        (dict(held_out=("camera",)), ValueError, "disjoint"),
+        (dict(budget="huge"), ValueError, "budget"),
+    ],
+)
+def test_prevention_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        tr.prevention_study(progress=False, **kwargs)
+
+
+def test_prevention_summary_pair_scores_and_figure(prevention):
+    import matplotlib.pyplot as plt
+
+    from artifact_lab.plotting import plot_prevention
+
+    table = prevention.summary().set_index(["factor", "method"])
+    s = prevention.scores
+    last = s[s.step == s.step.max()]
+    for (f, method), row in table.iterrows():
+        values = last[(last.factor == f) & (last.method == method)].pair_score
+        if method == "resize-conv":
+            assert np.isnan(row["pair score mean"]) and values.empty
+        else:
+            assert row["pair score mean"] == pytest.approx(values.mean())
+            assert row["pair score max"] == pytest.approx(values.max())
+    fig = plot_prevention(prevention)
+    assert len(fig.axes) == 4 and fig.get_figwidth() == pytest.approx(6.9)
+    fig.canvas.draw()
+    texts = [t for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text().strip()]
+    assert min(t.get_fontsize() for t in texts) >= 8
+    plt.close(fig)
+    with pytest.raises(ValueError, match="score must be"):
+        plot_prevention(prevention, score="noise")
