@@ -164,7 +164,7 @@ def infer_ndim(*values: object) -> int | None:
     return lengths.pop() if lengths else None
 
 
-def as_real_array(name: str, value: object, *, min_ndim: int = 1) -> Any:
+def as_real_array(name: str, value: object, *, min_ndim: int = 1, empty_ok: bool = False) -> Any:
     """A float64 numpy copy of an array-like of real, finite numbers, checked.
 
     Accepts numpy arrays, torch tensors (any device, detached) and nested lists or tuples
@@ -204,7 +204,7 @@ def as_real_array(name: str, value: object, *, min_ndim: int = 1) -> Any:
             f"{name} must have at least {min_ndim} axis{'es' if min_ndim > 1 else ''}, got "
             f"shape {arr.shape}"
         )
-    if arr.size == 0 and min_ndim > 0:
+    if arr.size == 0 and min_ndim > 0 and not empty_ok:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]

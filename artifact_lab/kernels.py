@@ -190,11 +190,14 @@ def subpixel_as_transposed(
     >>> tuple(wt.shape), p
     ((1, 1, 6, 6), (2, 2))
     """
-    w = weight if isinstance(weight, torch.Tensor) else None
-    arr = as_real_array("weight", weight)  # refuses complex, NaN, non-numeric, empty
-    w = torch.from_numpy(arr) if w is None else w.detach()
-    if not w.is_floating_point():
-        w = w.double()
+    if isinstance(weight, torch.Tensor):  # checked where it lies; keeps its autograd graph
+        if weight.is_complex():
+            raise TypeError(f"weight must be real, got a complex tensor ({weight.dtype})")
+        w = weight if weight.is_floating_point() else weight.double()
+        if w.numel() == 0 or not bool(torch.isfinite(w).all()):
+            raise ValueError(f"weight must be non-empty and finite, got shape {tuple(w.shape)}")
+    else:  # complex, NaN, non-numeric and empty refused, naming weight
+        w = torch.from_numpy(as_real_array("weight", weight))
     if ndim is None:
         if not 3 <= w.ndim <= 5:
             raise ValueError(

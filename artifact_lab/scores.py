@@ -58,7 +58,7 @@ def as_kernel(kernel: Any, *, ndim: int | None = None, name: str = "kernel") -> 
     >>> as_kernel([1, 2, 3])
     array([1., 2., 3.])
     """
-    arr = as_real_array(name, kernel)
+    arr = as_real_array(name, kernel, empty_ok=True)  # refused below, in a kernel's words
     if ndim is None:
         if arr.ndim > 3:
             raise ValueError(
@@ -83,8 +83,19 @@ def _unit(values: np.ndarray, ndim: int) -> np.ndarray:
     (1e200, 1e-200) neither overflow nor underflow when squared.
     """
     axes = tuple(range(values.ndim - ndim, values.ndim))
-    peak = np.abs(values).max(axis=axes, keepdims=True)
-    return values / np.where(peak > 0, peak, 1.0)
+    return _scaled(values, np.abs(values).max(axis=axes, keepdims=True))
+
+
+def _scaled(values: np.ndarray, peak) -> np.ndarray:
+    """``values`` divided by the power of two just above ``peak`` (zeros stay zero).
+
+    Dividing by a power of two is exact in floating point, so scores of ordinary kernels
+    come out bit for bit as without it; only values near the ends of the range change,
+    which would otherwise overflow or underflow when squared.
+    """
+    peak = np.asarray(peak, dtype=np.float64)
+    exponent = np.frexp(np.where(peak > 0, peak, 1.0))[1]
+    return np.ldexp(values, -exponent)
 
 
 def _phase_sums(values: np.ndarray, ndim: int, stride, dilation, padding) -> np.ndarray:
@@ -345,7 +356,7 @@ def weight_scores(
         )
     # scores are scale-free: compute on the weight scaled to at most 1 (no overflow or
     # underflow when squared), and give gains back in the weight's own units
-    peak = float(np.abs(w).max()) or 1.0
+    peak = np.ldexp(1.0, int(np.frexp(np.abs(w).max() or 1.0)[1]))  # a power of two: exact
     w = w / peak
     g = _phase_sums(w, nd, stride, dilation, 0)
     e = _phase_sums(w**2, nd, stride, dilation, 0)
@@ -375,12 +386,12 @@ def weight_scores(
             "mean_gain": G.mean(axis=G_axes) * peak,
         }
     )
-    G = G / (np.abs(G).max() or 1.0)
+    G = _scaled(G, np.abs(G).max())
     total_power = (G**2).mean(axis=G_axes).sum()
     dc_power = (G.mean(axis=G_axes) ** 2).sum()
     agg = float(np.clip(1 - dc_power / total_power, 0, 1)) if total_power > 0 else 0.0
     e_tot = E.sum(axis=0)
-    e_tot = e_tot / (e_tot.max() or 1.0)
+    e_tot = _scaled(e_tot, e_tot.max())
     noise = float(e_tot.std() / e_tot.mean()) if e_tot.mean() > 0 else 0.0
     return WeightScores(pairs, channels, agg, noise, bool(total_power == 0))
 

@@ -70,7 +70,9 @@ def _unit(arr: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
     from overflowing or underflowing when squared.
     """
     peak = np.abs(arr).max(axis=axes, keepdims=axes is not None) if arr.size else 1.0
-    return arr / np.where(peak > 0, peak, 1.0)
+    # by a power of two: exact, so ordinary signals give bit for bit what they gave before
+    exponent = np.frexp(np.where(peak > 0, peak, 1.0))[1]
+    return np.ldexp(arr, -exponent)
 
 
 def _check_periods(spatial: tuple[int, ...], s: tuple[int, ...]) -> None:
@@ -249,7 +251,8 @@ def harmonic_peaks(
     ring = check_int("ring", ring, minimum=1)
     shape = arr.shape[arr.ndim - ndim :]
     _check_periods(shape, s)
-    scale = np.float64(np.abs(arr).max()) or np.float64(1.0)
+    peak = np.abs(arr).max()
+    scale = np.ldexp(np.float64(1.0), int(np.frexp(peak if peak > 0 else 1.0)[1]))
     # the ratios are scale-free: measured on the signal scaled to at most 1, so that 1e200
     # or 1e-200 signals neither overflow nor underflow; powers are given back in y's units
     power = power_spectrum(arr / scale, ndim=ndim, window=window)

@@ -950,7 +950,7 @@ def prevention_study(
     """
     if isinstance(factors, (str, bytes)) or not isinstance(factors, (Sequence, range)):
         raise TypeError(f"factors must be a sequence of ints, got {factors!r}")
-    factors = tuple(check_int(f"factors[{i}]", f, minimum=2) for i, f in enumerate(factors))
+    factors = tuple(check_int("factors", f, minimum=2) for f in factors)
     if not factors:
         raise ValueError("factors must not be empty")
     methods = {f: prevention_methods(f, lambdas, sum_lambdas) for f in factors}

@@ -214,7 +214,7 @@ def test_a_failed_report_keeps_the_last_good_set_never_a_mix(tmp_path):
     os.utime(stale, (time.time() - 7200,) * 2)
     build_report([first, second], out, pdf=False, progress=lambda _: None)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert set(before) == {"01_first.html", "02_second.html", "index.html"}
+    assert set(before) == {"01_first.html", "02_second.html", "index.html", "explorer.html"}
     _notebook(src, "01_first", "print('run two')")  # would succeed with new output ...
     _notebook(src, "02_second", "raise RuntimeError('broken in run two')")  # ... this fails
     with pytest.raises(NotebookError, match=r"02_second.ipynb: cell 2 failed: RuntimeError.*kept"):

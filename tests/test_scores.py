@@ -230,7 +230,7 @@ def test_the_issue_cases_of_extreme_scales():
         (torch.tensor([1 + 1j, 2, 3]), TypeError, "complex"),
         (np.array(["a", "b"]), TypeError, "real numbers"),
         ([[1, 2], [3]], ValueError, "rectangular"),
-        (np.float64(3.0), ValueError, "at least 1 axes"),
+        (np.float64(3.0), ValueError, "at least 1 axis"),
         ("kernel", TypeError, "numpy array"),
         (np.ones((0, 3)), ValueError, "at least one tap"),
         (np.ones((2, 2, 2, 2)), ValueError, "1-D to 3-D"),
