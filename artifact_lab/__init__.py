@@ -46,6 +46,7 @@ _NAMES = {
     "interior_crop": "spectral",
     "Composite": "stacks",
     "composite": "stacks",
+    "stack_interior": "stacks",
     "stack_response": "stacks",
     "sweep": "sweep",  # the function; the module stays importable as artifact_lab.sweep
 }
@@ -57,6 +58,8 @@ _MODULES = (
     "backend",
     "calculator",
     "compare",
+    "decision",
+    "diagrams",
     "explorer_page",
     "images",
     "kernels",
@@ -67,6 +70,7 @@ _MODULES = (
     "scores",
     "spectral",
     "stacks",
+    "tables",
     "training",
     "upsamplers",
     "zoo",
@@ -111,12 +115,15 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from . import (
         adjoint,
         compare,
+        decision,
+        diagrams,
         explorer_page,
         images,
         kernels,
         losses,
         nn,
         spectral,
+        tables,
         training,
         upsamplers,
         zoo,
@@ -152,5 +159,5 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         weight_scores,
     )
     from .spectral import harmonic_fraction, interior_crop
-    from .stacks import Composite, composite, stack_response
+    from .stacks import Composite, composite, stack_interior, stack_response
     from .sweep import sweep

@@ -14,7 +14,13 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
 
     A reader sees either the old file or the whole new one, never a half-written file.
     """
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise TypeError(f"path must be a file path (str or os.PathLike), got {path!r}")
+    if not isinstance(data, (bytes, str)):
+        raise TypeError(f"data must be bytes or str, got {type(data).__name__}")
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"path {str(path)!r} is a folder, not a file")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+from ._checks import IntOrTuple, check_bool, check_int, check_ndim, infer_ndim, is_tensor, per_axis
 
-from ._checks import IntOrTuple, check_ndim, infer_ndim, per_axis
+if TYPE_CHECKING:  # numpy and torch load only where arrays are made: sizes need neither
+    import torch
 
 __all__ = [
     "TransposedConv",
@@ -151,8 +150,8 @@ def conv_output_size(
         span = n[a] + 2 * p[a] - d[a] * (k[a] - 1)
         if span < 1:
             raise ValueError(
-                f"kernel reach {d[a] * (k[a] - 1) + 1} exceeds the padded input "
-                f"{n[a] + 2 * p[a]} on axis {a}"
+                f"kernel_size={k[a]} with dilation={d[a]} reaches {d[a] * (k[a] - 1) + 1} "
+                f"samples, more than the padded input_size {n[a] + 2 * p[a]} on axis {a}"
             )
         out.append((span - 1) // s[a] + 1)
     return out[0] if ndim is None else tuple(out)
@@ -200,7 +199,10 @@ def output_size_terms(
     ]
 
 
-_MODULES = {1: torch.nn.ConvTranspose1d, 2: torch.nn.ConvTranspose2d, 3: torch.nn.ConvTranspose3d}
+def _modules() -> dict[int, type]:
+    import torch
+
+    return {1: torch.nn.ConvTranspose1d, 2: torch.nn.ConvTranspose2d, 3: torch.nn.ConvTranspose3d}
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,16 @@ class TransposedConv:
         self, in_channels: int, out_channels: int, *, bias: bool = True, groups: int = 1
     ) -> torch.nn.Module:
         """Build the matching ``torch.nn.ConvTranspose{ndim}d`` (torch's default init)."""
-        return _MODULES[self.ndim](
+        in_channels = check_int("in_channels", in_channels, minimum=1)
+        out_channels = check_int("out_channels", out_channels, minimum=1)
+        groups = check_int("groups", groups, minimum=1)
+        bias = check_bool("bias", bias)
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"groups={groups} must divide in_channels={in_channels} and "
+                f"out_channels={out_channels}"
+            )
+        return _modules()[self.ndim](
             in_channels,
             out_channels,
             self.kernel_size,
@@ -271,7 +282,7 @@ class TransposedConv:
     @classmethod
     def from_module(cls, module: torch.nn.Module) -> TransposedConv:
         """Geometry of an existing ``torch.nn.ConvTranspose{1,2,3}d``."""
-        for ndim, kind in _MODULES.items():
+        for ndim, kind in _modules().items():
             if isinstance(module, kind):
                 if isinstance(module.padding, str):
                     raise ValueError(f"module padding must be numeric, got {module.padding!r}")
@@ -318,14 +329,20 @@ def zero_insert(x: Any, stride: IntOrTuple, *, ndim: int | None = None) -> Any:
 
     Examples
     --------
+    >>> import numpy as np
     >>> zero_insert(np.array([1, 2, 3]), 2)
     array([1, 0, 2, 0, 3])
     """
-    if not isinstance(x, (np.ndarray, torch.Tensor)):
+    import numpy as np
+
+    if not isinstance(x, np.ndarray) and not is_tensor(x):
         raise TypeError(f"x must be a numpy array or torch tensor, got {type(x).__name__}")
     if ndim is None:
-        is_seq = isinstance(stride, Sequence)
+        is_seq = isinstance(stride, Sequence) and not isinstance(stride, str)
         ndim = len(stride) if is_seq else x.ndim  # type: ignore[arg-type]
+        if is_seq and not 1 <= ndim <= x.ndim:
+            raise ValueError(f"stride {stride!r} must have between 1 and x.ndim={x.ndim} entries")
+    ndim = check_int("ndim", ndim)
     if not 1 <= ndim <= x.ndim:
         raise ValueError(f"ndim must be between 1 and x.ndim={x.ndim}, got {ndim}")
     s = per_axis("stride", stride, ndim, minimum=1)
@@ -335,7 +352,7 @@ def zero_insert(x: Any, stride: IntOrTuple, *, ndim: int | None = None) -> Any:
         raise ValueError(f"x must have at least one sample per expanded axis, got {x.shape}")
     shape = (*lead, *((n - 1) * st + 1 for n, st in zip(spatial, s, strict=True)))
     index = (Ellipsis, *(slice(None, None, st) for st in s))
-    if isinstance(x, torch.Tensor):
+    if is_tensor(x):
         out = x.new_zeros(shape)
     else:
         out = np.zeros(shape, dtype=x.dtype)
@@ -371,13 +388,22 @@ def conv_transpose_by_zero_insertion(
 
     Examples
     --------
+    >>> import torch
     >>> x, w = torch.randn(1, 2, 5, dtype=torch.float64), torch.randn(2, 3, 4, dtype=torch.float64)
     >>> y = conv_transpose_by_zero_insertion(x, w, stride=2, padding=1)
-    >>> torch.allclose(y, F.conv_transpose1d(x, w, stride=2, padding=1))
+    >>> torch.allclose(y, torch.nn.functional.conv_transpose1d(x, w, stride=2, padding=1))
     True
     """
-    if not isinstance(x, torch.Tensor) or not isinstance(weight, torch.Tensor):
-        raise TypeError("x and weight must be torch tensors")
+    import torch
+    import torch.nn.functional as F
+
+    for name, value in (("x", x), ("weight", weight)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
+        if value.is_complex() or not value.is_floating_point():
+            raise TypeError(f"{name} must be a real floating-point tensor, got {value.dtype}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"x ({x.dtype}) and weight ({weight.dtype}) must have the same dtype")
     ndim = x.ndim - 2
     if ndim not in (1, 2, 3) or weight.ndim != x.ndim:
         raise ValueError(

@@ -1,71 +1,185 @@
 """The transposed-convolution calculator: every layer that maps one size to another.
 
-For each kernel size, stride, dilation and output padding in the given ranges, torch's
-formula fixes the padding: ``2p = (n-1)*s + d*(k-1) + op + 1 - L``. A configuration is kept
-when that padding is a whole, non-negative number in the allowed range, for every axis.
+For each kernel size, stride and dilation in the given ranges, torch's formula fixes the
+padding and the output padding together: ``2p - op = (n-1)*s + d*(k-1) + 1 - L``. So the
+valid output paddings are an arithmetic progression (every other value, of the parity that
+makes ``2p`` even) cut to the allowed ranges, solved in closed form: no loop over paddings
+or output paddings, so a stride of 10**9 answers at once. Pure Python: the command line
+prints the table without importing numpy's heavier neighbours, pandas or torch.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+from ._checks import MAX_VALUES, IntOrTuple, check_bool, int_values, per_axis
 
-from ._checks import IntOrTuple, check_int, per_axis
-from .overlap import overlap_contrast, phase_counts
+if TYPE_CHECKING:
+    import pandas as pd
 
-__all__ = ["COLUMNS", "artifact_free_ones", "solve"]
+__all__ = ["COLUMNS", "MAX_ROWS", "solve"]
 
-COLUMNS = (
-    "kernel_size",
-    "stride",
-    "padding",
-    "output_padding",
-    "dilation",
-    "artifact_free",
-    "holes",
-    "overlap_contrast",
-    "k_mod_s",
-)
+COLUMNS = {
+    "kernel_size": "kernel size k (every axis)",
+    "stride": "stride s",
+    "padding": "padding p",
+    "output_padding": "output padding op",
+    "dilation": "dilation d",
+    "even_overlap": "an all-ones kernel gives every phase the same tap count: s == 1, or "
+    "gcd(d, s) == 1 and s divides k",
+    "clean_init_exists": "some initialisation gives equal phase gains (no checkerboard at "
+    "the start): every phase receives a tap, gcd(d, s) == 1 and k >= s (as "
+    "decision.clean_init_exists)",
+    "holes": "some phase receives no tap at all (gcd(d, s) > 1 or k < s)",
+    "overlap_contrast": "(max - min) / mean of the per-phase tap counts of the N-d layer",
+    "k_mod_s": "k % s",
+    "output_size_ok": "torch's module can produce this layer through forward(x, output_size=...)"
+    ": output padding < stride (torch refuses output paddings in [s, d-1] there)",
+}
 
-
-def artifact_free_ones(kernel_size: int, stride: int, dilation: int = 1) -> bool:
-    """DESIGN rule: an all-ones kernel is even iff ``s == 1``, or ``gcd(d, s) == 1`` and
-    ``s`` divides ``k`` (checked against brute-force phase counts in the tests).
-
-    Examples
-    --------
-    >>> artifact_free_ones(4, 2), artifact_free_ones(3, 2), artifact_free_ones(4, 2, 2)
-    (True, False, False)
-    """
-    return stride == 1 or (math.gcd(dilation, stride) == 1 and kernel_size % stride == 0)
+# Beyond these the answer is no longer a table a person reads: refuse, and say how to narrow.
+MAX_ROWS = 1_000_000
+_MAX_WORK = 10_000_000
 
 
-def _values(name: str, values: Iterable[int] | int, minimum: int) -> list[int]:
-    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
-        values = [values]
-    try:
-        out = sorted({check_int(f"{name} entry", v, minimum=minimum) for v in values})
-    except TypeError as exc:
-        if "entry" in str(exc):
-            raise
-        raise TypeError(f"{name} must be an int or an iterable of ints, got {values!r}") from exc
-    if not out:
-        raise ValueError(f"{name} must not be empty")
-    return out
+def _contrast(k: int, s: int, d: int, nd: int) -> float:
+    """Overlap contrast of the isotropic N-d layer, in closed form (see overlap.py)."""
+    g = math.gcd(d, s)
+    q, r = divmod(k, s // g)
+    low, high = (0 if g > 1 else q), q + (1 if r else 0)
+    return float((high**nd - low**nd) / (k**nd / s**nd))
+
+
+def _solve_rows(
+    input_size: IntOrTuple,
+    output_size: IntOrTuple,
+    *,
+    kernel_sizes: Iterable[int] | int = range(1, 9),
+    strides: Iterable[int] | int = range(1, 9),
+    dilations: Iterable[int] | int = (1,),
+    paddings: Iterable[int] | None = None,
+    output_paddings: Iterable[int] | None = None,
+    all_output_paddings: bool = False,
+) -> list[dict[str, Any]]:
+    """:func:`solve`'s rows as plain dicts, sorted (what the command line prints)."""
+    n = per_axis("input_size", input_size, None, minimum=1)
+    L = per_axis("output_size", output_size, None, minimum=1)
+    if len(n) != len(L):
+        raise ValueError(
+            f"input_size {input_size!r} and output_size {output_size!r} must have the same "
+            "number of axes"
+        )
+    ks = int_values("kernel_sizes", kernel_sizes, minimum=1)
+    ss = int_values("strides", strides, minimum=1)
+    ds = int_values("dilations", dilations, minimum=1)
+    allowed_p = None if paddings is None else int_values("paddings", paddings, minimum=0)
+    allowed_op = (
+        None
+        if output_paddings is None
+        else int_values("output_paddings", output_paddings, minimum=0)
+    )
+    all_ops = check_bool("all_output_paddings", all_output_paddings)
+    largest = max(ss[-1], ds[-1]) if all_ops else ss[-1]
+    if allowed_op is not None and allowed_op[-1] >= largest:
+        rule = "max(stride, dilation)" if all_ops else "the stride (all_output_paddings=False)"
+        raise ValueError(
+            f"output_paddings entry {allowed_op[-1]} is accepted with no stride and dilation "
+            f"in the ranges: torch needs output_padding < {rule}, at most {largest - 1} here"
+        )
+    grid = len(ks) * len(ss) * len(ds)
+    per_combo = min(
+        len(allowed_p) if allowed_p is not None else 2 * ds[-1] * (ks[-1] - 1) + 1,
+        len(allowed_op) if allowed_op is not None else largest,
+    )
+    if grid > MAX_VALUES or grid * per_combo > _MAX_WORK:
+        raise ValueError(
+            f"the search covers {grid} kernel size x stride x dilation combinations with up "
+            f"to {per_combo} paddings each, more than the limit of {_MAX_WORK}; narrow "
+            "kernel_sizes, strides, dilations, paddings or output_paddings"
+        )
+    p_set = None if allowed_p is None else set(allowed_p)
+    op_set = None if allowed_op is None else set(allowed_op)
+    nd = len(n)
+    rows: list[dict[str, Any]] = []
+    for k in ks:
+        for s in ss:
+            for d in ds:
+                # 2p - op = base on every axis; p and op are the same on every axis
+                bases = {(na - 1) * s + d * (k - 1) + 1 - la for na, la in zip(n, L, strict=True)}
+                if len(bases) != 1:
+                    continue
+                base = bases.pop()
+                op_hi = (max(s, d) if all_ops else s) - 1
+                for p, op in _paddings(base, op_hi, d * (k - 1), p_set, op_set):
+                    if len(rows) >= MAX_ROWS:
+                        raise ValueError(
+                            f"more than {MAX_ROWS} configurations produce that size; narrow "
+                            "kernel_sizes, strides, dilations or paddings"
+                        )
+                    g = math.gcd(d, s)
+                    rows.append(
+                        {
+                            "kernel_size": k,
+                            "stride": s,
+                            "padding": p,
+                            "output_padding": op,
+                            "dilation": d,
+                            "even_overlap": s == 1 or (g == 1 and k % s == 0),
+                            "clean_init_exists": g == 1 and k >= s,
+                            "holes": g > 1 or k < s,
+                            "overlap_contrast": _contrast(k, s, d, nd),
+                            "k_mod_s": k % s,
+                            "output_size_ok": op < s,
+                        }
+                    )
+    rows.sort(
+        key=lambda r: (
+            not r["even_overlap"],
+            not r["clean_init_exists"],
+            r["overlap_contrast"],
+            r["output_padding"],
+            r["dilation"],
+            r["kernel_size"],
+            r["stride"],
+        )
+    )
+    return rows
+
+
+def _paddings(base: int, op_hi: int, p_max: int, p_set, op_set) -> Iterable[tuple[int, int]]:
+    """Every (p, op) with ``2p - op == base``, ``0 <= op <= op_hi``, p and op allowed."""
+    lo = max(0, -base)  # p >= 0
+    hi = op_hi if p_set is not None else min(op_hi, 2 * p_max - base)  # default p <= d(k-1)
+    if p_set is not None:
+        candidates = (2 * p - base for p in p_set)
+        if op_set is not None and len(op_set) < len(p_set):
+            candidates = iter(op_set)
+    elif op_set is not None:
+        candidates = iter(op_set)
+    else:
+        first = lo + ((base + lo) % 2)  # 2p = base + op must be even
+        candidates = iter(range(first, hi + 1, 2))
+    for op in sorted(candidates):
+        if op < lo or op > hi or (base + op) % 2:
+            continue
+        p = (base + op) // 2
+        if (p_set is not None and p not in p_set) or (op_set is not None and op not in op_set):
+            continue
+        yield p, op
 
 
 def solve(
     input_size: IntOrTuple,
     output_size: IntOrTuple,
     *,
-    kernel_sizes: Iterable[int] = range(1, 9),
-    strides: Iterable[int] = range(1, 9),
-    dilations: Iterable[int] = (1,),
+    kernel_sizes: Iterable[int] | int = range(1, 9),
+    strides: Iterable[int] | int = range(1, 9),
+    dilations: Iterable[int] | int = (1,),
     paddings: Iterable[int] | None = None,
     output_paddings: Iterable[int] | None = None,
+    all_output_paddings: bool = False,
 ) -> pd.DataFrame:
     """Every transposed-convolution geometry that turns ``input_size`` into ``output_size``.
 
@@ -74,93 +188,64 @@ def solve(
     input_size, output_size : int or tuple of int
         Per-axis sizes; with tuples, a configuration must fit every axis with the same
         (isotropic) kernel, stride, padding, output padding and dilation.
-    kernel_sizes, strides, dilations : iterable of int
-        Ranges to search.
+    kernel_sizes, strides, dilations : int or iterable of int
+        Ranges to search (at most ``MAX_VALUES`` values each).
     paddings : iterable of int, optional
         Allowed paddings. Default: ``0 .. d*(k-1)`` (a larger padding would crop outputs
         that the kernel fully computed).
     output_paddings : iterable of int, optional
-        Allowed output paddings. Default: every value torch accepts, ``0 .. max(s, d)-1``.
+        Allowed output paddings. Default: every value below the stride.
+    all_output_paddings : bool
+        Also list output paddings in ``[s, d-1]`` (``d > s``): torch's layer accepts them in
+        its constructor, but its ``forward(x, output_size=...)`` refuses to produce them.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``kernel_size, stride, padding, output_padding, dilation, artifact_free,
-        holes, overlap_contrast, k_mod_s``, one row per configuration. Sorted artifact-free
-        first (all-ones rule of DESIGN.md), then by overlap contrast, then the simplest
-        (no output padding, no dilation, smallest kernel).
+        One row per configuration, columns :data:`COLUMNS`: ``even_overlap`` (the all-ones
+        rule), ``clean_init_exists`` (equal phase gains reachable by some initialisation),
+        ``holes``, ``overlap_contrast``, ``k_mod_s`` and ``output_size_ok``. Cleanest
+        first: even overlap, then a clean initialisation, then by overlap contrast, then
+        the simplest (no output padding, no dilation, smallest kernel).
+
+    Raises
+    ------
+    TypeError
+        A non-integer size or range entry (a string is not a range).
+    ValueError
+        Sizes below 1 or of different numbers of axes, empty ranges, an output padding that
+        no stride and dilation in the ranges accepts, or a search or answer beyond
+        ``MAX_ROWS`` rows (narrow the ranges).
+
+    Notes
+    -----
+    Checked against a brute-force loop over every padding and output padding and against
+    torch's modules (every row gives the size; ``output_size_ok`` rows also through
+    ``forward(x, output_size=...)``).
 
     Examples
     --------
     >>> table = solve(16, 32, kernel_sizes=range(1, 6), strides=[2])
-    >>> table[["kernel_size", "stride", "padding", "output_padding", "artifact_free"]].head(3)
-       kernel_size  stride  padding  output_padding  artifact_free
-    0            2       2        0               0           True
-    1            4       2        1               0           True
-    2            5       2        2               1          False
+    >>> table[["kernel_size", "padding", "output_padding", "even_overlap", "clean_init_exists"]]
+       kernel_size  padding  output_padding  even_overlap  clean_init_exists
+    0            2        0               0          True               True
+    1            4        1               0          True               True
+    2            5        2               1         False               True
+    3            3        1               1         False               True
+    4            1        0               1         False              False
     """
-    n = per_axis("input_size", input_size, None, minimum=1)
-    L = per_axis("output_size", output_size, None, minimum=1)
-    if len(n) != len(L):
-        raise ValueError(
-            f"input_size {input_size!r} and output_size {output_size!r} must have the same "
-            "number of axes"
-        )
-    ks = _values("kernel_sizes", kernel_sizes, 1)
-    ss = _values("strides", strides, 1)
-    ds = _values("dilations", dilations, 1)
-    allowed_p = None if paddings is None else set(_values("paddings", paddings, 0))
-    allowed_op = (
-        None if output_paddings is None else set(_values("output_paddings", output_paddings, 0))
+    import pandas as pd
+
+    rows = _solve_rows(
+        input_size,
+        output_size,
+        kernel_sizes=kernel_sizes,
+        strides=strides,
+        dilations=dilations,
+        paddings=paddings,
+        output_paddings=output_paddings,
+        all_output_paddings=all_output_paddings,
     )
-    rows = []
-    for k in ks:
-        for s in ss:
-            for d in ds:
-                for op in range(max(s, d)):
-                    if allowed_op is not None and op not in allowed_op:
-                        continue
-                    twice_p = {
-                        (na - 1) * s + d * (k - 1) + op + 1 - la
-                        for na, la in zip(n, L, strict=True)
-                    }
-                    if len(twice_p) != 1:
-                        continue
-                    tp = twice_p.pop()
-                    if tp < 0 or tp % 2:
-                        continue
-                    p = tp // 2
-                    if allowed_p is None and p > d * (k - 1):
-                        continue
-                    if allowed_p is not None and p not in allowed_p:
-                        continue
-                    counts = phase_counts(k, s, d, p)
-                    rows.append(
-                        {
-                            "kernel_size": k,
-                            "stride": s,
-                            "padding": p,
-                            "output_padding": op,
-                            "dilation": d,
-                            "artifact_free": artifact_free_ones(k, s, d),
-                            "holes": bool((counts == 0).any()),
-                            "overlap_contrast": overlap_contrast(k, s, d, p),
-                            "k_mod_s": k % s,
-                        }
-                    )
     table = pd.DataFrame(rows, columns=list(COLUMNS))
-    if table.empty:
-        return table.astype({"artifact_free": bool, "holes": bool})
-    table = table.sort_values(
-        [
-            "artifact_free",
-            "overlap_contrast",
-            "output_padding",
-            "dilation",
-            "kernel_size",
-            "stride",
-        ],
-        ascending=[False, True, True, True, True, True],
-        kind="stable",
-    )
-    return table.reset_index(drop=True)
+    flags = ["even_overlap", "clean_init_exists", "holes", "output_size_ok"]
+    return table.astype(dict.fromkeys(flags, bool)).reset_index(drop=True)

@@ -1,13 +1,21 @@
-"""``artifact-lab``: the command line. Bad input: one line on stderr and exit code 2."""
+"""``artifact-lab``: the command line.
+
+Every failure is one line on stderr, never a traceback: exit code 2 for usage errors (bad
+arguments, unwritable output paths, checked before any work), 1 for failures during the
+run (a notebook that fails, memory exhausted), 130 for Ctrl-C. Nothing heavy is imported at
+module level: ``size`` and ``solve`` need neither torch, pandas nor nbformat.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .report import NotebookError
+from ._checks import MAX_VALUES
 
 __all__ = ["main", "parse_ints", "parse_range"]
 
@@ -29,7 +37,7 @@ def parse_range(text: str) -> list[int]:
     >>> parse_range("1-4,8")
     [1, 2, 3, 4, 8]
     """
-    values: set[int] = set()
+    bounds = []
     for part in text.replace(" ", "").split(","):
         if not part:
             raise ValueError(f"range {text!r} has an empty item; use e.g. '1-8' or '2,4'")
@@ -41,6 +49,15 @@ def parse_range(text: str) -> list[int]:
             raise ValueError(f"range {text!r}: {part!r} is not an int or 'a-b'") from None
         if b < a:
             raise ValueError(f"range {text!r}: {part!r} is empty (end below start)")
+        bounds.append((a, b))
+    count = sum(b - a + 1 for a, b in bounds)
+    if count > MAX_VALUES:  # counted before anything is built
+        raise ValueError(
+            f"range {text!r} holds {count} values, more than the limit of {MAX_VALUES}; "
+            "narrow it (e.g. '1-64') or list the values you need ('2,4,1000000000')"
+        )
+    values: set[int] = set()
+    for a, b in bounds:
         values.update(range(a, b + 1))
     return sorted(values)
 
@@ -115,12 +132,69 @@ def _cmd_size(args) -> int:
     return 0
 
 
+def _check_writable(path: str | os.PathLike, what: str, *, folder: bool = False) -> Path:
+    """Refuse, before any work, an output path that cannot be written.
+
+    The nearest existing folder on the way must be a folder in which a file can be created
+    (missing folders below it are created when the output is written).
+    """
+    target = Path(path)
+    if folder and target.exists() and not target.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a file, not a folder")
+    if not folder and target.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a folder, not a file")
+    parent = target if folder else target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{what} {str(path)!r} cannot be written: {str(parent)!r} is not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ValueError(
+            f"{what} {str(path)!r} cannot be written: the folder {str(parent)!r} accepts no "
+            f"new file ({reason})"
+        ) from None
+    return target
+
+
+_SOLVE_SHOWN = (
+    "kernel_size",
+    "stride",
+    "padding",
+    "output_padding",
+    "dilation",
+    "even_overlap",
+    "clean_init_exists",
+    "holes",
+    "overlap_contrast",
+)
+
+
+def _text(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _print_table(rows: list[dict], columns: Sequence[str]) -> None:
+    """Right-aligned columns, like ``DataFrame.to_string(index=False)``, without pandas."""
+    cells = [[_text(row[c]) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)))
+    for r in cells:
+        print("  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)))
+
+
 def _cmd_solve(args) -> int:
-    import pandas as pd
+    import csv
+    import io
 
-    from .calculator import solve
+    from .calculator import COLUMNS, _solve_rows
 
-    table = solve(
+    if args.output:
+        _check_writable(args.output, "--output")
+    rows = _solve_rows(
         args.input_size,
         args.output_size,
         kernel_sizes=args.kernel_sizes,
@@ -128,23 +202,32 @@ def _cmd_solve(args) -> int:
         dilations=args.dilations,
         paddings=args.paddings,
         output_paddings=args.output_paddings,
+        all_output_paddings=args.all_output_paddings,
     )
-    if args.artifact_free:
-        table = table[table["artifact_free"]]
+    if args.even_overlap:
+        rows = [r for r in rows if r["even_overlap"]]
+    if args.clean_init:
+        rows = [r for r in rows if r["clean_init_exists"]]
     if args.output:
         from ._io import write_atomic
 
-        write_atomic(Path(args.output), table.to_csv(index=False))
-        print(f"{len(table)} configurations written to {args.output}")
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(
+            {k: repr(v) if isinstance(v, float) else v for k, v in r.items()} for r in rows
+        )
+        write_atomic(Path(args.output), buf.getvalue())
+        print(f"{len(rows)} configurations written to {args.output}")
         return 0
-    if table.empty:
+    if not rows:
         print("no configuration in the given ranges produces that size")
         return 1
-    shown = table if args.limit <= 0 else table.head(args.limit)
-    with pd.option_context("display.width", 120, "display.max_columns", 20):
-        print(shown.to_string(index=False))
-    if len(shown) < len(table):
-        print(f"... {len(table) - len(shown)} more (use --limit 0 to show all)")
+    shown = rows if args.limit <= 0 else rows[: args.limit]
+    columns = _SOLVE_SHOWN + (("output_size_ok",) if args.all_output_paddings else ())
+    _print_table(shown, columns)
+    if len(shown) < len(rows):
+        print(f"... {len(rows) - len(shown)} more (use --limit 0 to show all)")
     return 0
 
 
@@ -180,6 +263,9 @@ def _cmd_sweep(args) -> int:
     out = Path(args.output)
     if out.suffix not in (".parquet", ".csv"):
         raise ValueError(f"--output must end in .parquet or .csv, got {args.output!r}")
+    _check_writable(out, "--output")
+    if args.cache:
+        _check_writable(args.cache, "--cache", folder=True)
     inputs = (
         ()
         if args.inputs.strip() == "none"
@@ -219,6 +305,9 @@ def _cmd_audit(args) -> int:
     from .zoo import ZOO, build
 
     shape = args.input_shape if isinstance(args.input_shape, tuple) else (args.input_shape,)
+    for option, path in (("--html", args.html), ("--png", args.png)):
+        if path:
+            _check_writable(path, option)
     if args.target in ZOO:
         if args.checkpoint:
             raise ValueError("--checkpoint applies to your own models, not to zoo names")
@@ -262,12 +351,16 @@ def _cmd_zoo(args) -> int:
 def _cmd_report(args) -> int:
     from .report import build_report
 
+    if args.timeout < 1:
+        raise ValueError(f"--timeout must be at least 1 second, got {args.timeout}")
+    _check_writable(args.output, "--output", folder=True)
     build_report(
         Path(args.notebooks),
         Path(args.output),
         pdf=not args.no_pdf,
         show_code=args.show_code,
         timeout=args.timeout,
+        progress=lambda line: print(line, flush=True),  # stderr is for the one-line error
     )
     return 0
 
@@ -294,7 +387,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "solve",
         help="every layer that maps one size to another",
         description="Every transposed-convolution geometry that turns INPUT into "
-        "OUTPUT, artifact-free (all-ones rule) first.",
+        "OUTPUT, cleanest first: even overlap (all-ones rule), then those where some "
+        "initialisation starts without a checkerboard (every phase gets a tap).",
     )
     p.add_argument("input_size", type=ints, help="input size, e.g. 16 or 16,24")
     p.add_argument("output_size", type=ints, help="wanted output size, e.g. 32 or 32,48")
@@ -303,9 +397,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dilations", type=rng, default=[1], help="default 1")
     p.add_argument("--paddings", type=rng, default=None, help="default 0 to d*(k-1)")
     p.add_argument(
-        "--output-paddings", type=rng, default=None, help="default every value torch accepts"
+        "--output-paddings", type=rng, default=None, help="default every value below the stride"
     )
-    p.add_argument("--artifact-free", action="store_true", help="only artifact-free rows")
+    p.add_argument(
+        "--all-output-paddings",
+        action="store_true",
+        help="also output paddings in [s, d-1], which torch's forward(output_size=) refuses",
+    )
+    p.add_argument("--even-overlap", action="store_true", help="only rows with even overlap")
+    p.add_argument(
+        "--clean-init", action="store_true", help="only rows where a clean initialisation exists"
+    )
     p.add_argument("--limit", type=int, default=20, help="rows to print (0: all; default 20)")
     p.add_argument("-o", "--output", help="write the whole table as CSV instead")
     p.set_defaults(func=_cmd_solve)
@@ -406,24 +508,57 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``artifact-lab``; returns the exit code."""
-    parser = _build_parser()
+    """Entry point of ``artifact-lab``; returns the exit code.
+
+    Every failure becomes one line on stderr: 2 for usage errors (``ValueError`` and
+    ``TypeError`` from the argument checks), 1 for failures during the run, 130 for Ctrl-C.
+    """
+    prog = "artifact-lab"
     try:
+        parser = _build_parser()
         args = parser.parse_args(argv)
+        prog = f"artifact-lab {args.command}"
         return args.func(args)
+    except SystemExit as exc:  # --help and --version: argparse's own exit
+        return exc.code if isinstance(exc.code, int) else 0
     except _UsageError as exc:
-        print(_one_line(exc), file=sys.stderr)
-        return 2
+        return _fail(_one_line(exc), 2)
+    except KeyboardInterrupt:
+        return _fail(f"{prog}: interrupted", 130)
     except (ValueError, TypeError) as exc:
-        print(f"artifact-lab: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except NotebookError as exc:
-        print(f"artifact-lab report: error: {_one_line(exc)}", file=sys.stderr)
-        return 1
+        return _fail(f"{prog}: error: {_one_line(exc)}", 2)
+    except MemoryError:
+        return _fail(f"{prog}: error: out of memory; narrow the ranges or use smaller sizes", 1)
+    except BrokenPipeError:  # `artifact-lab solve ... | head`: the reader left, nothing to say
+        _silence_stdout()
+        return 0
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(f"{prog}: error: {exc.strerror or _one_line(exc)}{where}", 1)
+    except Exception as exc:  # anything else: still one line, never a traceback
+        ours = type(exc).__module__.startswith("artifact_lab")
+        kind = "" if ours else f"{type(exc).__name__}: "
+        return _fail(f"{prog}: error: {kind}{_one_line(exc)}", 1)
+
+
+def _fail(line: str, code: int) -> int:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed: the exit code still tells
+        pass
+    return code
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

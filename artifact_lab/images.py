@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ._checks import IntOrTuple, check_int, per_axis
+from ._checks import IntOrTuple, as_names, check_bool, check_choice, check_int, per_axis
 
 __all__ = ["IMAGES", "PROBES", "face", "load_image", "load_images", "probe"]
 
@@ -88,8 +88,10 @@ def load_image(name: str, size: IntOrTuple | None = 64, *, gray: bool = True) ->
     """
     import skimage.data
 
-    if name not in IMAGES:
-        raise ValueError(f"name must be one of {IMAGES}, got {name!r}")
+    check_choice("name", name, IMAGES)
+    gray = check_bool("gray", gray)
+    if size is not None:
+        size = per_axis("size", size, 2, minimum=1)
     img = getattr(skimage.data, name)()
     img = img.astype(np.float64) / (255.0 if img.dtype == np.uint8 else 1.0)
     if gray:
@@ -115,8 +117,8 @@ def load_images(
     >>> tuple(load_images(("camera", "brick"), 16).shape)
     (2, 1, 16, 16)
     """
-    if not names:
-        raise ValueError("names must not be empty")
+    names = as_names("names", names, allowed=IMAGES)  # one string is one picture
+    size = per_axis("size", size, 2, minimum=1)  # one size for all: they are stacked
     return torch.stack([load_image(n, size) for n in names])[:, None]
 
 
@@ -152,8 +154,7 @@ def probe(kind: str, size: IntOrTuple = 64, *, seed: int = 0) -> torch.Tensor:
     >>> tuple(probe("noise", (8, 8)).shape), tuple(probe("chirp", (100,)).shape)
     ((8, 8), (100,))
     """
-    if kind not in PROBES:
-        raise ValueError(f"kind must be one of {PROBES}, got {kind!r}")
+    check_choice("kind", kind, PROBES)
     shape = per_axis("size", size, None if isinstance(size, Sequence) else 2, minimum=1)
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
     if kind == "constant":

@@ -13,7 +13,7 @@ from functools import reduce
 import numpy as np
 import torch
 
-from ._checks import IntOrTuple, check_int, check_ndim, per_axis
+from ._checks import IntOrTuple, as_real_array, check_choice, check_int, check_ndim, per_axis
 
 __all__ = [
     "FAMILIES",
@@ -190,10 +190,27 @@ def subpixel_as_transposed(
     >>> tuple(wt.shape), p
     ((1, 1, 6, 6), (2, 2))
     """
-    w = torch.as_tensor(weight)
-    nd = check_ndim(w.ndim - 2 if ndim is None else ndim)
+    if isinstance(weight, torch.Tensor):  # checked where it lies; keeps its autograd graph
+        if weight.is_complex():
+            raise TypeError(f"weight must be real, got a complex tensor ({weight.dtype})")
+        w = weight if weight.is_floating_point() else weight.double()
+        if w.numel() == 0 or not bool(torch.isfinite(w).all()):
+            raise ValueError(f"weight must be non-empty and finite, got shape {tuple(w.shape)}")
+    else:  # complex, NaN, non-numeric and empty refused, naming weight
+        w = torch.from_numpy(as_real_array("weight", weight))
+    if ndim is None:
+        if not 3 <= w.ndim <= 5:
+            raise ValueError(
+                f"weight must have shape (out*r**ndim, in, *k) with 1 to 3 spatial axes, got "
+                f"{tuple(w.shape)}"
+            )
+        nd = w.ndim - 2
+    else:
+        nd = check_ndim(ndim)
     if w.ndim != nd + 2:
-        raise ValueError(f"weight must have shape (out*r**ndim, in, *k), got {tuple(w.shape)}")
+        raise ValueError(
+            f"weight must have shape (out*r**ndim, in, *k) with ndim={nd}, got {tuple(w.shape)}"
+        )
     r = per_axis("scale", scale, nd, minimum=1)
     k = tuple(w.shape[2:])
     q = per_axis(
@@ -239,8 +256,11 @@ def make_kernel(
     array([0.25, 0.75, 0.75, 0.25])
     """
     ndim = check_ndim(ndim)
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+    check_choice("family", family, FAMILIES)
+    per_axis("stride", stride, ndim, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    if kernel_size is not None:
+        per_axis("kernel_size", kernel_size, ndim, minimum=1)
     if family in ("bilinear", "hold"):
         kern = bilinear(stride, ndim=ndim) if family == "bilinear" else hold(stride, ndim=ndim)
         if kernel_size is not None and per_axis("kernel_size", kernel_size, ndim) != kern.shape:

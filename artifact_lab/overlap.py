@@ -11,15 +11,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import reduce
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import torch
-import torch.nn.functional as F
 
-from ._checks import IntOrTuple, check_ndim, infer_ndim, per_axis
+from ._checks import IntOrTuple, check_choice, check_ndim, infer_ndim, int_values, per_axis
 from .arithmetic import _geometry, _sizes
-from .backend import exact_dtype, select_device
+
+if TYPE_CHECKING:  # torch and pandas load only where used: `artifact-lab solve` needs neither
+    import pandas as pd
+    import torch
 
 __all__ = [
     "OverlapStats",
@@ -33,7 +34,36 @@ __all__ = [
 ]
 
 MAX_ELEMENTS = 1 << 27
-_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+MAX_PHASES = 1 << 20
+
+
+def _conv_t(ndim: int):
+    import torch.nn.functional as F
+
+    return {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[ndim]
+
+
+def _check_elements(what: str, shape: tuple[int, ...], limit: int, hint: str) -> None:
+    """Refuse, before allocating, an array of more than ``limit`` elements."""
+    if math.prod(shape) > limit:
+        raise ValueError(
+            f"{what} of shape {shape} would hold {math.prod(shape)} elements, more than the "
+            f"limit of {limit}; {hint}"
+        )
+
+
+def _axis_count_range(k: int, s: int, d: int) -> tuple[int, int]:
+    """Fewest and most taps on one phase of one axis, in closed form.
+
+    Tap ``j`` lands on ``(j*d - p) mod s``. With ``g = gcd(d, s)`` the taps cycle through
+    the ``s/g`` phases that are multiples of ``g`` (shifted by ``-p``) with period ``s/g``:
+    each of them gets ``k // (s/g)`` or one more; the other phases get none when ``g > 1``.
+    Padding only rolls the phases, so it changes neither number.
+    """
+    g = math.gcd(d, s)
+    cycle = s // g
+    q, r = divmod(k, cycle)
+    return (0 if g > 1 else q), q + (1 if r else 0)
 
 
 def _resolve(ndim, *args):
@@ -95,6 +125,7 @@ def overlap_map(
     >>> bool((overlap_map(4, 3, 2, method="torch") == overlap_map(4, 3, 2)).all())
     True
     """
+    check_choice("method", method, ("analytic", "torch"))
     ndim = _resolve(ndim, input_size, kernel_size, stride, padding, output_padding, dilation)
     k, s, p, op, d = _geometry(kernel_size, stride, padding, output_padding, dilation, ndim)
     n = per_axis("input_size", input_size, ndim, minimum=1)
@@ -107,14 +138,16 @@ def overlap_map(
     if method == "analytic":
         axes = [_axis_counts(n[a], k[a], s[a], p[a], op[a], d[a]) for a in range(ndim)]
         return _outer(axes).astype(np.int64)
-    if method == "torch":
-        dev = select_device(device)
-        dtype = exact_dtype(dev)
-        x = torch.ones((1, 1, *n), dtype=dtype, device=dev)
-        w = torch.ones((1, 1, *k), dtype=dtype, device=dev)
-        y = _CONV_T[ndim](x, w, stride=s, padding=p, output_padding=op, dilation=d)
-        return y[0, 0].round().to(torch.int64).cpu().numpy()
-    raise ValueError(f"method must be 'analytic' or 'torch', got {method!r}")
+    import torch
+
+    from .backend import exact_dtype, select_device
+
+    dev = select_device(device)
+    dtype = exact_dtype(dev)
+    x = torch.ones((1, 1, *n), dtype=dtype, device=dev)
+    w = torch.ones((1, 1, *k), dtype=dtype, device=dev)
+    y = _conv_t(ndim)(x, w, stride=s, padding=p, output_padding=op, dilation=d)
+    return y[0, 0].round().to(torch.int64).cpu().numpy()
 
 
 def interior_mask(
@@ -132,6 +165,12 @@ def interior_mask(
     Per axis: ``(k-1)*d - p <= o <= (n-1)*s - p``; in N-d the outer AND. Everything else is
     border, an effect separate from the checkerboard.
 
+    Raises
+    ------
+    ValueError
+        Invalid geometry (as :func:`artifact_lab.arithmetic.output_size`), or an output of
+        more than ``MAX_ELEMENTS`` positions (refused before anything is allocated).
+
     Examples
     --------
     >>> interior_mask(4, 3, 2).astype(int)
@@ -141,10 +180,13 @@ def interior_mask(
     k, s, p, op, d = _geometry(kernel_size, stride, padding, output_padding, dilation, ndim)
     n = per_axis("input_size", input_size, ndim, minimum=1)
     sizes = _sizes(n, k, s, p, op, d)
+    _check_elements("the interior mask", sizes, MAX_ELEMENTS, "use a smaller input_size")
     axes = []
     for a in range(ndim):
-        o = np.arange(sizes[a])
-        axes.append((o >= (k[a] - 1) * d[a] - p[a]) & (o <= (n[a] - 1) * s[a] - p[a]))
+        keep = np.zeros(sizes[a], dtype=bool)
+        lo, hi = (k[a] - 1) * d[a] - p[a], (n[a] - 1) * s[a] - p[a]
+        keep[max(lo, 0) : max(hi + 1, 0)] = True
+        axes.append(keep)
     return _outer(axes, np.logical_and)
 
 
@@ -173,6 +215,17 @@ def phase_counts(
     s = per_axis("stride", stride, ndim, minimum=1)
     d = per_axis("dilation", dilation, ndim, minimum=1)
     p = per_axis("padding", padding, ndim, minimum=0)
+    _check_elements(
+        "the phase counts",
+        s,
+        MAX_PHASES,
+        "overlap_contrast and has_holes answer in closed form for any stride",
+    )
+    if max(k) > MAX_ELEMENTS:
+        raise ValueError(
+            f"kernel_size {kernel_size!r} has more than {MAX_ELEMENTS} taps on an axis; "
+            "overlap_contrast and has_holes answer in closed form for any size"
+        )
     axes = [
         np.bincount((np.arange(k[a]) * d[a] - p[a]) % s[a], minlength=s[a]) for a in range(ndim)
     ]
@@ -189,13 +242,31 @@ def overlap_contrast(
 ) -> float:
     """``(max c - min c) / mean c`` over the phase counts ``c``: 0 iff the overlap is even.
 
+    Computed in closed form, with no array, so any stride or kernel size is answered at once:
+    per axis the counts are ``k // (s/g)`` or one more on the ``s/g`` phases that the taps
+    reach (``g = gcd(d, s)``) and 0 on the others; the N-d counts are the products over
+    axes, so the extremes are the products of the per-axis extremes. The mean is
+    ``prod(k) / prod(s)``. Padding only rolls the phases. Tested against the phase counts.
+
     Examples
     --------
     >>> overlap_contrast(3, 2), overlap_contrast(4, 2)
     (0.6666666666666666, 0.0)
     """
-    c = phase_counts(kernel_size, stride, dilation, padding, ndim=ndim)
-    return float((c.max() - c.min()) / c.mean())
+    k, s, d = _per_axis_kds(kernel_size, stride, dilation, padding, ndim)
+    ranges = [_axis_count_range(ka, sa, da) for ka, sa, da in zip(k, s, d, strict=True)]
+    low = math.prod(r[0] for r in ranges)
+    high = math.prod(r[1] for r in ranges)
+    return float((high - low) / (math.prod(k) / math.prod(s)))
+
+
+def _per_axis_kds(kernel_size, stride, dilation, padding, ndim):
+    ndim = _resolve(ndim, kernel_size, stride, dilation, padding)
+    k = per_axis("kernel_size", kernel_size, ndim, minimum=1)
+    s = per_axis("stride", stride, ndim, minimum=1)
+    d = per_axis("dilation", dilation, ndim, minimum=1)
+    per_axis("padding", padding, ndim, minimum=0)
+    return k, s, d
 
 
 def has_holes(
@@ -205,14 +276,19 @@ def has_holes(
     *,
     ndim: int | None = None,
 ) -> bool:
-    """True when some output phase receives no tap at all (e.g. ``gcd(d, s) > 1``).
+    """True when some output phase receives no tap at all.
+
+    In closed form, with no array: on some axis ``gcd(d, s) > 1`` (the taps reach only the
+    multiples of the gcd) or ``k < s`` (too few taps to reach every phase). Tested against
+    the phase counts.
 
     Examples
     --------
-    >>> has_holes(3, 2, dilation=2), has_holes(3, 2)
-    (True, False)
+    >>> has_holes(3, 2, dilation=2), has_holes(3, 2), has_holes(3 * 10**8, 2)
+    (True, False, False)
     """
-    return bool((phase_counts(kernel_size, stride, dilation, ndim=ndim) == 0).any())
+    k, s, d = _per_axis_kds(kernel_size, stride, dilation, 0, ndim)
+    return any(_axis_count_range(*kds)[0] == 0 for kds in zip(k, s, d, strict=True))
 
 
 @dataclass(frozen=True)
@@ -237,6 +313,8 @@ class OverlapStats:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per output position: index per axis, phase per axis, overlap, interior."""
+        import pandas as pd
+
         idx = np.indices(self.map.shape).reshape(self.map.ndim, -1)
         data = {f"o{a}": idx[a] for a in range(self.map.ndim)}
         data |= {f"phase{a}": idx[a] % self.stride[a] for a in range(self.map.ndim)}
@@ -291,6 +369,17 @@ def rule_table(kernel_sizes=range(1, 13), strides=range(1, 7), dilations=(1, 2, 
     >>> bool((t.even == t.rule_even).all()), len(t)
     (True, 8)
     """
+    import pandas as pd
+
+    kernel_sizes = int_values("kernel_sizes", kernel_sizes, minimum=1, limit=10_000)
+    strides = int_values("strides", strides, minimum=1, limit=10_000)
+    dilations = int_values("dilations", dilations, minimum=1, limit=10_000)
+    grid = len(kernel_sizes) * len(strides) * len(dilations)
+    if grid > 100_000 or max(strides) > MAX_PHASES or max(kernel_sizes) > MAX_PHASES:
+        raise ValueError(
+            f"rule_table over {grid} combinations (largest stride {max(strides)}, kernel size "
+            f"{max(kernel_sizes)}) is too large; narrow kernel_sizes, strides or dilations"
+        )
     rows = []
     for k in kernel_sizes:
         for s in strides:

@@ -1,32 +1,251 @@
-"""Figures. Every function takes data, draws on an optional ``ax`` and returns the Figure;
-none calls ``plt.show()``."""
+"""Figures in one house style, sized for an A4 page at 1:1 and embedded as vector SVG.
+
+:func:`use_house_style` sets matplotlib's rcParams (fonts of at least 8 pt, constrained
+layout, SVG whose text stays text, in matplotlib's DejaVu Sans) and, inside IPython, shows
+every figure as SVG with an alt text taken from its title. Every plotting function takes
+data, draws on an optional ``ax`` and returns the Figure; none calls ``plt.show()``. Figures
+default to :data:`TEXT_WIDTH` inches wide, the text width of an A4 page with 14 mm margins,
+so a report prints them at their own size: an 8 pt label stays 8 pt on paper. Importing
+the module applies the style (calling :func:`use_house_style` again is harmless), so figure
+functions added here inherit it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import BoundaryNorm, ListedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from .tables import label as _label
 
 __all__ = [
+    "FONT_PT",
+    "MIN_FONT_PT",
+    "TEXT_WIDTH",
+    "annotate_cells",
+    "figure_fonts",
+    "figure_svg",
+    "figure_title",
+    "house_rc",
+    "mark_harmonics",
+    "new_figure",
     "plot_contributions",
+    "plot_decision",
     "plot_gallery",
     "plot_heatmap",
+    "plot_layer_scores",
     "plot_overlap",
     "plot_overlap_grid",
     "plot_radial_spectra",
+    "plot_spectra",
     "plot_spectrum",
+    "plot_training_curves",
+    "use_house_style",
 ]
 
+#: Text width of an A4 page with 14 mm side margins (182 mm), less a little slack, inches.
+TEXT_WIDTH = 6.9
+#: Body font size of every figure, points.
+FONT_PT = 8.0
+#: The smallest font a figure may use once printed at its own size, points.
+MIN_FONT_PT = 7.0
 
-def _axes(ax, figsize=(5, 3.5)):
+
+def house_rc() -> dict[str, Any]:
+    """The rcParams of the house style (see the module docstring)."""
+    return {
+        "font.family": "DejaVu Sans",
+        "font.size": FONT_PT,
+        "axes.titlesize": FONT_PT + 1,
+        "axes.labelsize": FONT_PT,
+        "xtick.labelsize": FONT_PT,
+        "ytick.labelsize": FONT_PT,
+        "legend.fontsize": FONT_PT,
+        "legend.title_fontsize": FONT_PT,
+        "figure.titlesize": FONT_PT + 2,
+        "figure.labelsize": FONT_PT,
+        "figure.figsize": (TEXT_WIDTH, 2.8),
+        "figure.dpi": 100,
+        "figure.constrained_layout.use": True,
+        "savefig.dpi": 200,  # rasters, where a figure must be one, print at 200 dpi
+        "svg.fonttype": "none",  # text stays text: small, searchable, 2x faster to print
+        "svg.hashsalt": "artifact_lab",  # stable ids, so a figure's SVG is reproducible
+        "image.interpolation": "nearest",
+        "image.cmap": "viridis",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "legend.frameon": False,
+        "lines.linewidth": 1.2,
+    }
+
+
+def use_house_style() -> None:
+    """Apply the house style to matplotlib and, in IPython, show figures as titled SVG.
+
+    Call once at the top of a notebook (after importing this module). Figures then appear
+    as vector SVG whose alt text is the figure's title (:func:`figure_title`), with their
+    size and smallest font in the output's metadata, which the report checks.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the notebooks' extras
+        shell = None
+    else:
+        shell = get_ipython()
+    if shell is not None and "inline" in str(mpl.rcParams._get("backend")):
+        # load the inline backend now: it registers its PNG formatter and rcParams when
+        # first loaded, which would otherwise undo what follows at the first figure
+        import matplotlib_inline.backend_inline  # noqa: F401
+    mpl.rcParams.update(house_rc())
+    if shell is None:
+        return
+    formatters = shell.display_formatter.formatters
+    for mime in ("image/png", "image/jpeg", "application/pdf"):
+        formatters[mime].pop(Figure, None)
+    formatters["image/svg+xml"].for_type(Figure, _svg_with_metadata)
+
+
+def figure_title(fig: Figure) -> str:
+    """The figure's title: its suptitle, else its axes titles joined (the alt text)."""
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text().strip():
+        return sup.get_text().strip()
+    titles = []
+    for ax in fig.axes:
+        for loc in ("center", "left", "right"):
+            t = ax.get_title(loc).strip()
+            if t and t not in titles:
+                titles.append(t)
+    return "; ".join(titles)
+
+
+def figure_fonts(fig: Figure) -> tuple[float, float]:
+    """``(smallest font size in pt, figure width in inches)`` over the figure's visible text.
+
+    Every visible, non-empty text object counts (tick labels of ticks outside the view
+    included): a strict reading, so a small font cannot hide.
+    """
+    sizes = [
+        t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+    ]
+    return (min(sizes) if sizes else FONT_PT, float(fig.get_figwidth()))
+
+
+def figure_svg(fig: Figure) -> str:
+    """The figure as an SVG document (no date stamp, so the same figure gives the same text)."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def _svg_with_metadata(fig: Figure) -> tuple[str, dict[str, Any]]:
+    svg = figure_svg(fig)  # drawing it created every tick label the fonts are read from
+    smallest, width = figure_fonts(fig)
+    title = figure_title(fig) or "Figure without a title"
+    return svg, {"alt": title, "min_font_pt": round(smallest, 2), "width_in": round(width, 3)}
+
+
+def new_figure(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    height: float = 2.8,
+    width: float = TEXT_WIDTH,
+    **kwargs: Any,
+) -> tuple[Figure, Any]:
+    """``plt.subplots`` sized in inches for the page, with the house style applied."""
+    with mpl.rc_context(house_rc()):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), **kwargs)
+    return fig, axes
+
+
+def _axes(ax: Any, *, height: float = 2.8, width: float = TEXT_WIDTH) -> tuple[Figure, Any]:
     if ax is None:
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-        return fig, ax
+        return new_figure(height=height, width=width)
     return ax.figure, ax
+
+
+def _wrap(text: str, width_in: float, size: float = FONT_PT + 1) -> str:
+    """``text`` broken into lines that fit ``width_in`` inches at ``size`` points."""
+    chars = max(8, int(width_in * 72 / (0.58 * size)))
+    return "\n".join(textwrap.fill(line, chars) for line in str(text).splitlines() or [""])
+
+
+def _ink(value: float, norm, cmap) -> str:
+    """Black or white, whichever reads better on the colour ``value`` maps to."""
+    r, g, b, _ = cmap(norm(value))
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+
+
+def annotate_cells(
+    ax: Any,
+    values: np.ndarray,
+    *,
+    fmt: str | Any = "{:.2f}",
+    norm: Any = None,
+    cmap: Any = None,
+    fontsize: float = FONT_PT,
+    skip_nan: bool = True,
+) -> None:
+    """Write each value of a 2-D array in its cell of an ``imshow`` (row 0 at the top).
+
+    ``fmt`` is a format string or a callable; the ink is black or white by the cell colour.
+    """
+    arr = np.asarray(values)
+    for (r, c), v in np.ndenumerate(arr):
+        if skip_nan and isinstance(v, float) and math.isnan(v):
+            continue
+        text = fmt(v) if callable(fmt) else fmt.format(v)
+        color = "black" if norm is None or cmap is None else _ink(v, norm, cmap)
+        ax.text(c, r, text, ha="center", va="center", fontsize=fontsize, color=color)
+
+
+def mark_harmonics(ax: Any, stride: int | Sequence[int], *, ndim: int = 2, color="white") -> None:
+    """Mark the stride harmonics ``m/s`` (cycles/sample, DC excluded) on a spectrum's axes.
+
+    2-D: small open circles at every ``(m1/s1, m2/s2)`` folded into [-0.5, 0.5); 1-D: dotted
+    vertical lines at ``m/s`` for ``0 < m/s <= 0.5``.
+    """
+    s = (stride,) * ndim if isinstance(stride, (int, np.integer)) else tuple(stride)
+    freqs = [sorted({((m / sa + 0.5) % 1.0) - 0.5 for m in range(sa)}) for sa in s]
+    if ndim == 1:
+        for f in freqs[0]:
+            if f != 0:
+                ax.axvline(abs(f), color="0.45", ls=":", lw=1)
+        if 0.5 in [abs(f) for f in freqs[0]] or s[0] % 2 == 0:
+            ax.axvline(0.5, color="0.45", ls=":", lw=1)
+        return
+    pts = [(fx, fy) for fy in freqs[0] for fx in freqs[1] if (fx, fy) != (0, 0)]
+    extra = []
+    for fx, fy in pts:  # -0.5 and +0.5 are the same frequency: mark both edges
+        extra += [(fx, 0.5)] if fy == -0.5 else []
+        extra += [(0.5, fy)] if fx == -0.5 else []
+    extra += [(0.5, 0.5)] if (-0.5, -0.5) in pts else []
+    xs, ys = zip(*(pts + extra), strict=True) if pts else ((), ())
+    ax.scatter(xs, ys, s=60, facecolors="none", edgecolors=color, linewidths=1.0, clip_on=False)
+
+
+# -- overlap maps --------------------------------------------------------------------------
+
+_HOLE = "#d62728"
+
+
+def _count_cmap(vmax: int) -> tuple[ListedColormap, BoundaryNorm]:
+    """A discrete map for counts 0..vmax: 0 white (no tap), then light to dark blue."""
+    vmax = max(int(vmax), 1)
+    blues = plt.get_cmap("Blues")(np.linspace(0.25, 0.95, vmax))
+    cmap = ListedColormap(np.vstack([[1, 1, 1, 1], blues]))
+    return cmap, BoundaryNorm(np.arange(-0.5, vmax + 1.5), cmap.N)
 
 
 def plot_overlap(
@@ -36,79 +255,139 @@ def plot_overlap(
     ax: Any = None,
     title: str | None = None,
     annotate: bool | None = None,
+    vmax: int | None = None,
+    colorbar: bool = True,
 ) -> Figure:
-    """Draw a 1-D overlap map as bars or a 2-D one as an image (border hatched/dimmed).
+    """Draw a 1-D overlap map as bars or a 2-D one as counted cells.
+
+    Counts are written in the cells (bars) when an 8 pt digit fits; the border (outputs
+    not reached by every tap) is drawn pale; holes (interior outputs that no tap reaches)
+    are marked with a red cross, apart from cells that are merely uneven.
 
     Parameters
     ----------
     overlap : ndarray, shape ``(L,)`` or ``(H, W)``
     interior : bool ndarray of the same shape, optional
-        Border positions are drawn paler.
     annotate : bool, optional
-        Write the count in each cell (default: when the map is small).
+        Write the counts (default: when a cell is at least 9 pt wide).
+    vmax : int, optional
+        Top of the colour scale: pass the same value to panels that are compared.
+    colorbar : bool
+        Draw a colour bar (2-D).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     m = np.asarray(overlap)
     if m.ndim not in (1, 2):
         raise ValueError(f"overlap must be 1-D or 2-D to draw, got shape {m.shape}")
-    fig, ax = _axes(ax)
-    if m.ndim == 1:
-        colors = ["C0" if interior is None or interior[i] else "0.75" for i in range(len(m))]
-        ax.bar(np.arange(len(m)), m, color=colors, width=0.85)
-        ax.set_xlabel("output position")
-        ax.set_ylabel("overlap")
-        ax.set_ylim(0, max(m.max(), 1) * 1.15)
-        if annotate or (annotate is None and len(m) <= 40):
-            for i, v in enumerate(m):
-                ax.text(i, v, str(v), ha="center", va="bottom", fontsize=7)
+    inner = np.ones(m.shape, bool) if interior is None else np.asarray(interior, bool)
+    if inner.shape != m.shape:
+        raise ValueError(f"interior has shape {inner.shape}, overlap has shape {m.shape}")
+    top = int(m.max()) if vmax is None else int(vmax)
+    cmap, norm = _count_cmap(top)
+    fig, ax = _axes(ax, height=2.4 if m.ndim == 1 else 3.0)
+    if annotate is None:  # counts only where a cell holds an 8 pt digit
+        pos = ax.get_position()
+        cell_pt = pos.width * fig.get_figwidth() * 72 / (m.shape[-1] if m.ndim == 2 else len(m))
+        show = cell_pt >= 9
     else:
-        shown = m.astype(float)
-        im = ax.imshow(shown, cmap="magma", vmin=0, interpolation="nearest")
-        if interior is not None:
+        show = annotate
+    if m.ndim == 1:
+        colors = [cmap(norm(v)) if inner[i] else "0.85" for i, v in enumerate(m)]
+        ax.bar(np.arange(len(m)), m, color=colors, width=0.85, edgecolor="0.3", linewidth=0.5)
+        holes = np.flatnonzero(inner & (m == 0))
+        ax.plot(holes, np.zeros(len(holes)), "x", color=_HOLE, ms=7, mew=1.5)
+        ax.set_xlabel("output position o")
+        ax.set_ylabel("overlap (taps)")
+        ax.set_ylim(0, max(top, 1) * 1.2)
+        if show:
+            for i, v in enumerate(m):
+                ax.text(i, v, str(int(v)), ha="center", va="bottom", fontsize=FONT_PT)
+    else:
+        im = ax.imshow(m, cmap=cmap, norm=norm)
+        if not inner.all():  # the border, paled: an edge effect, not the checkerboard
             ax.imshow(
-                np.where(interior, np.nan, 1.0),
-                cmap="Greys",
-                alpha=0.45,
+                np.where(inner, np.nan, 1.0),
+                cmap=ListedColormap(["white"]),
+                alpha=0.6,
                 vmin=0,
                 vmax=1,
-                interpolation="nearest",
+                gid="border",
             )
-        fig.colorbar(im, ax=ax, shrink=0.8, label="overlap")
-        if annotate or (annotate is None and m.size <= 256):
-            for (r, c), v in np.ndenumerate(m):
-                ax.text(
-                    c,
-                    r,
-                    str(v),
-                    ha="center",
-                    va="center",
-                    fontsize=6,
-                    color="white" if v < 0.6 * m.max() else "black",
-                )
+        rr, cc = np.nonzero(inner & (m == 0))
+        ax.plot(cc, rr, "x", color=_HOLE, ms=6, mew=1.5)
+        if show:
+            annotate_cells(
+                ax,
+                np.where(inner & (m == 0), np.nan, m.astype(float)),
+                fmt="{:.0f}",
+                norm=norm,
+                cmap=cmap,
+            )
         ax.set_xticks([])
         ax.set_yticks([])
+        ax.set_xlabel("output column")
+        ax.set_ylabel("output row")
+        if colorbar:
+            cb = ax.figure.colorbar(im, ax=ax, shrink=0.85, ticks=range(top + 1))
+            cb.set_label("overlap (taps)")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     return fig
 
 
 def plot_overlap_grid(
-    maps: Sequence[tuple[str, np.ndarray, np.ndarray | None]], *, ncols: int = 3
+    maps: Sequence[tuple[str, np.ndarray, np.ndarray | None]],
+    *,
+    ncols: int = 3,
+    suptitle: str | None = None,
 ) -> Figure:
-    """Several overlap maps side by side: ``(title, map, interior)`` triples."""
+    """Several overlap maps side by side on one shared colour scale and one colour bar.
+
+    ``maps`` holds ``(title, map, interior)`` triples; holes are crossed in red and the
+    border drawn pale, as in :func:`plot_overlap`.
+    """
     if not maps:
         raise ValueError("maps must not be empty")
+    ncols = min(ncols, len(maps))
     nrows = -(-len(maps) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 3.2 * nrows), layout="constrained")
-    axes = np.atleast_1d(axes).ravel()
-    for ax, (title, m, interior) in zip(axes, maps, strict=False):
-        plot_overlap(m, interior=interior, ax=ax, title=title, annotate=False)
-    for ax in axes[len(maps) :]:
+    vmax = max(int(np.max(m)) for _, m, _ in maps)
+    side = min(2.1, (TEXT_WIDTH - 0.9) / ncols)
+    fig, axes = new_figure(nrows, ncols, height=side * nrows + 0.5, squeeze=False)
+    flat = axes.ravel()
+    cells = max(max(np.shape(m)) for _, m, _ in maps)
+    legible = side * 0.85 * 72 / cells >= 9  # an 8 pt count fits every cell
+    for ax, (title, m, interior) in zip(flat, maps, strict=False):
+        plot_overlap(
+            m, interior=interior, ax=ax, title=title, vmax=vmax, colorbar=False, annotate=legible
+        )
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+    for ax in flat[len(maps) :]:
         ax.axis("off")
+    cmap, norm = _count_cmap(vmax)
+    cb = fig.colorbar(
+        mpl.cm.ScalarMappable(norm=norm, cmap=cmap),
+        ax=list(flat),
+        shrink=0.8,
+        ticks=range(vmax + 1),
+    )
+    cb.set_label("overlap (taps)")
+    fig.supxlabel("pale: border, not reached by every tap; red ×: hole, no tap at all")
+    if suptitle:
+        fig.suptitle(suptitle)
     return fig
 
 
 def plot_contributions(
-    x: Sequence[float], kernel: Sequence[float], stride: int, *, ax: Any = None
+    x: Sequence[float],
+    kernel: Sequence[float],
+    stride: int,
+    *,
+    ax: Any = None,
+    title: str | None = None,
 ) -> Figure:
     """1-D transposed convolution drawn as the sum of one scaled kernel copy per input.
 
@@ -118,9 +397,10 @@ def plot_contributions(
     x = np.asarray(x, dtype=float)
     k = np.asarray(kernel, dtype=float)
     length = (len(x) - 1) * stride + len(k)
-    fig, ax = _axes(ax, figsize=(7, 3))
+    fig, ax = _axes(ax, height=2.6)
     total = np.zeros(length)
     bottom_pos = np.zeros(length)
+    colors = plt.get_cmap("tab10")
     for i, xi in enumerate(x):
         part = np.zeros(length)
         part[i * stride : i * stride + len(k)] = xi * k
@@ -130,14 +410,25 @@ def plot_contributions(
             part,
             bottom=bottom_pos,
             width=0.8,
-            alpha=0.8,
-            label=f"x[{i}]·K at {i * stride}",
+            color=colors(i % 10),
+            alpha=0.85,
+            label=f"x[{i}]·K placed at o = {i * stride}",
         )
         bottom_pos += part
-    ax.plot(np.arange(length), total, "k.-", label="sum = output")
-    ax.set_xlabel("output position")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.plot(np.arange(length), total, "k.-", label="sum = output y")
+    for o, v in enumerate(total):
+        ax.text(o, v + 0.05 * max(total.max(), 1), f"{v:g}", ha="center", va="bottom")
+    ax.set_ylim(0, total.max() * 1.3 if total.max() > 0 else 1)
+    ax.set_xlabel("output position o")
+    ax.set_ylabel("output value")
+    ax.set_xticks(range(length))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if title:
+        ax.set_title(title)
     return fig
+
+
+# -- heatmaps --------------------------------------------------------------------------------
 
 
 def plot_heatmap(
@@ -147,30 +438,74 @@ def plot_heatmap(
     columns: str,
     values: str,
     ax: Any = None,
-    fmt: str = ".2f",
-    cmap: str = "rocket_r",
+    fmt: str = "{:.2f}",
+    cmap: str | None = None,
     title: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    center: float | None = None,
+    colorbar: bool = True,
+    aggfunc: str = "mean",
 ) -> Figure:
-    """Seaborn heatmap of ``values`` over ``index`` × ``columns`` of a tidy frame."""
-    import seaborn as sns
+    """Heatmap of ``values`` over ``index`` (rows) × ``columns`` of a tidy frame, annotated.
 
+    Labels come from :func:`artifact_lab.tables.label` (words and units). A signed quantity
+    (``center`` given, or values of both signs) gets a diverging map centred there; pass
+    the same ``vmin``/``vmax`` to panels that are compared.
+    """
     for name in (index, columns, values):
         if name not in frame.columns:
             raise ValueError(f"column {name!r} not in frame (columns: {list(frame.columns)})")
-    table = frame.pivot_table(index=index, columns=columns, values=values, aggfunc="mean")
-    fig, ax = _axes(ax, figsize=(1.0 + 0.55 * table.shape[1], 0.8 + 0.38 * table.shape[0]))
-    sns.heatmap(
-        table,
-        annot=True,
-        fmt=fmt,
-        cmap=cmap,
-        ax=ax,
-        cbar_kws={"label": values},
-        annot_kws={"fontsize": 7},
-    )
+    table = frame.pivot_table(index=index, columns=columns, values=values, aggfunc=aggfunc)
+    data = table.to_numpy(dtype=float)
+    finite = data[np.isfinite(data)]
+    lo = float(finite.min()) if vmin is None and finite.size else vmin
+    hi = float(finite.max()) if vmax is None and finite.size else vmax
+    lo = 0.0 if lo is None else lo
+    hi = 1.0 if hi is None else hi
+    if center is None and lo < 0 < hi:
+        center = 0.0
+    if center is not None:
+        reach = max(abs(lo - center), abs(hi - center), 1e-12)
+        norm = TwoSlopeNorm(vcenter=center, vmin=center - reach, vmax=center + reach)
+        cmap = cmap or "RdBu_r"
+    else:
+        norm = mpl.colors.Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
+        cmap = cmap or "rocket_r"
+    cm = _cmap(cmap)
+    labels = max((len(str(r)) for r in table.index), default=1)
+    width = min(TEXT_WIDTH, 1.4 + 0.055 * labels * FONT_PT / 8 + 0.6 * data.shape[1])
+    fig, ax = _axes(ax, height=min(9.0, 1.0 + 0.26 * data.shape[0]), width=width)
+
+    im = ax.imshow(data, cmap=cm, norm=norm, aspect="auto")
+    annotate_cells(ax, data, fmt=fmt, norm=norm, cmap=cm)
+    ax.set_xticks(range(data.shape[1]), [str(c) for c in table.columns])
+    ax.set_yticks(range(data.shape[0]), [str(r) for r in table.index])
+    ax.set_xlabel(_label(columns))
+    ax.set_ylabel(_label(index))
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if colorbar:
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.9)
+        cb.set_label(_label(values))
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(_wrap(title, ax.figure.get_figwidth() - 1.0))
     return fig
+
+
+def _cmap(name: Any):
+    if not isinstance(name, str):
+        return name
+    try:
+        return plt.get_cmap(name)
+    except ValueError:
+        import seaborn as sns  # seaborn's perceptual maps ("rocket", "mako", ...)
+
+        return sns.color_palette(name, as_cmap=True)
+
+
+# -- spectra ---------------------------------------------------------------------------------
 
 
 def _array(a: Any) -> np.ndarray:
@@ -179,82 +514,376 @@ def _array(a: Any) -> np.ndarray:
     return np.asarray(a, dtype=float)
 
 
-def plot_spectrum(
-    y: Any, *, ax: Any = None, title: str | None = None, window: str | None = "hann"
-) -> Figure:
-    """Log power spectrum of a 2-D output, DC at the centre, axes in cycles/sample."""
+def spectrum_db(y: Any, *, window: str | None = "hann") -> np.ndarray:
+    """Power spectrum of a 2-D array in dB relative to its own maximum, DC at the centre."""
     from .spectral import power_spectrum
 
     arr = _array(y)
     if arr.ndim != 2:
         raise ValueError(f"y must be 2-D, got shape {arr.shape}")
     power = np.fft.fftshift(power_spectrum(arr, ndim=2, window=window))
-    fig, ax = _axes(ax, figsize=(3.4, 3))
-    ax.imshow(
-        np.log10(power + 1e-12 * power.max()),
-        cmap="viridis",
-        extent=(-0.5, 0.5, 0.5, -0.5),
-        interpolation="nearest",
+    return 10 * np.log10(np.maximum(power / power.max(), 1e-12))
+
+
+def plot_spectrum(
+    y: Any,
+    *,
+    ax: Any = None,
+    title: str | None = None,
+    window: str | None = "hann",
+    stride: int | Sequence[int] | None = None,
+    vmin: float = -80.0,
+    colorbar: bool = True,
+) -> Figure:
+    """Power spectrum of a 2-D output in dB (re its maximum), DC at the centre.
+
+    Frequencies in cycles/sample with the vertical axis pointing up; ``stride`` marks the
+    stride harmonics ``m/s`` with open circles. The colour scale is fixed (``vmin`` to
+    0 dB), so panels drawn with the same ``vmin`` are comparable.
+    """
+    db = spectrum_db(y, window=window)
+    fig, ax = _axes(ax, height=3.0, width=3.6)
+    h, w = db.shape
+    fx = (np.arange(w) - w // 2) / w
+    fy = (np.arange(h) - h // 2) / h
+    im = ax.imshow(
+        db,
+        cmap="magma",
+        vmin=vmin,
+        vmax=0,
+        origin="lower",
+        extent=(fx[0] - 0.5 / w, fx[-1] + 0.5 / w, fy[0] - 0.5 / h, fy[-1] + 0.5 / h),
     )
-    ax.set_xlabel("cycles/sample")
+    if stride is not None:
+        mark_harmonics(ax, stride, ndim=2, color="#4dd0e1")
+    ax.set_xlabel("horizontal frequency (cycles/sample)")
+    ax.set_ylabel("vertical frequency (cycles/sample)")
+    ax.set_xticks([-0.5, -0.25, 0, 0.25, 0.5])
+    ax.set_yticks([-0.5, -0.25, 0, 0.25, 0.5])
+    if colorbar:
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.85)
+        cb.set_label("power (dB re max)")
     if title:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title)
+    return fig
+
+
+def plot_spectra(
+    outputs: Mapping[str, Any],
+    *,
+    stride: int | Sequence[int] | None = None,
+    ncols: int = 3,
+    vmin: float = -80.0,
+    window: str | None = "hann",
+    suptitle: str | None = None,
+) -> Figure:
+    """Several 2-D power spectra on one colour scale (dB re each map's maximum) with one
+    colour bar; ``stride`` marks the harmonics on every panel. Keys are the panel titles."""
+    if not outputs:
+        raise ValueError("outputs must not be empty")
+    ncols = min(ncols, len(outputs))
+    nrows = -(-len(outputs) // ncols)
+    side = (TEXT_WIDTH - 1.2) / ncols
+    fig, axes = new_figure(nrows, ncols, height=(side + 0.45) * nrows + 0.5, squeeze=False)
+    flat = axes.ravel()
+    for ax, (name, y) in zip(flat, outputs.items(), strict=False):
+        plot_spectrum(
+            y,
+            ax=ax,
+            title=_wrap(name, side),
+            window=window,
+            stride=stride,
+            vmin=vmin,
+            colorbar=False,
+        )
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_xticks([-0.5, 0, 0.5])
+        ax.set_yticks([-0.5, 0, 0.5])
+    for ax in flat[len(outputs) :]:
+        ax.axis("off")
+    cb = fig.colorbar(flat[0].get_images()[0], ax=list(flat), shrink=0.8)
+    cb.set_label("power (dB re each map's maximum)")
+    fig.supxlabel("horizontal frequency (cycles/sample)")
+    fig.supylabel("vertical frequency (cycles/sample)")
+    if suptitle:
+        fig.suptitle(suptitle)
     return fig
 
 
 def plot_radial_spectra(
-    curves: dict[str, tuple[np.ndarray, np.ndarray]],
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
     *,
     ax: Any = None,
     title: str | None = None,
     marks: Sequence[float] = (),
+    stride: int | None = None,
+    ylabel: str = "power (relative units)",
 ) -> Figure:
     """Radially averaged (or 1-D) power spectra on a log scale, one line per name.
 
-    ``marks`` draws vertical lines, e.g. at the stride harmonics ``m/s``.
+    ``stride`` marks the harmonics ``m/s`` with dotted lines (``marks`` adds any others).
+    The legend sits below the axes so that the curves keep the full width.
     """
     if not curves:
         raise ValueError("curves must not be empty")
-    fig, ax = _axes(ax, figsize=(6, 3.5))
+    fig, ax = _axes(ax, height=3.0 + 0.16 * len(curves))
     for name, (f, p) in curves.items():
-        ax.semilogy(f, p, label=name, lw=1.2)
+        ax.semilogy(f, p, label=name)
     for m in marks:
-        ax.axvline(m, color="0.6", ls=":", lw=1)
-    ax.set_xlabel("frequency (cycles/sample)")
-    ax.set_ylabel("power")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.axvline(m, color="0.45", ls=":", lw=1)
+    if stride is not None:
+        mark_harmonics(ax, stride, ndim=1)
+    ax.set_xlabel("frequency (cycles/sample); dotted: stride harmonics m/s")
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(0, 0.5 * math.sqrt(2) if max(np.max(f) for f, _ in curves.values()) > 0.5 else 0.5)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     return fig
 
 
+# -- images ----------------------------------------------------------------------------------
+
+
 def plot_gallery(
-    images: dict[str, Any],
+    images: Mapping[str, Any],
     *,
     ncols: int = 4,
     crop: tuple[slice, slice] | None = None,
     cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    shared: bool = True,
+    standardize: bool = False,
+    colorbar_label: str = "intensity",
+    suptitle: str | None = None,
 ) -> Figure:
-    """Images side by side without smoothing (``interpolation="nearest"``), so a grid shows.
+    """Images side by side without smoothing, so a grid shows.
 
-    ``crop`` zooms every image to the same window; each image is scaled to its own range.
+    ``shared=True`` (default) draws every image on one colour scale (``vmin``/``vmax`` or
+    the range over all images) with one colour bar; ``shared=False`` stretches each image
+    to its own range and gives each its own colour bar. ``standardize=True`` first maps each
+    image (after the crop) to zero mean and unit standard deviation, so that outputs of
+    different gains share one scale in standard deviations (default ±2.5). ``crop`` zooms
+    every image to the same window.
     """
     if not images:
         raise ValueError("images must not be empty")
-    nrows = -(-len(images) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.7 * nrows), layout="constrained")
-    axes = np.atleast_1d(axes).ravel()
-    for ax, (name, img) in zip(axes, images.items(), strict=False):
-        arr = _array(img)
-        if crop is not None:
-            arr = arr[crop]
-        ax.imshow(arr, cmap=cmap, interpolation="nearest")
-        ax.set_title(name, fontsize=8)
+    arrays = {name: _array(img) for name, img in images.items()}
+    if crop is not None:
+        arrays = {name: a[crop] for name, a in arrays.items()}
+    if standardize:
+        arrays = {name: (a - a.mean()) / (a.std() or 1.0) for name, a in arrays.items()}
+        vmin = -2.5 if vmin is None else vmin
+        vmax = 2.5 if vmax is None else vmax
+        if colorbar_label == "intensity":
+            colorbar_label = "output (standard deviations)"
+    ncols = min(ncols, len(arrays))
+    nrows = -(-len(arrays) // ncols)
+    side = (TEXT_WIDTH - 0.8) / ncols
+    fig, axes = new_figure(nrows, ncols, height=(side + 0.35) * nrows + 0.3, squeeze=False)
+    flat = axes.ravel()
+    lo = min(float(a.min()) for a in arrays.values()) if vmin is None else vmin
+    hi = max(float(a.max()) for a in arrays.values()) if vmax is None else vmax
+    im = None
+    for ax, (name, arr) in zip(flat, arrays.items(), strict=False):
+        if shared:
+            im = ax.imshow(arr, cmap=cmap, vmin=lo, vmax=hi)
+        else:
+            one = ax.imshow(arr, cmap=cmap)
+            fig.colorbar(one, ax=ax, shrink=0.8)
+        ax.set_title(_wrap(name, side - 0.1))
         ax.set_xticks([])
         ax.set_yticks([])
-    for ax in axes[len(images) :]:
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    for ax in flat[len(arrays) :]:
         ax.axis("off")
+    if shared and im is not None:
+        cb = fig.colorbar(im, ax=list(flat), shrink=0.8)
+        cb.set_label(_wrap(colorbar_label, 0.8 * fig.get_figheight() - 0.2, FONT_PT))
+    if suptitle:
+        fig.suptitle(suptitle)
     return fig
+
+
+# -- the decision table ----------------------------------------------------------------------
+
+_VERDICT_COLOURS = {"even": "#b7e4c7", "uneven": "#fde68a", "holes": "#f4a6a6"}
+
+
+def plot_decision(table: pd.DataFrame, *, suptitle: str | None = None) -> Figure:
+    """The decision table as one page: one panel per dilation, kernel size × stride cells.
+
+    Each cell is coloured by the all-ones verdict (even, uneven, holes) and shows the
+    expected default-initialisation score with its spread over seeds (mean, ± std). Takes
+    :func:`artifact_lab.decision.decision_table`'s frame.
+    """
+    need = {"kernel_size", "stride", "dilation", "verdict", "default_score", "default_spread"}
+    missing = need - set(table.columns)
+    if missing:
+        raise ValueError(f"table lacks the columns {sorted(missing)}; pass decision_table()")
+    dilations = sorted(table.dilation.unique())
+    ks = sorted(table.kernel_size.unique())
+    ss = sorted(table.stride.unique())
+    order = list(_VERDICT_COLOURS)
+    cmap = ListedColormap([_VERDICT_COLOURS[v] for v in order])
+    height = 0.75 + len(dilations) * (0.29 * len(ss) + 0.42)
+    fig, axes = new_figure(len(dilations), 1, height=height, squeeze=False, sharex=True)
+    for ax, d in zip(axes[:, 0], dilations, strict=True):
+        part = table[table.dilation == d]
+        codes = part.pivot(index="stride", columns="kernel_size", values="verdict")
+        codes = codes.reindex(index=ss, columns=ks)
+        ax.imshow(
+            np.vectorize(order.index)(codes.to_numpy()),
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=len(order) - 0.5,
+            aspect="auto",
+        )
+        mean = part.pivot(index="stride", columns="kernel_size", values="default_score")
+        spread = part.pivot(index="stride", columns="kernel_size", values="default_spread")
+        mean, spread = mean.reindex(index=ss, columns=ks), spread.reindex(index=ss, columns=ks)
+        for (r, c), v in np.ndenumerate(mean.to_numpy()):
+            sd = spread.to_numpy()[r, c]
+            text = "0" if v < 5e-13 and sd < 5e-13 else f"{v:.2f}\n±{sd:.2f}"
+            ax.text(c, r, text, ha="center", va="center", fontsize=FONT_PT, linespacing=0.95)
+        ax.set_xticks(range(len(ks)), [str(k) for k in ks])
+        ax.set_yticks(range(len(ss)), [str(s) for s in ss])
+        ax.tick_params(labelbottom=True)
+        ax.set_ylabel("stride s")
+        ax.set_title(f"dilation d = {d}")
+        ax.tick_params(length=0)
+        ax.set_xticks(np.arange(len(ks) + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(len(ss) + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="white", lw=1.5)
+        ax.tick_params(which="minor", length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    handles = [
+        mpl.patches.Patch(color=_VERDICT_COLOURS[v], label=f"all-ones overlap: {v}") for v in order
+    ]
+    axes[-1, 0].set_xlabel("kernel size k")
+    fig.legend(handles=handles, loc="outside lower center", ncol=3)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+# -- audits and training ---------------------------------------------------------------------
+
+
+def plot_layer_scores(
+    results: Mapping[str, Any],
+    *,
+    ncols: int = 3,
+    suptitle: str | None = None,
+) -> Figure:
+    """Per-layer closed-form scores of several audits, bars labelled by layer geometry.
+
+    ``results`` maps a model name to an :class:`artifact_lab.audit.AuditResult`; flagged
+    layers are red, clean ones green. Bars are labelled ``k4 s2 p1`` (or the operation).
+    """
+    if not results:
+        raise ValueError("results must not be empty")
+    ncols = min(ncols, len(results))
+    nrows = -(-len(results) // ncols)
+    fig, axes = new_figure(nrows, ncols, height=2.2 * nrows + 0.4, squeeze=False)
+    flat = axes.ravel()
+    for ax, (name, res) in zip(flat, results.items(), strict=False):
+        layers = list(res.layers)
+        values = [f.checkerboard_score for f in layers]
+        ax.bar(
+            range(len(values)),
+            values,
+            color=["#d62728" if f.flagged else "#2ca02c" for f in layers],
+        )
+        for i, v in enumerate(values):  # a zero bar is invisible: write every value
+            ax.text(
+                i,
+                (0 if np.isnan(v) else v) + 0.02,
+                "—" if np.isnan(v) else f"{v:.2f}",
+                ha="center",
+                va="bottom",
+                fontsize=FONT_PT,
+            )
+        ax.set_xticks(
+            range(len(values)), [_layer_label(f) for f in layers], rotation=45, ha="right"
+        )
+        ax.set_ylim(0, 1.18)
+        ax.set_yticks([0, 0.5, 1])
+        ax.set_title(name)
+    for ax in flat[len(results) :]:
+        ax.axis("off")
+    fig.supylabel("checkerboard score (closed form)")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def _layer_label(finding: Any) -> str:
+    g = getattr(finding, "geometry", None) or {}
+
+    def one(v):
+        if isinstance(v, (tuple, list)) and len(set(v)) == 1:
+            return v[0]
+        return "×".join(str(x) for x in v) if isinstance(v, (tuple, list)) else v
+
+    if getattr(finding, "kind", "") == "transposed" and "kernel_size" in g:
+        text = f"k{one(g['kernel_size'])} s{one(g['stride'])}"
+        if any(np.atleast_1d(g.get("padding", 0))):
+            text += f" p{one(g['padding'])}"
+        if any(np.atleast_1d(g.get("dilation", 1)) != 1):
+            text += f" d{one(g['dilation'])}"
+        return text
+    return str(getattr(finding, "kind", "layer"))
+
+
+def plot_training_curves(
+    frame: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    hue: str = "variant",
+    x: str = "step",
+    titles: Sequence[str] | None = None,
+    chance: Mapping[str, float] | None = None,
+) -> Figure:
+    """Metrics against training steps, one panel each, one line per ``hue`` (mean over
+    seeds, band = range over seeds). ``chance`` draws a dashed chance level per metric."""
+    if not metrics:
+        raise ValueError("metrics must not be empty")
+    for col in (*metrics, hue, x):
+        if col not in frame.columns:
+            raise ValueError(f"column {col!r} not in frame (columns: {list(frame.columns)})")
+    names = list(dict.fromkeys(frame[hue]))
+    fig, axes = new_figure(1, len(metrics), height=2.6 + 0.17 * -(-len(names) // 3), squeeze=False)
+    palette = plt.get_cmap("tab10")
+    for j, metric in enumerate(metrics):
+        ax = axes[0, j]
+        for i, name in enumerate(names):
+            g = frame[frame[hue] == name].groupby(x)[metric]
+            mean, lo, hi = g.mean(), g.min(), g.max()
+            ax.plot(mean.index, mean.to_numpy(), color=palette(i % 10), label=name)
+            ax.fill_between(
+                mean.index, lo.to_numpy(), hi.to_numpy(), color=palette(i % 10), alpha=0.15, lw=0
+            )
+        if chance and metric in chance:
+            ax.axhline(
+                chance[metric], color="0.3", ls="--", lw=1, label="chance level" if j == 0 else None
+            )
+        ax.set_xlabel(_label(x))
+        ax.set_ylabel(_label(metric))
+        if titles:
+            ax.set_title(titles[j])
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
+    return fig
+
+
+# Importing this module applies the house style, so every figure drawn through it (or after
+# it, in the same kernel) inherits the style and prints legibly, whoever wrote the function.
+use_house_style()
 
 
 # --------------------------------------------------------------------------- gradients (07)
@@ -314,7 +943,7 @@ def plot_gradient_maps(
             arr = arr[top : top + zoom, left : left + zoom]
         lim = float(np.abs(arr).max()) or 1.0
         im = ax.imshow(arr, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-        ax.set_title(name, fontsize=_GRAD_PT)
+        ax.set_title(_wrap(name, side - 0.7, _GRAD_PT), fontsize=_GRAD_PT)
         ax.set_xlabel("x (pixels)", fontsize=_GRAD_PT)
         ax.set_ylabel("y (pixels)", fontsize=_GRAD_PT)
         ax.tick_params(labelsize=_GRAD_PT)
@@ -370,7 +999,7 @@ def plot_gradient_spectra(
         fx, fy = np.meshgrid(marks, marks)
         keep = (fx != 0) | (fy != 0)
         ax.scatter(fx[keep], fy[keep], s=14, facecolors="none", edgecolors="white", lw=0.6)
-        ax.set_title(name, fontsize=_GRAD_PT)
+        ax.set_title(_wrap(name, side - 0.7, _GRAD_PT), fontsize=_GRAD_PT)
         ax.set_xlabel("frequency x (cycles/pixel)", fontsize=_GRAD_PT)
         ax.set_ylabel("frequency y (cycles/pixel)", fontsize=_GRAD_PT)
         ax.tick_params(labelsize=_GRAD_PT)

@@ -21,9 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
-from ._checks import IntOrTuple, check_int, check_ndim, per_axis
+from ._checks import IntOrTuple, as_real_array, check_int, check_ndim, per_axis
 
 __all__ = [
     "MAX_PHASES",
@@ -44,35 +43,59 @@ MAX_PHASES = 1 << 20
 def as_kernel(kernel: Any, *, ndim: int | None = None, name: str = "kernel") -> np.ndarray:
     """A float64 numpy copy of a kernel (numpy array, torch tensor or nested list), checked.
 
-    The last ``ndim`` axes are spatial (default: all); leading axes are a batch.
+    The last ``ndim`` axes are spatial (default: all, at most 3); leading axes are a batch.
+
+    Raises
+    ------
+    TypeError
+        Not an array, non-numeric or complex values, or ``ndim`` not an int.
+    ValueError
+        NaN or infinite taps, an empty axis, ``ndim`` outside ``1 .. 3`` or above the
+        kernel's number of axes.
+
+    Examples
+    --------
+    >>> as_kernel([1, 2, 3])
+    array([1., 2., 3.])
     """
-    if isinstance(kernel, torch.Tensor):
-        arr = kernel.detach().to("cpu", torch.float64).numpy()
-    elif isinstance(kernel, (np.ndarray, list, tuple)):
-        arr = np.asarray(kernel)
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-            raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
-        arr = arr.astype(np.float64)
-    else:
-        raise TypeError(
-            f"{name} must be a numpy array or torch tensor, got {type(kernel).__name__}"
-        )
+    arr = as_real_array(name, kernel, empty_ok=True)  # refused below, in a kernel's words
     if ndim is None:
-        ndim = arr.ndim
-    if arr.ndim < 1 or ndim < 1 or arr.ndim < ndim:
-        raise ValueError(
-            f"{name} must have at least {max(ndim, 1)} spatial axes, got shape {arr.shape}"
-        )
-    if ndim > 3:
-        raise ValueError(
-            f"{name} must be 1-D to 3-D (shape (k,), (kh, kw) or (kd, kh, kw)); got shape "
-            f"{arr.shape}. For a weight tensor (in, out, *k) use weight_scores or pass ndim."
-        )
+        if arr.ndim > 3:
+            raise ValueError(
+                f"{name} must be 1-D to 3-D (shape (k,), (kh, kw) or (kd, kh, kw)); got shape "
+                f"{arr.shape}. For a weight tensor (in, out, *k) use weight_scores or pass ndim."
+            )
+    else:
+        ndim = check_int("ndim", ndim)
+        if not 1 <= ndim <= min(arr.ndim, 3):
+            raise ValueError(
+                f"ndim must be between 1 and min(3, {name}.ndim={arr.ndim}), got {ndim}"
+            )
     if 0 in arr.shape:
         raise ValueError(f"{name} must have at least one tap per axis, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
     return arr
+
+
+def _unit(values: np.ndarray, ndim: int) -> np.ndarray:
+    """Each item divided by its largest magnitude over the last ``ndim`` axes (zeros stay).
+
+    Scale-invariant scores are computed on this, so taps near the float range's ends
+    (1e200, 1e-200) neither overflow nor underflow when squared.
+    """
+    axes = tuple(range(values.ndim - ndim, values.ndim))
+    return _scaled(values, np.abs(values).max(axis=axes, keepdims=True))
+
+
+def _scaled(values: np.ndarray, peak) -> np.ndarray:
+    """``values`` divided by the power of two just above ``peak`` (zeros stay zero).
+
+    Dividing by a power of two is exact in floating point, so scores of ordinary kernels
+    come out bit for bit as without it; only values near the ends of the range change,
+    which would otherwise overflow or underflow when squared.
+    """
+    peak = np.asarray(peak, dtype=np.float64)
+    exponent = np.frexp(np.where(peak > 0, peak, 1.0))[1]
+    return np.ldexp(values, -exponent)
 
 
 def _phase_sums(values: np.ndarray, ndim: int, stride, dilation, padding) -> np.ndarray:
@@ -155,6 +178,7 @@ def _phase_axes(arr: np.ndarray, ndim: int) -> tuple[int, ...]:
 
 
 def _harmonic_fraction_of_gains(g: np.ndarray, ndim: int) -> np.ndarray:
+    g = _unit(g, ndim)  # scale-free: no overflow or underflow when squared
     axes = _phase_axes(g, ndim)
     power = (g**2).mean(axis=axes)
     dc = g.mean(axis=axes) ** 2
@@ -192,8 +216,11 @@ def checkerboard_score(
     >>> checkerboard_score(np.ones((4, 4)), 2)
     0.0
     """
-    g = phase_gains(kernel, stride, dilation, padding, ndim=ndim)
-    nd = g.ndim if ndim is None else ndim
+    k = as_kernel(kernel, ndim=ndim)
+    nd = k.ndim if ndim is None else ndim
+    # the score is scale-free: taps are scaled to at most 1 first, so 1e200 or 1e-200
+    # kernels neither overflow nor underflow
+    g = _phase_sums(_unit(k, nd), nd, stride, dilation, padding)
     score = _harmonic_fraction_of_gains(g, nd)
     return float(score) if score.ndim == 0 else score
 
@@ -215,8 +242,9 @@ def noise_checkerboard(
     >>> round(noise_checkerboard([1, 1, 1], 2), 6)     # e = (2, 1)
     0.333333
     """
-    e = noise_gains(kernel, stride, dilation, padding, ndim=ndim)
-    nd = e.ndim if ndim is None else ndim
+    k = as_kernel(kernel, ndim=ndim)
+    nd = k.ndim if ndim is None else ndim
+    e = _phase_sums(_unit(k, nd) ** 2, nd, stride, dilation, padding)  # scale-free
     axes = _phase_axes(e, nd)
     mean = e.mean(axis=axes)
     std = e.std(axis=axes)
@@ -315,15 +343,21 @@ def weight_scores(
     """
     w = as_kernel(weight, name="weight", ndim=1)
     nd = w.ndim - 2 if ndim is None else check_ndim(ndim)
-    if w.ndim != nd + 2 or nd < 1:
+    if w.ndim != nd + 2 or not 1 <= nd <= 3:
         raise ValueError(
-            f"weight must have shape (in, out, *kernel) with {nd} spatial axes, got {w.shape}"
+            "weight must have shape (in, out, *kernel) with 1 to 3 spatial axes"
+            + ("" if ndim is None else f" (ndim={nd})")
+            + f", got shape {w.shape}"
         )
     groups = check_int("groups", groups, minimum=1)
     if w.shape[0] % groups:
         raise ValueError(
             f"groups must divide the weight's {w.shape[0]} input channels, got groups={groups}"
         )
+    # scores are scale-free: compute on the weight scaled to at most 1 (no overflow or
+    # underflow when squared), and give gains back in the weight's own units
+    peak = np.ldexp(1.0, int(np.frexp(np.abs(w).max() or 1.0)[1]))  # a power of two: exact
+    w = w / peak
     g = _phase_sums(w, nd, stride, dilation, 0)
     e = _phase_sums(w**2, nd, stride, dilation, 0)
     axes = _phase_axes(g, nd)
@@ -339,7 +373,7 @@ def weight_scores(
             "out_channel": oo.ravel(),
             "checkerboard_score": _harmonic_fraction_of_gains(g, nd).ravel(),
             "noise_checkerboard": pair_noise.ravel(),
-            "mean_gain": g.mean(axis=axes).ravel(),
+            "mean_gain": g.mean(axis=axes).ravel() * peak,
         }
     )
     G = _group_sum(g, groups)  # (out, *s): constant 1 in every input channel
@@ -349,13 +383,15 @@ def weight_scores(
         {
             "out_channel": np.arange(n_out),
             "checkerboard_score": _harmonic_fraction_of_gains(G, nd),
-            "mean_gain": G.mean(axis=G_axes),
+            "mean_gain": G.mean(axis=G_axes) * peak,
         }
     )
+    G = _scaled(G, np.abs(G).max())
     total_power = (G**2).mean(axis=G_axes).sum()
     dc_power = (G.mean(axis=G_axes) ** 2).sum()
     agg = float(np.clip(1 - dc_power / total_power, 0, 1)) if total_power > 0 else 0.0
     e_tot = E.sum(axis=0)
+    e_tot = _scaled(e_tot, e_tot.max())
     noise = float(e_tot.std() / e_tot.mean()) if e_tot.mean() > 0 else 0.0
     return WeightScores(pairs, channels, agg, noise, bool(total_power == 0))
 
@@ -385,9 +421,15 @@ def score_families(
         ones            4                 0.0
     bilinear            4                 0.0
     """
-    from .kernels import make_kernel
+    from ._checks import as_names, int_values
+    from .kernels import FAMILIES, make_kernel
     from .overlap import overlap_contrast
 
+    families = as_names("families", families, allowed=FAMILIES)
+    kernel_sizes = int_values("kernel_sizes", kernel_sizes, minimum=1, limit=1000)
+    strides = int_values("strides", strides, minimum=1, limit=1000)
+    seeds = int_values("seeds", seeds, minimum=0, limit=10_000)
+    ndim = check_ndim(ndim)
     random_families = {"default", "normal", "icnr"}
     rows = []
     for family in families:

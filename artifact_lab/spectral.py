@@ -12,9 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
-from ._checks import IntOrTuple, per_axis
+from ._checks import (
+    IntOrTuple,
+    as_real_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_spatial_ndim,
+    per_axis,
+)
 from .overlap import interior_mask
 
 __all__ = [
@@ -31,13 +38,41 @@ __all__ = [
 ]
 
 
-def _as_array(y: Any) -> np.ndarray:
-    if isinstance(y, torch.Tensor):
-        return y.detach().to("cpu", torch.float64).numpy()
-    arr = np.asarray(y, dtype=np.float64)
-    if not np.isfinite(arr).all():
-        raise ValueError("y contains NaN or infinite values")
-    return arr
+def _as_array(y: Any, name: str = "y") -> np.ndarray:
+    """Real, finite float64 copy of a signal (numpy array, torch tensor or list), checked."""
+    return as_real_array(name, y)
+
+
+def _spatial(
+    arr: np.ndarray, stride: Any, ndim: Any, default: int, name: str = "y"
+) -> tuple[int, tuple[int, ...]]:
+    """Checked number of trailing spatial axes and per-axis stride.
+
+    ``ndim`` defaults to ``len(stride)`` for a per-axis stride, else ``default``.
+    """
+    if ndim is None:
+        if isinstance(stride, (tuple, list)):
+            ndim = len(per_axis("stride", stride, None, minimum=1))
+            if ndim > arr.ndim:
+                raise ValueError(
+                    f"stride {stride!r} has {ndim} entries but {name} has only {arr.ndim} axes"
+                )
+        else:
+            ndim = default
+    ndim = check_spatial_ndim(ndim, arr.ndim, of=name)
+    return ndim, per_axis("stride", stride, ndim, minimum=1)
+
+
+def _unit(arr: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
+    """``arr`` divided by its largest magnitude (per item over ``axes``; zeros stay zero).
+
+    Ratios of powers are scale-free: computing them on this keeps 1e200 or 1e-200 signals
+    from overflowing or underflowing when squared.
+    """
+    peak = np.abs(arr).max(axis=axes, keepdims=axes is not None) if arr.size else 1.0
+    # by a power of two: exact, so ordinary signals give bit for bit what they gave before
+    exponent = np.frexp(np.where(peak > 0, peak, 1.0))[1]
+    return np.ldexp(arr, -exponent)
 
 
 def _check_periods(spatial: tuple[int, ...], s: tuple[int, ...]) -> None:
@@ -116,12 +151,12 @@ def harmonic_fraction(
     0.1
     """
     arr = _as_array(y)
-    if ndim is None:
-        ndim = len(stride) if isinstance(stride, (tuple, list)) else arr.ndim
-    s = per_axis("stride", stride, ndim, minimum=1)
+    ndim, s = _spatial(arr, stride, ndim, arr.ndim)
+    remove_dc = check_bool("remove_dc", remove_dc)
     spatial = arr.shape[arr.ndim - ndim :]
     _check_periods(spatial, s)
     axes = tuple(range(arr.ndim - ndim, arr.ndim))
+    arr = _unit(arr, axes)  # a ratio of powers: scale-free
     if remove_dc:
         arr = arr - arr.mean(axis=axes, keepdims=True)
     power = np.abs(np.fft.fftn(arr, axes=axes)) ** 2
@@ -134,12 +169,6 @@ def harmonic_fraction(
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(total > 0, on / np.where(total > 0, total, 1), 0.0)
     return float(out) if out.ndim == 0 else out
-
-
-def _spatial(arr: np.ndarray, stride, ndim: int | None) -> tuple[int, tuple[int, ...]]:
-    if ndim is None:
-        ndim = len(stride) if isinstance(stride, (tuple, list)) else min(arr.ndim, 2)
-    return ndim, per_axis("stride", stride, ndim, minimum=1)
 
 
 def _hann(shape: tuple[int, ...]) -> np.ndarray:
@@ -176,9 +205,10 @@ def power_spectrum(
     (8, 16)
     """
     arr = _as_array(y)
-    ndim = min(arr.ndim, 2) if ndim is None else ndim
-    if not 1 <= ndim <= arr.ndim:
-        raise ValueError(f"ndim must be between 1 and y.ndim={arr.ndim}, got {ndim}")
+    ndim = check_spatial_ndim(min(arr.ndim, 2) if ndim is None else ndim, arr.ndim)
+    remove_dc = check_bool("remove_dc", remove_dc)
+    if window is not None:
+        check_choice("window", window, ("hann",))
     axes = tuple(range(arr.ndim - ndim, arr.ndim))
     if remove_dc:
         arr = arr - arr.mean(axis=axes, keepdims=True)
@@ -216,10 +246,16 @@ def harmonic_peaks(
     ``power``, ``neighbourhood`` and ``db``.
     """
     arr = _as_array(y)
-    ndim, s = _spatial(arr, stride, ndim)
+    ndim, s = _spatial(arr, stride, ndim, min(arr.ndim, 2))
+    exclude = check_int("exclude", exclude, minimum=0)
+    ring = check_int("ring", ring, minimum=1)
     shape = arr.shape[arr.ndim - ndim :]
     _check_periods(shape, s)
-    power = power_spectrum(arr, ndim=ndim, window=window)
+    peak = np.abs(arr).max()
+    scale = np.ldexp(np.float64(1.0), int(np.frexp(peak if peak > 0 else 1.0)[1]))
+    # the ratios are scale-free: measured on the signal scaled to at most 1, so that 1e200
+    # or 1e-200 signals neither overflow nor underflow; powers are given back in y's units
+    power = power_spectrum(arr / scale, ndim=ndim, window=window)
     width = exclude + ring
     offsets = np.indices((2 * width + 1,) * ndim).reshape(ndim, -1) - width  # (ndim, M)
     cheb = np.abs(offsets).max(axis=0)
@@ -235,15 +271,16 @@ def harmonic_peaks(
         around = np.median(values[annulus])
         ref = around * (2 * exclude + 1) ** ndim
         db = 10 * np.log10(peak / ref) if ref > 0 and peak > 0 else (np.inf if peak > 0 else 0.0)
-        out.append(
-            {
-                "harmonic": tuple(m),
-                "frequency": tuple(mi / st for mi, st in zip(m, s)),
-                "power": float(peak),
-                "neighbourhood": float(ref),
-                "db": float(db),
-            }
-        )
+        with np.errstate(over="ignore"):
+            out.append(
+                {
+                    "harmonic": tuple(m),
+                    "frequency": tuple(mi / st for mi, st in zip(m, s)),
+                    "power": float(peak * scale**2),
+                    "neighbourhood": float(ref * scale**2),
+                    "db": float(db),
+                }
+            )
     return out
 
 
@@ -294,7 +331,9 @@ def radial_spectrum(
     True
     """
     arr = _as_array(y)
-    ndim = min(arr.ndim, 2) if ndim is None else ndim
+    ndim = check_spatial_ndim(min(arr.ndim, 2) if ndim is None else ndim, arr.ndim)
+    if bins is not None:
+        bins = check_int("bins", bins, minimum=1)
     power = power_spectrum(arr, ndim=ndim, window=window)
     shape = power.shape
     if ndim == 1:
@@ -339,8 +378,8 @@ def replica_fraction(y: Any, stride: IntOrTuple, *, ndim: int | None = None) -> 
     0.18
     """
     arr = _as_array(y)
-    ndim, s = _spatial(arr, stride, ndim)
-    power = power_spectrum(arr, ndim=ndim)
+    ndim, s = _spatial(arr, stride, ndim, min(arr.ndim, 2))
+    power = power_spectrum(_unit(arr), ndim=ndim)  # a ratio: scale-free
     inside, harmonic = _baseband(power.shape, s)
     total = power[~harmonic].sum()
     return float(power[~inside & ~harmonic].sum() / total) if total > 0 else 0.0
@@ -365,11 +404,13 @@ def filtering_db(x: Any, y: Any, stride: IntOrTuple, *, ndim: int | None = None)
     >>> round(filtering_db(x, np.repeat(x, 2, axis=-1), 2, ndim=1), 1)
     -1.3
     """
-    xa, ya = _as_array(x), _as_array(y)
-    ndim, s = _spatial(ya, stride, ndim)
+    xa, ya = _unit(_as_array(x, "x")), _unit(_as_array(y))  # a ratio of ratios: scale-free
+    ndim, s = _spatial(ya, stride, ndim, min(ya.ndim, 2))
+    if ndim > xa.ndim:
+        raise ValueError(f"x has {xa.ndim} axes, fewer than the {ndim} spatial axes of y")
     xs, ys = xa.shape[xa.ndim - ndim :], ya.shape[ya.ndim - ndim :]
     if tuple(n * st for n, st in zip(xs, s)) != ys:
-        raise ValueError(f"y must be x upsampled by {s}: got x {xs} and y {ys}")
+        raise ValueError(f"y must be x upsampled by stride={s}: got x {xs} and y {ys}")
     px = power_spectrum(xa, ndim=ndim)
     py = power_spectrum(ya, ndim=ndim) * np.prod(s)  # per-input-sample normalisation
     # the input band of y's spectrum: the same integer frequencies as x's bins
@@ -402,9 +443,21 @@ def stats_from_harmonics(
     Shared by the FFT path (:func:`harmonic_stats`) and the sweep engine's phase-sum path,
     so both compute the same numbers.
     """
-    harmonic_power = np.asarray(harmonic_power, dtype=np.float64)
-    total = np.asarray(total_power, dtype=np.float64)
-    bins = np.asarray(bins, dtype=np.float64)
+    harmonic_power = as_real_array("harmonic_power", harmonic_power)
+    total = as_real_array("total_power", total_power, min_ndim=0)
+    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+        bins = np.asarray(check_int("bins", bins, minimum=1), dtype=np.float64)
+    else:
+        bins = as_real_array("bins", bins, min_ndim=0)
+    try:
+        np.broadcast_shapes(harmonic_power.shape[:-1], total.shape, bins.shape)
+    except ValueError:
+        raise ValueError(
+            f"total_power {total.shape} and bins {bins.shape} must match harmonic_power's "
+            f"leading axes {harmonic_power.shape[:-1]}"
+        ) from None
+    if (harmonic_power < 0).any() or (total < 0).any():
+        raise ValueError("harmonic_power and total_power must be sums of |Y|^2, never negative")
     m = harmonic_power.shape[-1]
     on = harmonic_power[..., 1:].sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -437,10 +490,11 @@ def harmonic_stats(y: Any, stride: IntOrTuple, *, ndim: int | None = None) -> tu
     (0.1, True)
     """
     arr = _as_array(y)
-    ndim, s = _spatial(arr, stride, ndim)
+    ndim, s = _spatial(arr, stride, ndim, min(arr.ndim, 2))
     spatial = arr.shape[arr.ndim - ndim :]
     _check_periods(spatial, s)
     axes = tuple(range(arr.ndim - ndim, arr.ndim))
+    arr = _unit(arr)  # pooled ratios: scale-free
     power = np.abs(np.fft.fftn(arr, axes=axes)) ** 2
     lead = tuple(range(arr.ndim - ndim))
     power = power.sum(axis=lead) if lead else power

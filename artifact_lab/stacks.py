@@ -1,7 +1,9 @@
 """Stacks of transposed convolutions, scored through their composite kernel.
 
-The composite describes the stack's steady state (interior); intermediate padding crops
-samples and so changes the borders only.
+The composite describes the stack's steady state. Intermediate padding crops samples that
+a later layer would have read; up to ``d*(k-1)`` it crops only borders, but torch accepts
+more, and then the crop eats into the steady state as well. :func:`stack_interior` gives
+the outputs where the stack really equals its composite layer's steady state.
 
 Two linear layers ``(K1, s1, p1)`` then ``(K2, s2, p2)`` equal one layer with stride
 ``s1*s2``, padding ``p1*s2 + p2``, output padding ``op1*s2 + op2`` and the composite kernel
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -20,13 +23,13 @@ import pandas as pd
 import torch
 from scipy import signal
 
-from ._checks import IntOrTuple, per_axis
+from ._checks import IntOrTuple, check_choice, per_axis
 from .arithmetic import TransposedConv, zero_insert
 from .backend import exact_dtype, select_device
-from .overlap import _CONV_T
+from .overlap import MAX_ELEMENTS, _check_elements, _conv_t
 from .scores import as_kernel, checkerboard_score, noise_checkerboard, phase_gains
 
-__all__ = ["Composite", "composite", "stack_response"]
+__all__ = ["Composite", "composite", "stack_interior", "stack_response"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,12 @@ def _dilated(kernel: np.ndarray, d: tuple[int, ...]) -> np.ndarray:
     return zero_insert(kernel, d) if max(d) > 1 else kernel
 
 
-def _checked(layers: Sequence[TransposedConv], kernels: Sequence[Any] | None):
+def _checked_layers(layers: Any) -> list[TransposedConv]:
+    if isinstance(layers, TransposedConv) or not isinstance(layers, Sequence):
+        raise TypeError(
+            f"layers must be a sequence of TransposedConv (a list, even for one layer), got "
+            f"{type(layers).__name__}"
+        )
     if not layers:
         raise ValueError("layers must contain at least one TransposedConv")
     for i, layer in enumerate(layers):
@@ -77,8 +85,22 @@ def _checked(layers: Sequence[TransposedConv], kernels: Sequence[Any] | None):
             raise TypeError(f"layers[{i}] must be a TransposedConv, got {type(layer).__name__}")
         if layer.ndim != layers[0].ndim:
             raise ValueError(f"layers[{i}] has ndim={layer.ndim}, layers[0] has {layers[0].ndim}")
+    return list(layers)
+
+
+def _checked(layers: Sequence[TransposedConv], kernels: Sequence[Any] | None):
+    layers = _checked_layers(layers)
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, TransposedConv):
+            raise TypeError(f"layers[{i}] must be a TransposedConv, got {type(layer).__name__}")
+        if layer.ndim != layers[0].ndim:
+            raise ValueError(f"layers[{i}] has ndim={layer.ndim}, layers[0] has {layers[0].ndim}")
     if kernels is None:
         kernels = [np.ones(layer.kernel_size) for layer in layers]
+    if not isinstance(kernels, Sequence) or isinstance(kernels, str):
+        raise TypeError(
+            f"kernels must be a sequence with one kernel per layer, got {type(kernels).__name__}"
+        )
     if len(kernels) != len(layers):
         raise ValueError(
             f"kernels must have one entry per layer ({len(layers)}), got {len(kernels)}"
@@ -128,6 +150,71 @@ def composite(layers: Sequence[TransposedConv], kernels: Sequence[Any] | None = 
     return Composite(np.ascontiguousarray(kc), stride, pad, opad)
 
 
+def _stack_sizes(n: tuple[int, ...], layers: Sequence[TransposedConv]) -> list[tuple[int, ...]]:
+    sizes = [n]
+    for layer in layers:  # the same clear error as torch, before any work
+        sizes.append(layer.output_size(sizes[-1]))
+    return sizes
+
+
+def stack_interior(input_size: IntOrTuple, layers: Sequence[TransposedConv]) -> np.ndarray:
+    """Boolean mask of the stack's interior: where the stack is its composite's steady state.
+
+    An output is interior when it lies in the composite layer's interior (every composite
+    tap fed from a valid input) and, through every layer, reads only samples that the
+    layer before really output. An intermediate padding up to ``d*(k-1)`` crops only
+    borders, and then this is the composite interior; torch accepts paddings up to about
+    half the output, and such a padding crops samples that the composite layer's interior
+    depends on. There the layer-by-layer output differs from the composite's.
+
+    Per axis, in N-d the outer AND. On this mask the layer-by-layer output equals the
+    composite layer's output exactly, and for a constant input it equals the composite's
+    phase gains (tested against torch, layer by layer, over every padding torch accepts).
+
+    Examples
+    --------
+    The second layer reads sample -1 of the first layer's output for its first output:
+    the first layer's padding cropped it, although the composite interior starts at 0.
+
+    >>> layers = [TransposedConv(1, 3, 1, ndim=1), TransposedConv(2, 1, 1, 0, 2, ndim=1)]
+    >>> stack_response(10, layers)[:3], stack_response(10, layers, method="composite")[:3]
+    (array([0., 1., 0.]), array([1., 1., 0.]))
+    >>> stack_interior(10, layers)[:3]
+    array([False,  True,  True])
+    """
+    layers = _checked_layers(layers)
+    ndim = layers[0].ndim
+    n = per_axis("input_size", input_size, ndim, minimum=1)
+    sizes = _stack_sizes(n, layers)
+    _check_elements(
+        "the stack's interior mask", sizes[-1], MAX_ELEMENTS, "use a smaller input_size"
+    )
+    c = composite(layers)
+    axes = []
+    for a in range(ndim):
+        ok = np.ones(sizes[1][a], dtype=bool)  # the first layer reads the input only
+        for layer, prev, size in zip(layers[1:], sizes[1:-1], sizes[2:], strict=True):
+            k, s, p, d = (
+                layer.kernel_size[a],
+                layer.stride[a],
+                layer.padding[a],
+                layer.dilation[a],
+            )
+            q = np.arange(size[a])
+            now = np.ones(size[a], dtype=bool)
+            for j in range(k):
+                num = q + p - j * d
+                hit = num % s == 0
+                i = num // s
+                inside = (i >= 0) & (i < prev[a])
+                now &= ~hit | (inside & ok[np.clip(i, 0, prev[a] - 1)])
+            ok = now
+        o = np.arange(sizes[-1][a])
+        kc, S, P = c.kernel.shape[a], c.stride[a], c.padding[a]
+        axes.append(ok & (o >= kc - 1 - P) & (o <= (n[a] - 1) * S - P))
+    return reduce(np.logical_and.outer, axes)
+
+
 def stack_response(
     input_size: IntOrTuple,
     layers: Sequence[TransposedConv],
@@ -140,10 +227,11 @@ def stack_response(
 
     ``method="layers"`` runs each layer's ``conv_transpose`` in turn on the selected device;
     ``method="composite"`` runs one ``conv_transpose`` with the composite kernel. They agree
-    exactly in the composite layer's interior (tested), which is how the composite rule is
-    checked, and everywhere when no layer has padding. At the borders they differ when an
-    intermediate layer's padding crops samples that the next layer would have used: the
-    composite kernel describes the stack's steady state, not its borders.
+    exactly on :func:`stack_interior` (tested over every padding torch accepts), which is
+    how the composite rule is checked, and everywhere when no layer has padding. Elsewhere
+    they differ where an intermediate layer's padding crops samples that the next layer
+    would have read: at the borders, and, for a padding above ``d*(k-1)``, inside the
+    composite layer's interior too.
 
     Examples
     --------
@@ -151,16 +239,17 @@ def stack_response(
     >>> stack_response(6, layers)[8:16]
     array([4., 2., 4., 2., 4., 2., 4., 2.])
     """
+    check_choice("method", method, ("layers", "composite"))
     layers, kernels = _checked(layers, kernels)
     ndim = layers[0].ndim
     n = per_axis("input_size", input_size, ndim, minimum=1)
+    sizes = _stack_sizes(n, layers)  # the same clear error for both methods, before any work
+    for size in sizes[1:]:
+        _check_elements("a layer's output", size, MAX_ELEMENTS, "use a smaller input_size")
     dev = select_device(device)
     dtype = exact_dtype(dev)
     x = torch.ones((1, 1, *n), dtype=dtype, device=dev)
-    conv_t = _CONV_T[ndim]
-    size = n
-    for layer in layers:  # the same clear error for both methods, before any work
-        size = layer.output_size(size)
+    conv_t = _conv_t(ndim)
     if method == "layers":
         for layer, kern in zip(layers, kernels, strict=True):
             w = torch.as_tensor(kern, dtype=dtype, device=dev)[None, None]
@@ -172,7 +261,7 @@ def stack_response(
                 output_padding=layer.output_padding,
                 dilation=layer.dilation,
             )
-    elif method == "composite":
+    else:
         c = composite(layers, kernels)
         w = torch.as_tensor(c.kernel, dtype=dtype, device=dev)[None, None]
         # Crop the padding-0 output by hand: the composite output padding may exceed the
@@ -189,6 +278,4 @@ def stack_response(
         for a in reversed(range(ndim)):
             pad += [-c.padding[a], sizes[a] + c.padding[a] - full.shape[2 + a]]
         x = torch.nn.functional.pad(full, pad)
-    else:
-        raise ValueError(f"method must be 'layers' or 'composite', got {method!r}")
     return x[0, 0].cpu().numpy()

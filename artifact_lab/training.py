@@ -5,17 +5,26 @@ conv3`` (or a small convolutional autoencoder whose decoder uses the upsampler t
 trained with Adam on random patches of scikit-image's bundled pictures. At chosen steps the
 run records PSNR and SSIM on held-out pictures (scikit-image metrics), the closed-form
 scores of the upsampler's learned effective kernel, and the harmonic fraction and peak dB
-measured on the outputs. Deterministic for a seed on CPU; unchanged on CUDA.
+measured on the outputs. Deterministic for a seed: training runs with
+``torch.use_deterministic_algorithms(True)`` (restored afterwards) and, on CUDA, the cuBLAS
+workspace setting that deterministic matrix products need.
+
+Checkpoints (``checkpoint=``) hold each finished run with its key and a checksum of its
+rows; a damaged, truncated or misplaced file is recomputed and replaced with a warning that
+names it, and temporary files left by a killed run are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
 import json
+import os
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -26,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import check_int
+from ._checks import as_names, check_bool, check_choice, check_float, check_int
 from ._io import write_atomic
 from .backend import select_device
 from .images import IMAGES, load_image
@@ -58,8 +67,14 @@ HELD_OUT = ("coins", "moon", "clock", "page")
 
 
 def variants(factor: int = 2) -> tuple[str, ...]:
-    """The upsampler variants trained by default (names of :func:`make_upsampler`)."""
-    s = factor
+    """The upsampler variants trained by default (names of :func:`make_upsampler`).
+
+    Examples
+    --------
+    >>> variants(2)[:2]
+    ('transposed k=3', 'transposed k=4')
+    """
+    s = check_int("factor", factor, minimum=2)
     return (
         f"transposed k={2 * s - 1}",
         f"transposed k={2 * s}",
@@ -91,9 +106,42 @@ COLUMNS = {
 }
 
 
+TRAIN_SIZE = 256  # side of the training pictures the patches are cut from
+
+
 @dataclass(frozen=True)
 class Budget:
-    """How long to train: steps, evaluation points, batch, patch size, channels, rate."""
+    """How long to train: steps, evaluation points, batch, patch size, channels, rate.
+
+    Parameters
+    ----------
+    steps : int
+        Optimiser steps, at least 1.
+    evals : int
+        Evaluations after the one at step 0, between 1 and ``steps``.
+    batch : int
+        Patches per step, at least 1.
+    patch : int
+        Side of the high-resolution training patches, at least 8 and at most the
+        256-pixel training pictures; a multiple of the factor (checked per task).
+    channels : int
+        Feature channels of the small models, at least 1.
+    lr : float
+        Adam's learning rate, finite and > 0.
+    eval_size : int
+        Side of the held-out pictures, large enough for a border margin and SSIM's window
+        (checked per task).
+
+    Raises
+    ------
+    TypeError, ValueError
+        At construction, naming the field, the value and the rule.
+
+    Examples
+    --------
+    >>> Budget(steps=10, evals=2, batch=4, patch=16, channels=4, lr=1e-3, eval_size=32).steps
+    10
+    """
 
     steps: int
     evals: int
@@ -102,6 +150,22 @@ class Budget:
     channels: int
     lr: float
     eval_size: int
+
+    def __post_init__(self) -> None:
+        steps = check_int("Budget.steps", self.steps, minimum=1)
+        evals = check_int("Budget.evals", self.evals, minimum=1)
+        if evals > steps:
+            raise ValueError(f"Budget.evals must be at most Budget.steps={steps}, got {evals}")
+        check_int("Budget.batch", self.batch, minimum=1)
+        patch = check_int("Budget.patch", self.patch, minimum=8)
+        if patch > TRAIN_SIZE:
+            raise ValueError(
+                f"Budget.patch must be at most {TRAIN_SIZE}, the side of the training "
+                f"pictures, got {patch}"
+            )
+        check_int("Budget.channels", self.channels, minimum=1)
+        check_float("Budget.lr", self.lr, positive=True)
+        check_int("Budget.eval_size", self.eval_size, minimum=8)
 
 
 BUDGETS = {
@@ -243,11 +307,40 @@ def _quality(
     }
 
 
+@contextlib.contextmanager
+def _deterministic(dev: torch.device) -> Iterator[None]:
+    """Deterministic algorithms while training; the caller's settings restored afterwards.
+
+    On CUDA, cuBLAS needs ``CUBLAS_WORKSPACE_CONFIG`` for deterministic matrix products;
+    it is set (if unset) before the first product, and ops without a deterministic CUDA
+    kernel warn rather than fail (bilinear interpolation has a deterministic path in
+    :class:`~artifact_lab.upsamplers.ResizeConv`). cuDNN's benchmark mode, which picks
+    algorithms by timing, is off while training.
+    """
+    if dev.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    was = torch.are_deterministic_algorithms_enabled()
+    was_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    benchmark = torch.backends.cudnn.benchmark
+    torch.use_deterministic_algorithms(True, warn_only=dev.type != "cpu")
+    torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(was, warn_only=was_warn_only)
+        torch.backends.cudnn.benchmark = benchmark
+
+
 def _train_one(
     run: _Run, dev: torch.device, bar, keep_model: bool = False, scores_every: int | None = None
 ):
+    with _deterministic(dev):
+        return _train_one_deterministic(run, dev, bar, keep_model, scores_every)
+
+
+def _train_one_deterministic(run: _Run, dev: torch.device, bar, keep_model, scores_every):
     b = run.budget
-    train = _stacked(run.train_images, 256)
+    train = _stacked(run.train_images, TRAIN_SIZE)
     hr_eval = _stacked(run.held_out, b.eval_size)[:, None]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.seed)
@@ -327,9 +420,15 @@ def trained_model(
 ) -> nn.Module:
     """Train one variant exactly as :func:`train_upsamplers` does and return the model.
 
-    Deterministic for a seed on CPU, so the model is the one whose scores the table holds.
+    Deterministic for a seed, so the model is the one whose scores the table holds.
+    Arguments as in :func:`train_upsamplers` (``variant`` is one name, ``seed`` one int).
     """
-    budget = _budget(budget, task, factor)
+    if not isinstance(variant, str):
+        raise TypeError(f"variant must be one name (a str), got {type(variant).__name__}")
+    seed = check_int("seed", seed, minimum=0)
+    task, factor, budget, _, _, train_images, held_out = _check_study(
+        task, factor, budget, variant, (seed,), train_images, held_out
+    )
     run = _run_spec(task, variant, factor, seed, budget, train_images, held_out)
     _, model = _train_one(run, select_device(device), None, keep_model=True)
     return model
@@ -355,17 +454,61 @@ def _budget(budget: str | Budget, task: str, factor: int) -> Budget:
         budget = BUDGETS[budget]
     if not isinstance(budget, Budget):
         raise TypeError(f"budget must be a name or a Budget, got {type(budget).__name__}")
-    if budget.patch % (factor if task == "sr" else 4):
-        raise ValueError(f"patch size {budget.patch} must be a multiple of the factor")
+    scale = factor if task == "sr" else 4
+    for name in ("patch", "eval_size"):
+        value = getattr(budget, name)
+        if value % scale:
+            raise ValueError(
+                f"Budget.{name}={value} must be a multiple of the factor ({scale} for task "
+                f"{task!r})"
+            )
+    # the evaluation crops a margin of 2*scale per side and SSIM needs a 7-pixel window
+    smallest = 4 * scale + 7
+    if budget.eval_size < smallest:
+        raise ValueError(
+            f"Budget.eval_size={budget.eval_size} is too small for task {task!r} at factor "
+            f"{scale}: at least {smallest} (a border margin of {2 * scale} per side and "
+            "SSIM's 7-pixel window)"
+        )
     return budget
 
 
-def _check_images(train_images: Sequence[str], held_out: Sequence[str]) -> None:
-    for name in (*train_images, *held_out):
-        if name not in IMAGES:
-            raise ValueError(f"image {name!r} is not one of {IMAGES}")
+def _check_images(train_images, held_out) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The picture names as tuples (one string is one picture), known and disjoint."""
+    train_images = as_names("train_images", train_images, allowed=IMAGES)
+    held_out = as_names("held_out", held_out, allowed=IMAGES)
     if set(train_images) & set(held_out):
         raise ValueError("train_images and held_out must be disjoint")
+    return train_images, held_out
+
+
+def _check_study(task, factor, budget, variant_names, seeds, train_images, held_out):
+    """Every argument of a study checked before any work; returns them normalised."""
+    task = check_choice("task", task, ("sr", "autoencoder"))
+    factor = check_int("factor", factor, minimum=2)
+    if task == "autoencoder" and factor != 2:
+        raise ValueError(f"the autoencoder upsamples by 2 twice; factor must be 2, got {factor}")
+    budget = _budget(budget, task, factor)
+    if variant_names is None:
+        names = variants(factor)
+    else:  # one string is one variant, not a sequence of letters
+        names = as_names("variant_names", variant_names)
+    known = set(standard_upsamplers(factor)) | set(constrained_variants(factor))
+    for name in names:
+        if name not in known:
+            raise ValueError(
+                f"variant_names: variant {name!r} unknown at factor {factor}; choose from "
+                f"{sorted(known)}"
+            )
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        seeds = (seeds,)
+    if not isinstance(seeds, (Sequence, range)) or isinstance(seeds, (str, bytes)):
+        raise TypeError(f"seeds must be an int or a sequence of ints, got {seeds!r}")
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    seeds = tuple(check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds))
+    train_images, held_out = _check_images(train_images, held_out)
+    return task, factor, budget, names, seeds, train_images, held_out
 
 
 def train_upsamplers(
@@ -388,7 +531,7 @@ def train_upsamplers(
     variant_names : sequence of str, optional
         Upsampler names (default :func:`variants` for the factor: transposed k=2s-1 and k=2s
         with default init, k=2s bilinear and k=s hold initialisations, resize-conv nearest and
-        bilinear, sub-pixel with and without ICNR).
+        bilinear, sub-pixel with and without ICNR). One string is one variant.
     task : {"sr", "autoencoder"}
         ``sr``: map an area-downsampled patch back to the original (factor 2 or 4).
         ``autoencoder``: reconstruct patches through two stride-2 convs and the upsampler
@@ -396,34 +539,29 @@ def train_upsamplers(
     budget : {"tiny", "default"} or Budget
         ``tiny`` runs in well under a minute for every variant on a laptop CPU; ``default``
         in a few minutes on 2 cores.
-    seeds : sequence of int
-    train_images, held_out : sequence of str
+    seeds : int or sequence of int
+    train_images, held_out : str or sequence of str
         scikit-image pictures for training patches and for evaluation (disjoint).
     checkpoint : path, optional
-        Folder where each finished (variant, seed) run is stored (Parquet, atomically);
-        a rerun skips what is there, so an interrupted study resumes.
+        Folder where each finished (variant, seed) run is stored (Parquet, atomically, with
+        its key and a checksum of its rows); a rerun skips what is there, so an interrupted
+        study resumes. A damaged or misplaced file is recomputed and replaced with a
+        warning naming it; temporary files left by a killed run are removed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Any bad argument, naming it, before any training.
 
     Returns
     -------
     pandas.DataFrame
         One row per variant x seed x evaluation step; columns :data:`COLUMNS`.
     """
-    if task not in ("sr", "autoencoder"):
-        raise ValueError(f"task must be 'sr' or 'autoencoder', got {task!r}")
-    factor = check_int("factor", factor, minimum=2)
-    if task == "autoencoder" and factor != 2:
-        raise ValueError(f"the autoencoder upsamples by 2 twice; factor must be 2, got {factor}")
-    budget = _budget(budget, task, factor)
-    names = tuple(variant_names) if variant_names is not None else variants(factor)
-    known = set(standard_upsamplers(factor)) | set(constrained_variants(factor))
-    for name in names:
-        if name not in known:
-            raise ValueError(
-                f"variant {name!r} unknown at factor {factor}; choose from {sorted(known)}"
-            )
-    _check_images(train_images, held_out)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    task, factor, budget, names, seeds, train_images, held_out = _check_study(
+        task, factor, budget, variant_names, seeds, train_images, held_out
+    )
+    progress = check_bool("progress", progress)
     dev = select_device(device)
     runs = [
         _run_spec(task, v, factor, s, budget, train_images, held_out) for s in seeds for v in names
@@ -431,29 +569,94 @@ def train_upsamplers(
     folder = Path(checkpoint) if checkpoint is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(folder)
     frames = []
     bar = tqdm(total=len(runs) * budget.steps, disable=not progress, desc="training", unit="step")
     try:
         for run in runs:
             path = folder / f"run-{run.key()}.parquet" if folder else None
             if path is not None and path.exists():
-                frames.append(pd.read_parquet(path))
-                bar.update(budget.steps)
-                continue
+                frame = _read_checkpoint(path, run.key())
+                if frame is not None:
+                    frames.append(frame)
+                    bar.update(budget.steps)
+                    continue
             bar.set_postfix_str(f"{run.variant}, seed {run.seed}")
             frame = _train_one(run, dev, bar)
             if path is not None:
-                buf = io.BytesIO()
-                frame.to_parquet(buf, index=False)
-                write_atomic(path, buf.getvalue())
+                _write_checkpoint(path, run.key(), frame)
             frames.append(frame)
     finally:
         bar.close()
     return pd.concat(frames, ignore_index=True)
 
 
+_STALE_SECONDS = 60.0  # a checkpoint is written in one go: an older temporary is a killed run's
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Delete temporary files that a killed run left behind (``write_atomic``'s names)."""
+    now = time.time()
+    for tmp in folder.glob(".run-*.parquet.*.tmp"):
+        with contextlib.suppress(OSError):  # a concurrent run may remove it first
+            if now - tmp.stat().st_mtime > _STALE_SECONDS:
+                tmp.unlink()
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    """Checksum of a run's rows: columns, dtypes and every value (floats exactly)."""
+    text = json.dumps([list(frame.columns), [str(t) for t in frame.dtypes]])
+    return hashlib.sha256((text + frame.to_csv(index=False)).encode()).hexdigest()
+
+
+_META = b"artifact_lab"
+
+
+def _write_checkpoint(path: Path, key: str, frame: pd.DataFrame) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[_META] = json.dumps({"key": key, "sha256": _digest(frame)}).encode()
+    buf = io.BytesIO()
+    pq.write_table(table.replace_schema_metadata(meta), buf)
+    write_atomic(path, buf.getvalue())
+
+
+def _read_checkpoint(path: Path, key: str) -> pd.DataFrame | None:
+    """The stored run, or None (with a warning naming the file) when it cannot be trusted."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+        stamp = json.loads((table.schema.metadata or {})[_META])
+        frame = table.to_pandas()
+        if stamp.get("key") != key:
+            reason = f"it holds run {stamp.get('key')!r}, not {key!r}"
+        elif stamp.get("sha256") != _digest(frame) or list(frame.columns) != list(COLUMNS):
+            reason = "its rows do not match their checksum"
+        else:
+            return frame
+    except Exception as exc:  # truncated, empty, random bytes, no stamp: all untrustworthy
+        reason = f"it cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})"
+    warnings.warn(
+        f"checkpoint {path} is damaged ({reason}); recomputing and replacing it",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return None
+
+
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     """First and last evaluation per variant (mean over seeds): quality and artifact scores."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be train_upsamplers' DataFrame, got {type(frame).__name__}")
+    missing = sorted(set(COLUMNS) - set(frame.columns))
+    if missing:
+        raise ValueError(f"frame must be train_upsamplers' output: missing columns {missing}")
+    if frame.empty:
+        raise ValueError("frame must not be empty")
     keys = ["task", "variant"]
     first = frame[frame.step == frame.step.min()].groupby(keys).mean(numeric_only=True)
     last = frame[frame.step == frame.step.max()].groupby(keys).mean(numeric_only=True)
@@ -527,6 +730,8 @@ PREVENTION_COLUMNS = {
 
 
 def _check_lambdas(name: str, lambdas: Sequence[float]) -> tuple[float, ...]:
+    if isinstance(lambdas, (str, bytes)) or not isinstance(lambdas, (Sequence, range)):
+        raise TypeError(f"{name} must be a sequence of positive numbers, got {lambdas!r}")
     out = []
     for lam in lambdas:
         if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not lam > 0:
@@ -743,16 +948,22 @@ def prevention_study(
     >>> bool(table.loc["transposed", "score max"] > 0.1)
     True
     """
+    if isinstance(factors, (str, bytes)) or not isinstance(factors, (Sequence, range)):
+        raise TypeError(f"factors must be a sequence of ints, got {factors!r}")
     factors = tuple(check_int("factors", f, minimum=2) for f in factors)
     if not factors:
         raise ValueError("factors must not be empty")
     methods = {f: prevention_methods(f, lambdas, sum_lambdas) for f in factors}
-    seeds = tuple(check_int("seed", s, minimum=0) for s in seeds)
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, range)):
+        raise TypeError(f"seeds must be a sequence of ints, got {seeds!r}")
+    seeds = tuple(check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds))
     if not seeds:
         raise ValueError("seeds must not be empty")
+    keep_models = check_bool("keep_models", keep_models)
+    progress = check_bool("progress", progress)
     scores_every = check_int("scores_every", scores_every, minimum=1)
     budgets = {f: _budget(budget, "sr", f) for f in factors}
-    _check_images(train_images, held_out)
+    train_images, held_out = _check_images(train_images, held_out)
     dev = select_device(device)
     runs = []
     for f in factors:

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_int, check_ndim
+from ._checks import check_bool, check_choice, check_int, check_ndim
 from .kernels import bilinear, default_weight, hold, icnr
 from .scores import WeightScores, weight_scores
 
@@ -54,10 +54,17 @@ def pixel_shuffle(x: torch.Tensor, factor: int, *, ndim: int = 2) -> torch.Tenso
     Equals ``torch.nn.functional.pixel_shuffle`` in 2-D (tested) and extends it to 1-D, 3-D.
     """
     r = check_int("factor", factor, minimum=1)
+    ndim = check_ndim(ndim)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch tensor, got {type(x).__name__}")
+    if x.ndim != ndim + 2:
+        raise ValueError(
+            f"x must have shape (N, C, *spatial) with {ndim} spatial axes, got {tuple(x.shape)}"
+        )
     n, c = x.shape[:2]
     blocks = r**ndim
     if c % blocks:
-        raise ValueError(f"channels ({c}) must be a multiple of factor**ndim ({blocks})")
+        raise ValueError(f"x has {c} channels: they must be a multiple of factor**ndim ({blocks})")
     spatial = x.shape[2:]
     x = x.reshape(n, c // blocks, *([r] * ndim), *spatial)
     # (N, C, r1..rd, n1..nd) -> (N, C, n1, r1, n2, r2, ...)
@@ -72,11 +79,12 @@ class Upsampler(nn.Module):
 
     name: str = "upsampler"
 
-    def __init__(self, channels: int, factor: int, ndim: int) -> None:
+    def __init__(self, channels: int, factor: int, ndim: int, seed: int = 0) -> None:
         super().__init__()
         self.channels = check_int("channels", channels, minimum=1)
         self.factor = check_int("factor", factor, minimum=1)
         self.ndim = check_ndim(ndim)
+        check_int("seed", seed, minimum=0)
 
     def output_size(self, input_size: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(n * self.factor for n in input_size)
@@ -152,8 +160,10 @@ class TransposedUpsampler(Upsampler):
         seed: int = 0,
         bias: bool = True,
     ) -> None:
-        super().__init__(channels, factor, ndim)
+        super().__init__(channels, factor, ndim, seed)
         k = check_int("kernel_size", kernel_size, minimum=1)
+        bias = check_bool("bias", bias)
+        check_choice("init", init, ("default", "normal", "bilinear", "hold"))
         p, op = _padding_for(k, self.factor)
         self.conv = _CONV_T[self.ndim](
             channels, channels, k, stride=self.factor, padding=p, output_padding=op, bias=bias
@@ -206,11 +216,9 @@ class ResizeConv(Upsampler):
         ndim: int = 2,
         seed: int = 0,
     ) -> None:
-        super().__init__(channels, factor, ndim)
+        super().__init__(channels, factor, ndim, seed)
         k = _odd_kernel(kernel_size)
-        modes = _MODES.get(mode)
-        if modes is None:
-            raise ValueError(f"mode must be 'nearest', 'bilinear' or 'bicubic', got {mode!r}")
+        modes = _MODES[check_choice("mode", mode, tuple(_MODES))]
         self.mode = modes if isinstance(modes, str) else modes.get(self.ndim)
         if self.mode is None:
             raise ValueError(f"mode {mode!r} is not available in {self.ndim}-D")
@@ -224,9 +232,45 @@ class ResizeConv(Upsampler):
         self.name = f"resize-conv {mode}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (
+            self.mode != "nearest"
+            and x.is_cuda
+            and x.requires_grad
+            and torch.are_deterministic_algorithms_enabled()
+        ):
+            # CUDA has no deterministic backward for linear interpolation: the same map as
+            # per-axis matrix products, whose backward is deterministic
+            return self.conv(_interpolate_by_matrices(x, self.factor, self.mode, self.ndim))
         kwargs = {} if self.mode == "nearest" else {"align_corners": False}
         up = F.interpolate(x, scale_factor=self.factor, mode=self.mode, **kwargs)
         return self.conv(up)
+
+
+def _axis_matrix(n: int, factor: int, mode: str) -> torch.Tensor:
+    """``(n*factor, n)`` matrix of one axis of ``F.interpolate`` (align_corners=False).
+
+    Linear, bilinear, trilinear and bicubic interpolation are separable: each axis is the
+    1-D interpolation of that axis, read off by interpolating the unit vectors.
+    """
+    eye = torch.eye(n, dtype=torch.float64)
+    if mode == "bicubic":  # no 1-D cubic mode: a 2-D image whose other axis is 1 wide
+        cols = F.interpolate(
+            eye[:, None, :, None], scale_factor=(factor, 1), mode="bicubic", align_corners=False
+        )[:, 0, :, 0]
+    else:
+        cols = F.interpolate(
+            eye[:, None, :], scale_factor=factor, mode="linear", align_corners=False
+        )[:, 0, :]
+    return cols.T.contiguous()
+
+
+def _interpolate_by_matrices(x: torch.Tensor, factor: int, mode: str, ndim: int) -> torch.Tensor:
+    """``F.interpolate(x, scale_factor=factor, mode=mode)`` as one matrix product per axis."""
+    for a in range(ndim):
+        axis = x.ndim - ndim + a
+        m = _axis_matrix(x.shape[axis], factor, mode).to(x.device, x.dtype)
+        x = torch.movedim(torch.tensordot(x, m, dims=([axis], [1])), -1, axis)
+    return x
 
 
 class SubPixelConv(Upsampler):
@@ -247,8 +291,9 @@ class SubPixelConv(Upsampler):
         ndim: int = 2,
         seed: int = 0,
     ) -> None:
-        super().__init__(channels, factor, ndim)
+        super().__init__(channels, factor, ndim, seed)
         k = _odd_kernel(kernel_size)
+        icnr, blur = check_bool("icnr", icnr), check_bool("blur", blur)
         blocks = self.factor**self.ndim
         self.conv = _CONV[self.ndim](
             channels, channels * blocks, k, padding=k // 2, padding_mode="replicate"
@@ -282,8 +327,7 @@ def make_upsampler(
 ) -> Upsampler:
     """One of the standard upsamplers by name (see :func:`standard_upsamplers`)."""
     table = _recipes(factor)
-    if name not in table:
-        raise ValueError(f"name must be one of {sorted(table)}, got {name!r}")
+    check_choice("name", name, sorted(table))
     cls, kwargs = table[name]
     return cls(channels, factor, **kwargs, ndim=ndim, seed=seed)
 

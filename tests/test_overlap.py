@@ -109,3 +109,33 @@ def test_overlap_stats_and_frame():
 def test_overlap_map_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         al.overlap_map(**kwargs)
+
+
+@settings(max_examples=500)
+@given(geometry(max_k=12, max_s=9, max_d=6))
+def test_closed_form_holes_and_contrast_equal_brute_force_phase_counts(g):
+    _, _, k, s, p, _, d = g
+    # brute force: enumerate every N-d tap and the phase it lands on
+    counts = np.zeros(s, dtype=int)
+    for j in itertools.product(*(range(ka) for ka in k)):
+        counts[tuple((ja * da - pa) % sa for ja, da, pa, sa in zip(j, d, p, s))] += 1
+    assert al.has_holes(k, s, d) == bool((counts == 0).any())
+    assert al.overlap_contrast(k, s, d, p) == pytest.approx(
+        (counts.max() - counts.min()) / counts.mean(), rel=1e-12
+    )
+    np.testing.assert_array_equal(al.phase_counts(k, s, d, p), counts)
+
+
+def test_huge_geometries_are_answered_in_closed_form_or_refused_before_allocating():
+    # closed forms: no array at all
+    assert al.has_holes(3 * 10**8, 2) is False
+    assert al.has_holes(3, 10**9) is True
+    assert al.overlap_contrast(3 * 10**8, 2) == 0.0
+    assert al.overlap_contrast(3, 10**9, 7) == pytest.approx(10**9 / 3)
+    # arrays: refused up front with the limit and what to do
+    with pytest.raises(ValueError, match=r"interior mask .* limit"):
+        al.interior_mask(10**8, 3, 2)
+    with pytest.raises(ValueError, match=r"phase counts .* closed form"):
+        al.phase_counts(3, 10**9)
+    with pytest.raises(ValueError, match="limit"):
+        al.overlap_map(10**8, 3, 2)

@@ -1,24 +1,49 @@
-"""Execute every notebook through the real report pipeline and check what it writes."""
+"""Execute every notebook through the real report pipeline and check what a reader gets.
 
+One report build serves every test here (module fixture; ``--dist loadfile`` keeps this file
+on one worker). Its printed layouts are captured on the way (WeasyPrint's page and box
+tree), so the page checks need no second build.
+"""
+
+import os
 import re
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
+from artifact_lab import report as report_module
+from artifact_lab.plotting import MIN_FONT_PT, TEXT_WIDTH
 from artifact_lab.report import NotebookError, build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+DEFAULT_ALT = "No description has been provided for this image"
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    lines = []
-    entries = build_report(ROOT / "notebooks", out, progress=lines.append)
-    return out, entries, lines
+    lines: list[str] = []
+    layouts: dict[str, object] = {}
+    real = report_module._layout_pdf
+
+    def keep_layout(nb, title, *, show_code):
+        document = real(nb, title, show_code=show_code)
+        layouts[title] = document
+        return document
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_module, "_layout_pdf", keep_layout)
+        entries = build_report(ROOT / "notebooks", out, progress=lines.append)
+    return out, entries, lines, layouts
+
+
+def _soup(out: Path, path: Path) -> BeautifulSoup:
+    return BeautifulSoup((out / f"{path.stem}.html").read_text(), "html.parser")
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -30,36 +55,122 @@ def test_notebooks_are_committed_without_outputs():
                 assert not cell.outputs and cell.execution_count is None, path.name
 
 
-def test_every_notebook_gets_html_and_pdf_and_an_index(report):
-    out, entries, lines = report
+def test_every_notebook_starts_with_a_title_and_ends_with_a_conclusion_and_finding():
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        assert nb.cells[0].cell_type == "markdown", path.name
+        assert nb.cells[0].source.startswith("# "), path.name
+        *_, conclusion, finding = nb.cells
+        assert conclusion.cell_type == "markdown", path.name
+        assert conclusion.source.startswith("## Conclusion"), path.name
+        assert finding.cell_type == "code", path.name
+        assert "finding" in finding.metadata.get("tags", []), path.name
+
+
+def test_every_notebook_gets_html_and_pdf_and_an_index_with_its_finding(report):
+    out, entries, lines, _ = report
     assert [e.notebook.name for e in entries] == [p.name for p in NOTEBOOKS]
     index = (out / "index.html").read_text()
-    for path in NOTEBOOKS:
-        assert (out / f"{path.stem}.html").is_file()
-        assert (out / f"{path.stem}.pdf").is_file()
-        assert f"{path.stem}.html" in index and f"{path.stem}.pdf" in index
+    for entry in entries:
+        assert (out / entry.html.name).is_file() and entry.pdf.is_file()
+        assert f"href='{entry.html.name}'" in index and f"href='{entry.pdf.name}'" in index
+        assert entry.finding, f"{entry.notebook.name}: the finding cell displayed nothing"
+        assert re.search(r"\d", entry.finding), f"{entry.notebook.name}: a finding without numbers"
+        first_words = re.sub(r"[`*]", "", entry.finding)[:30]
+        assert first_words in re.sub(r"<[^>]+>", "", index), entry.notebook.name
+    assert "`" not in re.sub(r"<code>.*?</code>", "", index)  # no raw markdown
+    assert "02_overlap.html#" in index  # the decision table is one click away
+    for entry in entries:
+        page = (out / entry.html.name).read_text()
+        for _, anchor in entry.links:
+            assert f'id="{anchor}"' in page, (entry.notebook.name, anchor)
     assert sum("ok in" in line for line in lines) == len(NOTEBOOKS)
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*"))
 
 
-def test_html_is_self_contained_with_images_and_tables(report):
-    out, _, _ = report
-    for path in NOTEBOOKS:
-        html = (out / f"{path.stem}.html").read_text()
-        assert re.search(r'<img[^>]+src="data:image/png;base64,', html), path.name
-        assert "<table" in html, path.name
-        assert "Traceback" not in html and 'class="ansi-red-fg"' not in html
-        assert "import artifact_lab as al" not in html  # code hidden by default
+def test_pages_are_titled_offline_and_link_back_to_the_index(report):
+    out, entries, _, _ = report
+    for entry in entries:
+        soup = _soup(out, entry.notebook)
+        title = soup.title.get_text()
+        assert title not in ("Notebook", "") and title == re.sub(r"[`*]", "", entry.title)
+        for tag in soup.find_all(["script", "link", "img", "iframe"]):
+            for attr in ("src", "href"):
+                assert not str(tag.get(attr, "")).startswith(("http:", "https:", "//")), tag
+        for style in soup.find_all("style"):
+            assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", style.get_text())
+        assert soup.find("a", href="index.html"), entry.notebook.name
+        assert "Traceback" not in soup.get_text() and not soup.select(".ansi-red-fg")
+        assert "import artifact_lab as al" not in soup.get_text()  # code hidden by default
 
 
-def test_pdf_opens_with_pages_text_and_images(report):
-    _, entries, _ = report
+def test_no_cell_text_is_cut_short_and_no_raw_reprs(report):
+    out, entries, _, _ = report
+    for entry in entries:
+        soup = _soup(out, entry.notebook)
+        for area in soup.select(".jp-OutputArea-output"):
+            for element in area.find_all(["td", "th", "p", "li", "pre", "caption"]):
+                for line in element.get_text().splitlines():
+                    text = line.strip()
+                    assert not text.endswith(("...", "…")), (entry.notebook.name, text)
+            text = area.get_text()
+            for raw in (r"\bnan\b", r"\bNaN\b", r"\bdtype:", r"\bName: ", r"<Figure size"):
+                assert not re.search(raw, text), (entry.notebook.name, raw)
+            assert not re.search(r"\b[A-Z]\w+\(\w+=", text), (entry.notebook.name, "a repr")
+            for cell in area.find_all("td"):
+                value = cell.get_text().strip()
+                assert not value.startswith(("[", "(", "{")), (entry.notebook.name, value)
+
+
+def test_every_figure_has_alt_text_and_prints_legibly_at_its_own_size(report):
+    out, entries, _, _ = report
+    figures = 0
+    for entry in entries:
+        soup = _soup(out, entry.notebook)
+        for img in soup.select(".jp-OutputArea-output img"):
+            alt = img.get("alt", "").strip()
+            assert alt and alt != DEFAULT_ALT, (entry.notebook.name, img.get("src", "")[:40])
+            font, width = img.get("data-min-font-pt"), img.get("data-width-in")
+            assert font and width, (
+                f"{entry.notebook.name}: figure {alt!r} not drawn in the house style"
+            )
+            printed = float(font) * min(1.0, TEXT_WIDTH / float(width))
+            assert printed >= MIN_FONT_PT, (entry.notebook.name, alt, printed)
+            figures += 1
+        for svg in soup.select(".jp-OutputArea-output svg"):
+            assert svg.find("title") or svg.get("aria-label"), entry.notebook.name
+    assert figures >= len(entries)
+
+
+def test_every_printed_page_keeps_its_content_inside_the_page(report):
+    _, entries, _, layouts = report
+    assert set(layouts) == {e.title for e in entries}
+    for title, document in layouts.items():
+        for number, page in enumerate(document.pages, 1):
+            for box in page._page_box.descendants():
+                if box.position_x is None or not hasattr(box, "margin_width"):
+                    continue
+                left, top = box.position_x, box.position_y
+                right, bottom = left + box.margin_width(), top + box.margin_height()
+                where = f"{title}, page {number}: {type(box).__name__}"
+                assert left >= -0.5 and right <= page.width + 0.5, where
+                assert top >= -0.5 and bottom <= page.height + 0.5, where
+
+
+def test_pdf_opens_with_pages_text_and_figures(report):
+    _, entries, _, layouts = report
     for entry in entries:
         reader = PdfReader(str(entry.pdf))
-        assert len(reader.pages) >= 1
+        assert len(reader.pages) == len(layouts[entry.title].pages) >= 1
         text = "".join(page.extract_text() for page in reader.pages)
-        assert entry.title.split(":")[0][:10] in text
-        assert sum(len(page.images) for page in reader.pages) >= 1
+        assert re.sub(r"[`*]", "", entry.title).split(":")[0][:10] in text
+        replaced = [
+            box
+            for page in layouts[entry.title].pages
+            for box in page._page_box.descendants()
+            if type(box).__name__.endswith("ReplacedBox")
+        ]
+        assert replaced, f"{entry.notebook.name}: no figure printed"
 
 
 def test_a_failing_notebook_names_itself_and_the_cell_and_keeps_old_files(tmp_path):
@@ -81,3 +192,53 @@ def test_a_failing_notebook_names_itself_and_the_cell_and_keeps_old_files(tmp_pa
         build_report(src, out, progress=lambda _: None)
     assert (out / "99_broken.html").read_text() == "previous report"
     assert sorted(p.name for p in out.iterdir()) == ["99_broken.html"]
+
+
+def _notebook(folder, name, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}")]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in sources]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_failed_report_keeps_the_last_good_set_never_a_mix(tmp_path):
+    src, out = tmp_path / "nb", tmp_path / "out"
+    src.mkdir()
+    first = _notebook(src, "01_first", "print('run one')")
+    second = _notebook(src, "02_second", "print('run one')")
+    stale = out / ".build-of-a-killed-run"  # left by a report killed an hour ago
+    stale.mkdir(parents=True)
+    (stale / "01_first.html").write_text("half a report")
+    os.utime(stale, (time.time() - 7200,) * 2)
+    build_report([first, second], out, pdf=False, progress=lambda _: None)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"01_first.html", "02_second.html", "index.html", "explorer.html"}
+    _notebook(src, "01_first", "print('run two')")  # would succeed with new output ...
+    _notebook(src, "02_second", "raise RuntimeError('broken in run two')")  # ... this fails
+    with pytest.raises(NotebookError, match=r"02_second.ipynb: cell 2 failed: RuntimeError.*kept"):
+        build_report([first, second], out, pdf=False, progress=lambda _: None)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # run one, whole
+
+
+def test_a_cell_timeout_is_one_clean_line(tmp_path):
+    slow = _notebook(tmp_path, "slow", "x = 1", "import time\ntime.sleep(60)")
+    with pytest.raises(NotebookError) as err:
+        build_report([slow], tmp_path / "out", pdf=False, timeout=2, progress=lambda _: None)
+    message = str(err.value)
+    assert message.startswith("slow.ipynb: cell 3 timed out after 2 s") and "\n" not in message
+    assert "---" not in message
+
+
+def test_a_corrupt_notebook_is_named_before_anything_runs(tmp_path):
+    good = _notebook(tmp_path, "good", "print(1)")
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text('{"cells": 5}')
+    lines = []
+    with pytest.raises(ValueError, match=r"bad\.ipynb' is not a valid notebook"):
+        build_report([good, bad], tmp_path / "out", pdf=False, progress=lines.append)
+    assert lines == []  # refused before executing the good one
+    bad.write_text("not json at all")
+    with pytest.raises(ValueError, match=r"bad\.ipynb' is not a valid notebook"):
+        build_report([bad], tmp_path / "out", pdf=False, progress=lines.append)

@@ -190,3 +190,69 @@ def test_scores_accept_torch_and_batches():
 def test_scores_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@settings(max_examples=200)
+@given(
+    st.integers(1, 3).flatmap(lambda nd: st.tuples(*(st.integers(1, 5) for _ in range(nd)))),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(0, 999),
+    st.integers(-300, 300),
+)
+def test_scale_free_scores_do_not_overflow_or_underflow(k, s, d, seed, exponent):
+    kernel = np.random.default_rng(seed).standard_normal(k)
+    scale = 10.0**exponent
+    assert al.checkerboard_score(kernel * scale, s, d) == pytest.approx(
+        al.checkerboard_score(kernel, s, d), rel=1e-9, abs=1e-12
+    )
+    assert al.noise_checkerboard(kernel * scale, s, d) == pytest.approx(
+        al.noise_checkerboard(kernel, s, d), rel=1e-9, abs=1e-12
+    )
+    weight = np.stack([kernel, kernel[::-1]])[:, None]  # (in=2, out=1, *k)
+    ws, ref = al.weight_scores(weight * scale, s, d), al.weight_scores(weight, s, d)
+    assert ws.checkerboard_score == pytest.approx(ref.checkerboard_score, rel=1e-9, abs=1e-12)
+    assert ws.noise_checkerboard == pytest.approx(ref.noise_checkerboard, rel=1e-9, abs=1e-12)
+
+
+def test_the_issue_cases_of_extreme_scales():
+    for value in (1e200, 1e-200, 1e308, 5e-324):
+        assert al.checkerboard_score([value] * 3, 2) == pytest.approx(0.1)
+        assert al.noise_checkerboard([value] * 3, 2) == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize(
+    "kernel, error, needle",
+    [
+        (torch.tensor([1.0, float("nan"), 1.0]), ValueError, "NaN"),
+        (torch.tensor([1.0, float("inf")]), ValueError, "NaN or infinite"),
+        (np.array([1 + 1j, 2, 3]), TypeError, "complex"),
+        (torch.tensor([1 + 1j, 2, 3]), TypeError, "complex"),
+        (np.array(["a", "b"]), TypeError, "real numbers"),
+        ([[1, 2], [3]], ValueError, "rectangular"),
+        (np.float64(3.0), ValueError, "at least 1 axis"),
+        ("kernel", TypeError, "numpy array"),
+        (np.ones((0, 3)), ValueError, "at least one tap"),
+        (np.ones((2, 2, 2, 2)), ValueError, "1-D to 3-D"),
+    ],
+)
+def test_every_kernel_is_checked_the_same_way(kernel, error, needle):
+    for func in (al.checkerboard_score, al.noise_checkerboard, al.phase_gains, al.noise_gains):
+        with pytest.raises(error, match=needle):
+            func(kernel, 2)
+
+
+@pytest.mark.parametrize(
+    "ndim, error",
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (4, ValueError),
+        (3, ValueError),
+        (1.0, TypeError),
+        (True, TypeError),
+    ],
+)
+def test_ndim_outside_the_kernel_is_refused_naming_it(ndim, error):
+    with pytest.raises(error, match="ndim"):
+        al.checkerboard_score(np.ones((3, 3)), 2, ndim=ndim)

@@ -109,3 +109,58 @@ def test_harmonic_fraction_options_and_errors():
         spectral.power_spectrum(np.ones(8), window="kaiser")
     with pytest.raises(ValueError, match="upsampled"):
         spectral.filtering_db(np.ones(8), np.ones(15), 2, ndim=1)
+
+
+def test_measured_ratios_are_scale_free_at_the_ends_of_the_float_range():
+    rng = np.random.default_rng(0)
+    y = np.tile([2.0, 1.0], 8)
+    noise = rng.standard_normal((4, 32, 32))
+    x = rng.standard_normal((8, 32))
+    for scale in (1e200, 1e-200, 1e300):
+        assert al.harmonic_fraction(y * scale, 2) == pytest.approx(0.1)
+        assert al.harmonic_fraction(y * scale, 2, remove_dc=True) == pytest.approx(1.0)
+        assert spectral.peak_db(noise * scale, 2) == pytest.approx(spectral.peak_db(noise, 2))
+        assert spectral.harmonic_stats(noise * scale, 2) == pytest.approx(
+            spectral.harmonic_stats(noise, 2)
+        )
+        up = np.repeat(x, 2, axis=-1)
+        assert spectral.replica_fraction(up * scale, 2, ndim=1) == pytest.approx(
+            spectral.replica_fraction(up, 2, ndim=1)
+        )
+        assert spectral.filtering_db(x / scale, up * scale, 2, ndim=1) == pytest.approx(
+            spectral.filtering_db(x, up, 2, ndim=1)
+        )
+
+
+@pytest.mark.parametrize(
+    "y, error, needle",
+    [
+        (torch.tensor([1.0, float("nan"), 1.0, 1.0]), ValueError, "NaN"),
+        (np.array([1.0, np.inf, 1.0, 1.0]), ValueError, "NaN"),
+        (np.array([1 + 1j, 2, 3, 4]), TypeError, "complex"),
+        (torch.tensor([1 + 1j, 2, 3, 4]), TypeError, "complex"),
+        ("signal", TypeError, "numpy array"),
+    ],
+)
+def test_every_signal_is_checked_the_same_way(y, error, needle):
+    funcs = [
+        lambda v: al.harmonic_fraction(v, 2),
+        lambda v: spectral.harmonic_stats(v, 2),
+        lambda v: spectral.peak_db(v, 2, ndim=1),
+        lambda v: spectral.power_spectrum(v, ndim=1),
+        lambda v: spectral.replica_fraction(v, 2, ndim=1),
+        lambda v: spectral.radial_spectrum(v, ndim=1),
+    ]
+    for func in funcs:
+        with pytest.raises(error, match=needle):
+            func(y)
+
+
+@pytest.mark.parametrize("ndim", [0, -1, 3, 2.0, True])
+def test_ndim_is_checked_against_the_signal(ndim):
+    y = np.ones((4, 8))
+    for func in (al.harmonic_fraction, spectral.harmonic_stats, spectral.peak_db):
+        with pytest.raises((ValueError, TypeError), match="ndim"):
+            func(y, 2, ndim=ndim)
+    with pytest.raises(ValueError, match="stride"):
+        al.harmonic_fraction(y, (2, 2, 2))  # more per-axis strides than axes

@@ -1,8 +1,13 @@
 import importlib
+import os
+import re
+import time
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from artifact_lab.training import COLUMNS, VARIANTS, Budget, summarize, train_upsamplers
 from artifact_lab.upsamplers import make_upsampler
@@ -81,14 +86,165 @@ def test_autoencoder_and_factor_four():
         (dict(variant_names=["transposed k=9"]), "unknown"),
         (dict(budget="huge"), "budget"),
         (dict(train_images=("camera",), held_out=("camera",)), "disjoint"),
-        (dict(held_out=("lena",)), "image"),
+        (dict(held_out=("lena",)), "held_out"),
         (dict(task="autoencoder", factor=4), "factor"),
         (dict(budget=Budget(10, 2, 4, 30, 4, 1e-3, 64), factor=4), "multiple"),
+        (dict(budget=Budget(10, 2, 4, 16, 4, 1e-3, 12)), "eval_size=12 is too small"),
+        (dict(variant_names="sub-pixel X"), "variant_names"),
+        (dict(seeds=()), "seeds"),
+        (dict(seeds=(0, -1)), r"seeds\[1\]"),
     ],
 )
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         train_upsamplers(progress=False, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "field, value, error",
+    [
+        ("evals", 0, ValueError),
+        ("evals", 11, ValueError),
+        ("steps", -1, ValueError),
+        ("steps", 2.5, TypeError),
+        ("batch", 0, ValueError),
+        ("patch", 0, ValueError),
+        ("patch", 512, ValueError),
+        ("channels", 0, ValueError),
+        ("lr", 0.0, ValueError),
+        ("lr", float("nan"), ValueError),
+        ("lr", "fast", TypeError),
+        ("eval_size", True, TypeError),
+    ],
+)
+def test_a_custom_budget_is_checked_at_construction(field, value, error):
+    fields = dict(steps=10, evals=2, batch=4, patch=16, channels=4, lr=1e-3, eval_size=32)
+    with pytest.raises(error, match=f"Budget.{field}"):
+        Budget(**{**fields, field: value})
+
+
+def test_strings_are_names_not_sequences_of_letters():
+    one = Budget(steps=1, evals=1, batch=1, patch=16, channels=1, lr=1e-3, eval_size=16)
+    frame = train_upsamplers(
+        "sub-pixel", budget=one, seeds=3, train_images="camera", held_out="coins", progress=False
+    )
+    assert set(frame.variant) == {"sub-pixel"} and set(frame.seed) == {3}
+    with pytest.raises(TypeError, match="seeds"):
+        train_upsamplers("sub-pixel", seeds="01", progress=False)
+    with pytest.raises(TypeError, match="progress"):
+        train_upsamplers("sub-pixel", progress="no")
+
+
+TINY_RUN = Budget(steps=4, evals=1, batch=2, patch=16, channels=2, lr=1e-3, eval_size=16)
+PAIR = ["transposed k=3", "sub-pixel"]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted():
+    return train_upsamplers(PAIR, budget=TINY_RUN, progress=False).drop(columns="seconds")
+
+
+def _run(folder):
+    return train_upsamplers(PAIR, budget=TINY_RUN, progress=False, checkpoint=folder)
+
+
+def _same(frame, reference):
+    pd.testing.assert_frame_equal(frame.drop(columns="seconds"), reference, check_exact=True)
+
+
+def _damage_and_rerun(folder, path, reference, damage):
+    damage(path)
+    with pytest.warns(RuntimeWarning, match=f"checkpoint {re.escape(str(path))} is damaged"):
+        frame = _run(folder)
+    _same(frame, reference)
+    with warnings.catch_warnings():  # replaced by a good file: the next run trusts it
+        warnings.simplefilter("error")
+        _same(_run(folder), reference)
+
+
+def test_damaged_checkpoints_are_recomputed_with_a_warning(tmp_path, uninterrupted):
+    _same(_run(tmp_path), uninterrupted)
+    first, second = sorted(tmp_path.glob("run-*.parquet"))
+    good = first.read_bytes()
+    _damage_and_rerun(
+        tmp_path, first, uninterrupted, lambda p: p.write_bytes(good[: len(good) // 2])
+    )
+    _damage_and_rerun(tmp_path, first, uninterrupted, lambda p: p.write_bytes(b""))
+    _damage_and_rerun(
+        tmp_path, first, uninterrupted, lambda p: p.write_bytes(os.urandom(len(good)))
+    )
+    # swapped files: each holds the other run, valid parquet, wrong key
+    a, b = first.read_bytes(), second.read_bytes()
+    first.write_bytes(b)
+    second.write_bytes(a)
+    with pytest.warns(RuntimeWarning, match="holds run") as record:
+        frame = _run(tmp_path)
+    _same(frame, uninterrupted)
+    assert {str(w.message).split()[1] for w in record} == {str(first), str(second)}
+
+
+def test_bit_flips_never_change_values_silently(tmp_path, uninterrupted):
+    _run(tmp_path)
+    path = sorted(tmp_path.glob("run-*.parquet"))[0]
+    good = path.read_bytes()
+    rng = np.random.default_rng(0)
+    warned = 0
+    for pos in rng.choice(len(good), size=12, replace=False):
+        damaged = bytearray(good)
+        damaged[pos] ^= 1 << int(rng.integers(8))
+        path.write_bytes(bytes(damaged))
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            frame = _run(tmp_path)
+        _same(frame, uninterrupted)  # recomputed, or the flip touched nothing the rows hold
+        warned += any("damaged" in str(w.message) for w in record)
+        path.write_bytes(good)
+    assert warned >= 6
+
+
+def test_stale_temporaries_of_a_killed_run_are_removed(tmp_path, uninterrupted):
+    _run(tmp_path)
+    stale = tmp_path / ".run-0123.parquet.abcd.tmp"
+    fresh = tmp_path / ".run-4567.parquet.efgh.tmp"  # perhaps a concurrent run's, being written
+    stale.write_bytes(b"half a checkpoint")
+    fresh.write_bytes(b"being written")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    _same(_run(tmp_path), uninterrupted)
+    assert not stale.exists() and fresh.exists()
+
+
+def test_training_runs_with_deterministic_algorithms_and_restores_the_setting(monkeypatch):
+    seen = []
+    real = tr._train_one_deterministic
+
+    def spy(*args):
+        seen.append((torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.benchmark))
+        return real(*args)
+
+    monkeypatch.setattr(tr, "_train_one_deterministic", spy)
+    for before in (False, True):
+        torch.use_deterministic_algorithms(before)
+        torch.backends.cudnn.benchmark = not before
+        try:
+            train_upsamplers("sub-pixel", budget=TINY_RUN, progress=False)
+            assert torch.are_deterministic_algorithms_enabled() is before
+            assert torch.backends.cudnn.benchmark is (not before)
+        finally:
+            torch.use_deterministic_algorithms(False)
+            torch.backends.cudnn.benchmark = False
+    assert seen == [(True, False), (True, False)]
+
+
+def test_cuda_training_sets_the_cublas_workspace(monkeypatch):
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    with tr._deterministic(torch.device("cuda")):  # no CUDA work: only the settings
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+        assert torch.are_deterministic_algorithms_enabled()
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")
+    with tr._deterministic(torch.device("cuda")):
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"  # the user's choice stays
+    assert not torch.are_deterministic_algorithms_enabled()
 
 
 SMALL = Budget(steps=12, evals=2, batch=4, patch=16, channels=4, lr=3e-3, eval_size=32)

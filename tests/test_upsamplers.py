@@ -95,3 +95,20 @@ def test_upsampler_bad_input():
         SubPixelConv(1, 2, 4)
     with pytest.raises(ValueError, match="image"):
         compare_upsamplers(images=("nope",), progress=False)
+
+
+@pytest.mark.parametrize(
+    ("mode", "ndim"), [("linear", 1), ("bilinear", 2), ("bicubic", 2), ("trilinear", 3)]
+)
+def test_deterministic_interpolation_path_equals_torch_forward_and_backward(mode, ndim):
+    from artifact_lab.upsamplers import _interpolate_by_matrices
+
+    shape = (2, 3, *(5, 4, 3)[:ndim])
+    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
+    ref = F.interpolate(x, scale_factor=3, mode=mode, align_corners=False)
+    out = _interpolate_by_matrices(x, 3, mode, ndim)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
+    g = torch.randn_like(ref)
+    (gx_ref,) = torch.autograd.grad(ref, x, g)
+    (gx,) = torch.autograd.grad(out, x, g)
+    torch.testing.assert_close(gx, gx_ref, rtol=0, atol=1e-12)

@@ -1,0 +1,109 @@
+"""Tables for print: digits, words for missing values, whole lists, splitting wide tables."""
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from artifact_lab.tables import TEXT_WIDTH_PT, format_value, label, table
+
+
+def test_float_noise_prints_as_zero_and_columns_keep_fixed_digits():
+    frame = pd.DataFrame({"checkerboard_score": [0.7644912, 4.4e-16, -1e-17, 0.1]})
+    cells = table(frame).frame.iloc[:, 0].tolist()
+    assert cells == ["0.764", "0", "0", "0.100"]
+    wide = table(pd.DataFrame({"x": [123.456, 1.5]}), digits=4).frame.iloc[:, 0].tolist()
+    assert wide == ["123.5", "1.5"]
+
+
+def test_missing_values_become_words_and_booleans_yes_no():
+    frame = pd.DataFrame({"peak_db": [np.nan, 3.14159], "holes": [True, False]})
+    t = table(frame, na={"peak_db": "n/a (constant input)"})
+    assert t.frame.iloc[0, 0] == "n/a (constant input)"
+    assert t.frame.iloc[:, 1].tolist() == ["yes", "no"]
+    assert "nan" not in t.to_html().lower()
+
+
+def test_lists_are_shown_whole():
+    values = list(range(40))
+    t = table(pd.DataFrame({"gains": [values, [0.5, 0.25]]}))
+    assert t.frame.iloc[0, 0] == ", ".join(map(str, values))
+    assert t.frame.iloc[1, 0] == "0.500, 0.250"  # three significant digits
+    assert "..." not in t.to_html() and "…" not in t.to_html()
+
+
+def test_index_only_when_it_means_something():
+    frame = pd.DataFrame({"a": [1, 2]})
+    assert list(table(frame).frame.columns) == ["a"]
+    named = frame.set_index(pd.Index(["x", "y"], name="upsampler"))
+    assert list(table(named).frame.columns) == ["upsampler", "a"]
+    words = frame.set_index(pd.Index(["x", "y"]))
+    assert table(words).frame.shape[1] == 2
+    shuffled = frame.sort_values("a", ascending=False)  # integer index out of order
+    assert list(table(shuffled).frame.columns) == ["a"]
+
+
+def test_labels_are_words_with_units():
+    assert label("kernel_size") == "kernel size k"
+    assert label("peak_db") == "peak at harmonics (dB)"
+    assert label("some_new_column") == "some new column"
+    t = table(pd.DataFrame({"kernel_size": [3]}), labels={"kernel_size": "k"})
+    assert list(t.frame.columns) == ["k"]
+
+
+def test_wide_tables_split_into_parts_that_fit_and_repeat_the_key():
+    frame = pd.DataFrame(
+        {"model": ["a", "b"], **{f"metric number {i}": [1.23456, 2.5] for i in range(14)}}
+    )
+    t = table(frame, keys=["model"])
+    assert len(t.parts) > 1
+    for part in t.parts:
+        assert part[0] == 0  # the key column leads every part
+    html = t.to_html()
+    assert html.count("<table") == len(t.parts)
+    assert html.count("<thead>") == len(t.parts)
+    assert f"(part {len(t.parts)} of {len(t.parts)})" in html
+    # every column is printed somewhere
+    assert sorted({c for p in t.parts for c in p}) == list(range(frame.shape[1]))
+    narrow = table(frame.iloc[:, :3])
+    assert len(narrow.parts) == 1 and TEXT_WIDTH_PT > 500
+
+
+def test_format_strings_and_callables_per_column():
+    frame = pd.DataFrame({"diff": [2.2e-16, 0.0], "shape": [(13, 13), (7, 7)]})
+    t = table(frame, formats={"diff": "{:.1e}", "shape": lambda v: " × ".join(map(str, v))})
+    assert t.frame.iloc[:, 0].tolist() == ["2.2e-16", "0.0e+00"]
+    assert t.frame.iloc[0, 1] == "13 × 13"
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="frame"):
+        table([1, 2, 3])
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=False, width=64), min_size=1))
+def test_any_float_column_prints_clean(values):
+    t = table(pd.DataFrame({"v": values}))
+    for cell, v in zip(t.frame.iloc[:, 0], values, strict=True):
+        assert not cell.endswith(("...", "…"))
+        assert "e" not in cell.lower() or cell == "—"
+        if math.isnan(v):
+            assert cell == "—"
+        else:
+            number = float(cell.replace("−", "-"))
+            finite = [abs(x) for x in values if not math.isnan(x)]
+            decimals = len(cell.split(".")[1]) if "." in cell else 0
+            # the printed number is the value rounded to the column's decimals
+            assert abs(number - v) <= 0.5 * 10 ** (-decimals) * (1 + 1e-9) + 1e-12 * max(finite)
+        assert re.fullmatch(r"−?\d+(\.\d+)?|—", cell)
+
+
+def test_format_value_examples():
+    assert format_value(np.int64(3)) == "3"
+    assert format_value(-0.0004, decimals=2) == "0"
+    assert format_value(float("inf")) == "∞"
+    assert format_value("text") == "text"
