@@ -674,3 +674,67 @@ def test_conv_blocks_under_a_tight_budget_give_the_same_numbers(strategy):
             chunks = [dataclasses.replace(c, budget=150_000) for c in chunks]
         frames.append(pd.concat([sw._run_chunk(c) for c in chunks], ignore_index=True))
     pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=False, rtol=0, atol=1e-12)
+
+
+# --- fuzz: every argument, generated bad values -------------------------------------------
+
+_NOT_INT = st.sampled_from(["3", 2.5, None, True, b"3", object()])
+_BAD_GRID = st.one_of(
+    st.just([]),
+    st.lists(st.integers(max_value=0), min_size=1, max_size=3),
+    st.lists(_NOT_INT, min_size=1, max_size=2),
+    _NOT_INT.filter(lambda v: not isinstance(v, bool) and v is not None),
+)
+_BAD_COUNT = st.one_of(st.integers(max_value=0), _NOT_INT)
+FUZZ = {
+    "kernel_sizes": _BAD_GRID,
+    "strides": _BAD_GRID,
+    "paddings": st.one_of(st.lists(st.integers(max_value=-1), min_size=1), st.just("1")),
+    "dilations": _BAD_GRID,
+    "output_paddings": st.one_of(st.lists(st.integers(max_value=-1), min_size=1), st.just([])),
+    "ndim": st.one_of(st.integers().filter(lambda v: v not in (1, 2, 3)), _NOT_INT),
+    "kernels": st.one_of(
+        st.just([]),
+        st.text(max_size=8).filter(lambda t: t not in SWEEP_FAMILIES),
+        st.lists(st.sampled_from([3, None, b"ones"]), min_size=1, max_size=2),
+    ),
+    "seeds": st.one_of(st.lists(st.integers(max_value=-1), min_size=1), st.just("0")),
+    "input_size": _BAD_COUNT,
+    "batch": _BAD_COUNT,
+    "inputs": st.one_of(
+        st.text(min_size=1, max_size=8).filter(lambda t: t not in sw.INPUTS).map(lambda t: [t]),
+        st.sampled_from([5, [("", np.ones((8, 8)))], [("a", np.ones(3))], [("a", "x")]]),
+        st.sampled_from([[("a", np.full((8, 8), np.inf))], [(1, np.ones((8, 8)))]]),
+    ),
+    "method": st.one_of(st.text(max_size=8).filter(lambda t: t not in sw.METHODS), _NOT_INT),
+    "device": st.sampled_from(["tpu", "gpu", "", "cuda:99", 3.5, 0, ["cpu"]]),
+    "executor": st.sampled_from(["threads", 4, object(), "processes"]),
+    "cache": st.sampled_from([42, 3.5, object(), b"folder"]),
+    "progress": st.sampled_from(["yes", 1, 0, None, 2.0]),
+    "memory_mb": _BAD_COUNT.filter(lambda v: v is not None),
+    "chunk_kernels": _BAD_COUNT,
+    "dtype": st.one_of(
+        st.text(max_size=8).filter(lambda t: t not in ("float32", "float64")), _NOT_INT
+    ),
+    "max_seconds": st.sampled_from([0, -1.0, float("nan"), "1h", True, [60]]),
+}
+
+
+@pytest.mark.parametrize("arg", sorted(FUZZ))
+@settings(max_examples=12)
+@given(data=st.data())
+def test_fuzz_every_argument_gets_a_clear_error_before_any_work(arg, data):
+    value = data.draw(FUZZ[arg], label=arg)
+    if arg == "device" and value == "cuda:99" and torch.cuda.device_count() > 99:
+        return
+    kw = dict(kernel_sizes=[3], strides=[2], input_size=8, batch=2, progress=False)
+    kw[arg] = value
+    sw_run = sw._run_chunk
+    sw._run_chunk = lambda chunk: pytest.fail(f"{arg}={value!r} started work")
+    try:
+        with pytest.raises((ValueError, TypeError)) as err:
+            sweep(**kw)
+    finally:
+        sw._run_chunk = sw_run
+    named = {"inputs": ("inputs",), "device": ("device", "cuda")}.get(arg, (arg,))
+    assert any(word in str(err.value) for word in named), (arg, value, str(err.value))
