@@ -144,6 +144,9 @@ def _measure(
     kidx, lo, q = requests.T
     bins = (q * s) ** nd
     results = {}
+    if len(requests) == 0:  # no interior holds a whole period: nothing to measure
+        empty = np.full(len(measurable), np.nan)
+        return {spec.label: (empty, empty) for spec in chunk.inputs}
     for spec in chunk.inputs:
         x = _input_array(spec, n, nd, chunk.batch)
         if chunk.method == "moments":
