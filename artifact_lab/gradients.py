@@ -337,11 +337,14 @@ def fix_study(
     lr: float = 3e-3,
     periods: Sequence[tuple[int, int]] = ((2, 2), (8, 8)),
     seed: int = 0,
+    evals: int = 10,
 ) -> FixStudy:
     """Train :class:`SmallClassifier` as it is and with each backward fix, the same way.
 
     Each fix is applied to the same initial model by :func:`artifact_lab.audit.fix`
     (``direction="backward"``) before training; all variants see the same batches.
+    ``evals`` is passed to :func:`train_classifier` (points of each training history; 1
+    keeps only the final accuracy, which spares the time of the intermediate ones).
 
     Examples
     --------
@@ -353,6 +356,7 @@ def fix_study(
     from .audit import audit, fix
 
     seed = check_int("seed", seed, minimum=0)
+    evals = check_int("evals", evals, minimum=1)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         base = SmallClassifier(width=check_int("width", width, minimum=1))
@@ -365,7 +369,9 @@ def fix_study(
     acc_rows, grad_rows, models = [], [], {}
     for name, model in variants.items():
         flagged = len(audit(model, shape, direction="backward", measure=False).flagged)
-        trained = train_classifier(model, data, steps=steps, batch=batch, lr=lr, seed=seed)
+        trained = train_classifier(
+            model, data, steps=steps, batch=batch, lr=lr, seed=seed, evals=evals
+        )
         models[name] = (model, trained)
         acc_rows.append(
             {

@@ -119,11 +119,11 @@ def figure_title(fig: Figure) -> str:
     """The figure's title: its suptitle, else its axes titles joined (the alt text)."""
     sup = getattr(fig, "_suptitle", None)
     if sup is not None and sup.get_text().strip():
-        return sup.get_text().strip()
+        return " ".join(sup.get_text().split())
     titles = []
     for ax in fig.axes:
         for loc in ("center", "left", "right"):
-            t = ax.get_title(loc).strip()
+            t = " ".join(ax.get_title(loc).split())  # a title wrapped to fit is one line here
             if t and t not in titles:
                 titles.append(t)
     return "; ".join(titles)
@@ -634,7 +634,8 @@ def plot_radial_spectra(
         ax.axvline(m, color="0.45", ls=":", lw=1)
     if stride is not None:
         mark_harmonics(ax, stride, ndim=1)
-    ax.set_xlabel("frequency (cycles/sample); dotted: stride harmonics m/s")
+    dotted = "; dotted: stride harmonics m/s" if stride is not None or marks else ""
+    ax.set_xlabel(f"frequency (cycles/sample){dotted}")
     ax.set_ylabel(ylabel)
     ax.set_xlim(0, 0.5 * math.sqrt(2) if max(np.max(f) for f, _ in curves.values()) > 0.5 else 0.5)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
@@ -837,7 +838,10 @@ def _layer_label(finding: Any) -> str:
         if any(np.atleast_1d(g.get("dilation", 1)) != 1):
             text += f" d{one(g['dilation'])}"
         return text
-    return str(getattr(finding, "kind", "layer"))
+    kind = str(getattr(finding, "kind", "layer"))
+    if kind == "pixel_shuffle" and "stride" in g:
+        return f"shuffle ×{one(g['stride'])}"
+    return kind.replace("_", " ")
 
 
 def plot_training_curves(
@@ -930,11 +934,11 @@ def plot_gradient_maps(
     ncols = min(ncols, len(maps))
     nrows = -(-len(maps) // ncols)
     side = _GRAD_WIDTH / ncols
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(_GRAD_WIDTH, side * nrows * 0.95), layout="constrained"
+    fig, axes = plt.subplots(  # square panels are as wide as a column allows: no more height
+        nrows, ncols, figsize=(_GRAD_WIDTH, side * nrows * 0.85), layout="constrained"
     )
     axes = np.atleast_1d(axes).ravel()
-    for ax, (name, m) in zip(axes, maps.items(), strict=False):
+    for i, (ax, (name, m)) in enumerate(zip(axes, maps.items(), strict=False)):
         arr = _array(m)
         if arr.ndim != 2:
             raise ValueError(f"map {name!r} must be 2-D, got shape {arr.shape}")
@@ -942,18 +946,37 @@ def plot_gradient_maps(
             top, left = max(0, (arr.shape[0] - zoom) // 2), max(0, (arr.shape[1] - zoom) // 2)
             arr = arr[top : top + zoom, left : left + zoom]
         lim = float(np.abs(arr).max()) or 1.0
+        exponent = math.floor(math.log10(lim)) if not 1e-2 <= lim < 1e3 else 0
+        arr, lim = arr / 10.0**exponent, lim / 10.0**exponent  # no "1e-5" offset on the bar
         im = ax.imshow(arr, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-        ax.set_title(_wrap(name, side - 0.7, _GRAD_PT), fontsize=_GRAD_PT)
-        ax.set_xlabel("x (pixels)", fontsize=_GRAD_PT)
-        ax.set_ylabel("y (pixels)", fontsize=_GRAD_PT)
-        ax.tick_params(labelsize=_GRAD_PT)
+        ax.set_title(_wrap(name, side - 1.0, _GRAD_PT), fontsize=_GRAD_PT)
+        _pixel_axes(ax, ylabel=i % ncols == 0)
         bar = fig.colorbar(im, ax=ax, shrink=0.8)
         bar.ax.tick_params(labelsize=_GRAD_PT)
         label = units.get(name, "gradient") if isinstance(units, dict) else units
+        if exponent:
+            label += f" (×10{str(exponent).translate(_SUPERSCRIPT)})"
         bar.set_label(label, fontsize=_GRAD_PT)
     for ax in axes[len(maps) :]:
         ax.axis("off")
     return fig
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _pixel_axes(ax: Any, *, ylabel: bool, unit: str = "pixels") -> None:
+    """Whole-number ticks that do not change with the panel's final size (constrained layout
+    sizes the panel once: finer ticks chosen afterwards would overrun it), and the y label
+    on the first column only, so that it never meets the colour bar of the panel before."""
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=3, integer=True))
+    ax.tick_params(labelsize=_GRAD_PT)
+    ax.set_xlabel(f"x ({unit})", fontsize=_GRAD_PT)
+    if ylabel:
+        ax.set_ylabel(f"y ({unit})", fontsize=_GRAD_PT)
 
 
 def plot_gradient_spectra(
@@ -988,20 +1011,24 @@ def plot_gradient_spectra(
     marks = np.arange(-period // 2, period // 2 + 1) / period
     marks = marks[np.abs(marks) <= 0.5]
     im = None
-    for ax, (name, m) in zip(axes, maps.items(), strict=False):
+    for i, (ax, (name, m)) in enumerate(zip(axes, maps.items(), strict=False)):
         arr = _array(m)
         power = np.fft.fftshift(power_spectrum(arr, ndim=2, window=window))
-        db = 10 * np.log10(power / power.max() + 1e-12)
+        db = 10 * np.log10(power / (power.max() or 1.0) + 1e-12)
+        # upright axes: negative frequencies below and left of the centre, as in plot_spectra
         im = ax.imshow(
-            db, cmap="viridis", vmin=-60, vmax=0, extent=(-0.5, 0.5, 0.5, -0.5),
-            interpolation="nearest",
+            db, cmap="viridis", vmin=-60, vmax=0, extent=(-0.5, 0.5, -0.5, 0.5),
+            origin="lower", interpolation="nearest",
         )  # fmt: skip
         fx, fy = np.meshgrid(marks, marks)
         keep = (fx != 0) | (fy != 0)
         ax.scatter(fx[keep], fy[keep], s=14, facecolors="none", edgecolors="white", lw=0.6)
         ax.set_title(_wrap(name, side - 0.7, _GRAD_PT), fontsize=_GRAD_PT)
+        ax.set_xticks([-0.5, 0, 0.5])
+        ax.set_yticks([-0.5, 0, 0.5])
         ax.set_xlabel("frequency x (cycles/pixel)", fontsize=_GRAD_PT)
-        ax.set_ylabel("frequency y (cycles/pixel)", fontsize=_GRAD_PT)
+        if i % ncols == 0:
+            ax.set_ylabel("frequency y (cycles/pixel)", fontsize=_GRAD_PT)
         ax.tick_params(labelsize=_GRAD_PT)
     for ax in axes[len(maps) :]:
         ax.axis("off")

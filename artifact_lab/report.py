@@ -42,6 +42,8 @@ table.al-table td.num { text-align: right; font-variant-numeric: tabular-nums;
   white-space: nowrap; }
 table.al-table td.text { text-align: left; overflow-wrap: break-word; }
 table.al-table td.short { white-space: nowrap; }
+table.al-table th.num { text-align: right; }
+table.al-table th.text { text-align: left; }
 .al-nav { font-size: 9pt; margin: 0 0 1em 0; }
 .al-nav a { text-decoration: none; }
 .al-print { display: none; }

@@ -3,14 +3,16 @@
 :func:`table` turns a DataFrame into a :class:`Table` that notebooks display as HTML (and
 as text in a console): no index unless it means something, a fixed number of significant
 digits per column, no float noise (``4.4e-16`` prints as ``0``), a word or a dash where a
-value is missing, booleans as yes/no, lists shown whole, and a table too wide for the A4
-text width split into parts that each repeat the key columns.
+value is missing, booleans as yes/no, lists shown whole, figures written out as text (a
+range ``0.58–0.59``, ``0.83 ± 0.21``) set like numbers, on one line, and a table too wide for
+the A4 text width split into parts that each repeat the key columns.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -167,7 +169,10 @@ class Table:
             caption = self.caption or ""
             if len(self.parts) > 1:
                 caption = f"{caption} (part {i + 1} of {len(self.parts)})".strip()
-            head = "".join(f"<th>{html.escape(str(self.frame.columns[c]))}</th>" for c in cols)
+            head = "".join(
+                f"<th class='{self._kind(c)}'>{html.escape(str(self.frame.columns[c]))}</th>"
+                for c in cols
+            )  # a header aligns with its column
             body = "\n".join(
                 "<tr>"
                 + "".join(
@@ -202,6 +207,22 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+# a cell that is a figure written out: a number, a range "0.58–0.59", "0.83 ± 0.21",
+# "2.4 (1.6–3.2)", "16, 16", "+0.47", a dash for none; no letters but an exponent's e
+_FIGURE = re.compile(r"[\d\s.,:+\-−–±×%()e]*\d[\d\s.,:+\-−–±×%()e]*|—")
+
+
+def _figures(texts: Sequence[str]) -> bool:
+    """Whether every cell is a short figure, so the column is set like numbers: right-aligned,
+    on one line (a range must not break at its dash). Long runs of numbers (a list shown
+    whole) stay text, free to wrap."""
+    return (
+        bool(texts)
+        and all(len(t) <= _WRAP_CHARS and _FIGURE.fullmatch(t.strip()) for t in texts)
+        and any(t.strip() != "—" for t in texts)
+    )
 
 
 def _width_pt(strings: Sequence[str], header: str, numeric: bool) -> float:
@@ -297,7 +318,7 @@ def table(
             texts = [format_value(v, digits=dig, na=na_text) for v in values]
         header = names.get(str(col), str(col).replace("_", " "))
         cells[header if header not in cells else str(col)] = texts
-        numeric.append(bool(is_num))
+        numeric.append(bool(is_num) or _figures(texts))
     out = pd.DataFrame(cells)
     headers = [str(c) for c in out.columns]
     widths = [

@@ -96,6 +96,12 @@ def _figures():
         "steps 2-D": diagrams.plot_steps_2d(3, 3, 2),
         "painting": diagrams.plot_painting(3, 3, 2, step=4),
         "painting strip": diagrams.plot_painting_strip(3, 3, 2),
+        "gradient maps": plotting.plot_gradient_maps(
+            {f"a gradient map called {i}": np.eye(12) * 10.0**-i for i in range(4)}, ncols=3
+        ),
+        "gradient spectra": plotting.plot_gradient_spectra(
+            {"a": np.eye(16), "b": np.ones((16, 16))}, 4, ncols=2
+        ),
     }
 
 
@@ -174,6 +180,38 @@ def test_spectra_point_up_and_mark_every_harmonic():
     assert {tuple(np.round(p, 6)) for p in expected} <= marked
     assert _colorbars(fig)
     assert "cycles/sample" in ax.get_xlabel() and "cycles/sample" in ax.get_ylabel()
+
+
+def test_gradient_figures_read_on_paper(figures):
+    maps = figures["gradient maps"]
+    maps.canvas.draw()
+    panels = [ax for ax in maps.axes if ax.get_label() != "<colorbar>" and ax.get_images()]
+    # the y label on the first column only: it never meets the colour bar of the panel before
+    assert [bool(ax.get_ylabel()) for ax in panels] == [True, False, False, True]
+    for ax in panels:  # whole pixels, fixed before the layout: no ticks at 2.5
+        ticks = [*ax.get_xticks(), *ax.get_yticks()]
+        assert all(float(t).is_integer() for t in ticks)
+    bars = _colorbars(maps)
+    # a tiny gradient is scaled and says so in its label, not in a "1e-5" offset on the bar
+    assert "×10⁻³" in bars[3].get_ylabel() and not bars[3].yaxis.get_offset_text().get_text()
+    assert figure_title(maps).count("\n") == 0  # the alt text is one line
+    spectra = figures["gradient spectra"]
+    ax = spectra.axes[0]
+    assert ax.get_images()[0].origin == "lower" and ax.get_ylim()[0] < ax.get_ylim()[1]
+    radial = plotting.plot_radial_spectra({"a": (np.linspace(0, 0.5, 9), np.ones(9))})
+    assert "dotted" not in radial.axes[0].get_xlabel()  # no marks drawn, none announced
+
+
+def test_layer_bars_are_labelled_by_geometry_not_by_code_names():
+    from types import SimpleNamespace
+
+    shuffle = SimpleNamespace(kind="pixel_shuffle", geometry={"stride": (3, 3)})
+    pool = SimpleNamespace(kind="adaptive_avg_pool", geometry={})
+    transposed = SimpleNamespace(
+        kind="transposed", geometry={"kernel_size": (4, 4), "stride": (2, 2), "padding": (1, 1)}
+    )
+    labels = [plotting._layer_label(f) for f in (shuffle, pool, transposed)]
+    assert labels == ["shuffle ×3", "adaptive avg pool", "k4 s2 p1"]
 
 
 def test_svg_output_carries_alt_text_size_and_smallest_font():

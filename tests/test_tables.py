@@ -80,6 +80,23 @@ def test_format_strings_and_callables_per_column():
     assert t.frame.iloc[0, 1] == "13 × 13"
 
 
+def test_figures_written_as_text_are_set_like_numbers():
+    frame = pd.DataFrame(
+        {
+            "range": ["0.587 (0.583–0.590)", "−6.6 (−11.5–−1.7)", "—"],
+            "spread": ["0.83 ± 0.21", "+0.47 ± 0.07", "1e-16"],
+            "words": ["0.8 (seed 0)", "yes", "k4 s2"],
+        }
+    )
+    t = table(frame)
+    assert t.numeric == (True, True, False)
+    html = t.to_html()
+    assert html.count("<td class='num'>") == 6  # right-aligned, kept on one line by the CSS
+    assert html.count("<th class='num'>") == 2  # and their headers with them
+    assert not table(pd.DataFrame({"x": ["—", "—"]})).numeric[0]
+    assert not table(pd.DataFrame({"gains": [list(range(40))]})).numeric[0]  # free to wrap
+
+
 def test_bad_input():
     with pytest.raises(TypeError, match="frame"):
         table([1, 2, 3])
