@@ -41,7 +41,7 @@ RECOMMENDATIONS = {
     "bilinear": "keep; bilinear init (equal phase gains)",
     "hold": "keep; nearest (hold) init",
     "equal gains": "keep; init with equal phase gains",
-    "holes": "change: d = 1, k = 2s (bilinear init), or resize-conv",
+    "holes": "change: d = 1, k = 2s - s mod 2 (bilinear init), or resize-conv",
 }
 
 
@@ -166,7 +166,7 @@ def recommendation(kernel_size: int, stride: int, dilation: int = 1) -> str:
     >>> recommendation(4, 2)
     'keep; bilinear init (equal phase gains)'
     >>> recommendation(2, 2, dilation=2)
-    'change: d = 1, k = 2s (bilinear init), or resize-conv'
+    'change: d = 1, k = 2s - s mod 2 (bilinear init), or resize-conv'
     """
     k, s, d = (
         check_int(n, v, minimum=1)

@@ -177,7 +177,7 @@ def plot_steps_1d(
         list(rows.values()),
         [
             f"input x (n = {len(xs)})",
-            f"{s - 1} zero(s) between inputs",
+            f"s − 1 = {s - 1} zero{'' if s == 2 else 's'} between inputs",
             f"pad d(k−1)−p = {edge} each side",
             f"flipped kernel (k = {k})",
             f"output (L = {len(y)})",

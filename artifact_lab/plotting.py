@@ -25,6 +25,7 @@ import pandas as pd
 from matplotlib.colors import BoundaryNorm, ListedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .tables import label as _label
 
@@ -206,6 +207,7 @@ def annotate_cells(
         if skip_nan and isinstance(v, float) and math.isnan(v):
             continue
         text = fmt(v) if callable(fmt) else fmt.format(v)
+        text = "−" + text[1:] if text.startswith("-") else text  # a true minus, as on the axes
         color = "black" if norm is None or cmap is None else _ink(v, norm, cmap)
         ax.text(c, r, text, ha="center", va="center", fontsize=fontsize, color=color)
 
@@ -238,6 +240,12 @@ def mark_harmonics(ax: Any, stride: int | Sequence[int], *, ndim: int = 2, color
 # -- overlap maps --------------------------------------------------------------------------
 
 _HOLE = "#d62728"
+
+
+def _count_ticks(vmax: int, length_in: float) -> range:
+    """Colour-bar ticks 0..vmax spaced so that 8 pt labels never touch on a bar this long."""
+    step = max(1, math.ceil((vmax + 1) * 1.4 * FONT_PT / max(length_in * 72, 1.0)))
+    return range(0, vmax + 1, step)
 
 
 def _count_cmap(vmax: int) -> tuple[ListedColormap, BoundaryNorm]:
@@ -331,7 +339,8 @@ def plot_overlap(
         ax.set_xlabel("output column")
         ax.set_ylabel("output row")
         if colorbar:
-            cb = ax.figure.colorbar(im, ax=ax, shrink=0.85, ticks=range(top + 1))
+            length = 0.85 * ax.get_position().height * ax.figure.get_figheight()
+            cb = ax.figure.colorbar(im, ax=ax, shrink=0.85, ticks=_count_ticks(top, length))
             cb.set_label("overlap (taps)")
     if title:
         ax.set_title(title)
@@ -372,7 +381,7 @@ def plot_overlap_grid(
         mpl.cm.ScalarMappable(norm=norm, cmap=cmap),
         ax=list(flat),
         shrink=0.8,
-        ticks=range(vmax + 1),
+        ticks=_count_ticks(vmax, 0.8 * (fig.get_figheight() - 0.7)),
     )
     cb.set_label("overlap (taps)")
     fig.supxlabel("pale: border, not reached by every tap; red ×: hole, no tap at all")
@@ -611,6 +620,20 @@ def plot_spectra(
     return fig
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _powers_of_ten(ax: Any) -> None:
+    """Label a log y axis ``10⁻³`` in plain text, so exponents print at the tick size."""
+
+    def fmt(v: float, _pos: Any) -> str:
+        e = math.log10(v) if v > 0 else math.nan
+        return "10" + str(round(e)).translate(_SUPERSCRIPT) if abs(e - round(e)) < 1e-9 else ""
+
+    ax.yaxis.set_major_formatter(FuncFormatter(fmt))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def plot_radial_spectra(
     curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
     *,
@@ -630,6 +653,7 @@ def plot_radial_spectra(
     fig, ax = _axes(ax, height=3.0 + 0.16 * len(curves))
     for name, (f, p) in curves.items():
         ax.semilogy(f, p, label=name)
+    _powers_of_ten(ax)
     for m in marks:
         ax.axvline(m, color="0.45", ls=":", lw=1)
     if stride is not None:

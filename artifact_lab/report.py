@@ -32,18 +32,20 @@ from ._io import write_atomic
 
 __all__ = ["NotebookError", "ReportEntry", "build_report", "execute_notebook", "write_atomic"]
 
+# the page's own .jp-RenderedHTMLCommon prefix outranks JupyterLab's right-aligned th/td rules
 _SHARED_CSS = """
 table.al-table { border-collapse: collapse; margin: 0.6em 0; font-size: 8pt; }
 .al-caption { text-align: left; font-size: 8.5pt; font-style: italic; margin: 0.6em 0 0 0; }
-table.al-table th { border-bottom: 1.5px solid #444; padding: 2px 6px; text-align: left;
-  vertical-align: bottom; font-weight: 600; white-space: normal; }
-table.al-table td { border-bottom: 0.5px solid #ccc; padding: 2px 6px; vertical-align: top; }
-table.al-table td.num { text-align: right; font-variant-numeric: tabular-nums;
-  white-space: nowrap; }
+table.al-table th, .jp-RenderedHTMLCommon table.al-table th { border-bottom: 1.5px solid #444;
+  padding: 2px 6px; text-align: left; vertical-align: bottom; font-weight: 600;
+  white-space: normal; }
+table.al-table td, .jp-RenderedHTMLCommon table.al-table td { border-bottom: 0.5px solid #ccc;
+  padding: 2px 6px; vertical-align: top; text-align: left; }
+table.al-table th.num, .jp-RenderedHTMLCommon table.al-table th.num { text-align: right; }
+table.al-table td.num, .jp-RenderedHTMLCommon table.al-table td.num { text-align: right;
+  font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.al-table td.text { text-align: left; overflow-wrap: break-word; }
 table.al-table td.short { white-space: nowrap; }
-table.al-table th.num { text-align: right; }
-table.al-table th.text { text-align: left; }
 .al-nav { font-size: 9pt; margin: 0 0 1em 0; }
 .al-nav a { text-decoration: none; }
 .al-print { display: none; }

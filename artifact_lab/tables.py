@@ -68,7 +68,8 @@ _FONT_PT = 8.0
 _CHAR_EM = 0.6  # DejaVu Sans: digits are 0.64 em, lower-case letters about 0.55 em
 _CELL_PAD_PT = 9.0
 _WRAP_CHARS = 24  # text cells wrap at word boundaries: count at most this many characters
-_KEEP_ROWS = 30  # tables this short are never split across pages
+_KEEP_ROWS = 30  # tables this short are never split across pages ...
+_KEEP_LINES = 24  # ... unless their wrapped text runs longer than this (about a third of a page)
 
 
 def label(name: Any) -> str:
@@ -163,21 +164,22 @@ class Table:
         """One ``<table>`` per part, each in a block with its caption above it, so that the
         caption never parts from its table; blocks of short tables are never split."""
         rows = len(self.frame)
-        keep = " al-keep" if rows <= _KEEP_ROWS else ""
+        keep = " al-keep" if rows <= _KEEP_ROWS and self._lines() <= _KEEP_LINES else ""
         out = []
+        kinds = self._kinds()
         for i, cols in enumerate(self.parts):
             caption = self.caption or ""
             if len(self.parts) > 1:
                 caption = f"{caption} (part {i + 1} of {len(self.parts)})".strip()
-            head = "".join(
-                f"<th class='{self._kind(c)}'>{html.escape(str(self.frame.columns[c]))}</th>"
+            head = "".join(  # a header sits over its column: right over numbers
+                f"<th class='{'num' if self.numeric[c] else 'text'}'>"
+                f"{html.escape(str(self.frame.columns[c]))}</th>"
                 for c in cols
-            )  # a header aligns with its column
+            )
             body = "\n".join(
                 "<tr>"
                 + "".join(
-                    f"<td class='{self._kind(c)}'>{html.escape(self.frame.iat[r, c])}</td>"
-                    for c in cols
+                    f"<td class='{kinds[c]}'>{html.escape(self.frame.iat[r, c])}</td>" for c in cols
                 )
                 + "</tr>"
                 for r in range(rows)
@@ -189,12 +191,48 @@ class Table:
             )
         return "\n".join(out)
 
-    def _kind(self, column: int) -> str:
-        """CSS class of a column: numbers right-aligned, short words kept on one line."""
-        if self.numeric[column]:
-            return "num"
-        longest = max((len(v) for v in self.frame.iloc[:, column]), default=0)
-        return "text short" if longest <= 14 else "text"
+    def _lines(self) -> int:
+        """Printed lines of the body, roughly: text columns share what numbers leave free."""
+        cells = self.frame.to_numpy(dtype=str)
+        if not cells.size:
+            return 0
+        longest = np.vectorize(len)(cells).max(axis=0)
+        free = TEXT_WIDTH_PT / (_CHAR_EM * _FONT_PT) - sum(
+            longest[c] + 2 for c in range(cells.shape[1]) if self.numeric[c]
+        )
+        text = [c for c in range(cells.shape[1]) if not self.numeric[c]]
+        scale = min(1.0, max(free, 10) / max(sum(longest[c] + 2 for c in text), 1))
+        return sum(
+            max([1] + [math.ceil(len(row[c]) / max(scale * longest[c], 1)) for c in text])
+            for row in cells
+        )
+
+    def _kinds(self) -> list[str]:
+        """CSS class of each column: numbers right-aligned; text kept on one line where it is
+        short, or where the first such column (the row names, usually) still leaves every
+        other column its longest word."""
+        cells = [list(self.frame.iloc[:, c]) for c in range(self.frame.shape[1])]
+        longest = [max((len(v) for v in col), default=0) for col in cells]
+        words = [
+            max([len(w) for v in col for w in v.split()] + [len(w) for w in str(h).split()] + [1])
+            for col, h in zip(cells, self.frame.columns, strict=True)
+        ]
+        least = [
+            max(longest[c], words[c]) if self.numeric[c] else words[c] for c in range(len(cells))
+        ]
+        spare = TEXT_WIDTH_PT / (_CHAR_EM * _FONT_PT) - sum(n + 2 for n in least)
+        kinds = []
+        for c in range(len(cells)):
+            if self.numeric[c]:
+                kinds.append("num")
+            elif longest[c] <= 14:
+                kinds.append("text short")
+            elif longest[c] <= 32 and longest[c] - least[c] <= spare:
+                kinds.append("text short")
+                spare = -1.0  # one such column at most
+            else:
+                kinds.append("text")
+        return kinds
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -2,6 +2,8 @@
 with colour bars, shared scales, centred diverging maps, marked harmonics and holes."""
 
 import io
+import itertools
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -271,3 +273,31 @@ def test_bad_input_is_refused():
         plotting.plot_heatmap(pd.DataFrame({"a": [1]}), index="a", columns="b", values="a")
     with pytest.raises(ValueError, match="decision_table"):
         plotting.plot_decision(pd.DataFrame({"a": [1]}))
+
+
+def test_no_svg_text_is_smaller_than_the_house_minimum(figures):
+    # mathtext shrinks exponents (10^-3 printed at 5.6 pt): log axes must not use it
+    for name, fig in figures.items():
+        svg = plotting.figure_svg(fig)
+        sizes = [float(v) for v in re.findall(r"font[^;\"]*?([\d.]+)px", svg)]
+        assert sizes and min(sizes) >= MIN_FONT_PT, (name, min(sizes))
+
+
+@pytest.mark.parametrize("ncols", [3, 4])
+def test_count_colour_bar_labels_never_touch(ncols):
+    maps = [  # counts up to 9 on a short bar
+        (f"k={k}, s={s}, d={d}", st.map, st.interior)
+        for k, s, d in [(3, 2, 1), (4, 2, 1), (4, 3, 1), (3, 2, 2)]
+        for st in [al.overlap((4, 4), k, s, dilation=d)]
+    ]
+    fig = plotting.plot_overlap_grid(maps, ncols=ncols)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (bar,) = _colorbars(fig)
+    boxes = sorted(
+        (t.get_window_extent(renderer) for t in bar.get_yticklabels() if t.get_text()),
+        key=lambda b: b.y0,
+    )
+    assert len(boxes) >= 3
+    for low, high in itertools.pairwise(boxes):  # a clear gap, not just no overlap
+        assert high.y0 - low.y1 >= 0.4 * low.height, (low, high)

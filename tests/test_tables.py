@@ -124,3 +124,30 @@ def test_format_value_examples():
     assert format_value(-0.0004, decimals=2) == "0"
     assert format_value(float("inf")) == "∞"
     assert format_value("text") == "text"
+
+
+def test_headers_sit_over_their_columns_and_row_names_stay_on_one_line():
+    frame = pd.DataFrame(
+        {
+            "upsampler": ["transposed k=4 bilinear init", "sub-pixel"],
+            "checkerboard_score": [0.5, 0.25],
+            "peak_db": [3.1, -2.0],
+        }
+    )
+    html = table(frame).to_html()
+    assert "<th class='text'>upsampler</th>" in html
+    assert "<th class='num'>checkerboard score</th>" in html
+    # 28 characters fit beside two number columns: the names are not broken over lines
+    assert "<td class='text short'>transposed k=4 bilinear init</td>" in html
+    crowded = pd.DataFrame({f"metric {i}": [0.5] for i in range(12)} | {"name": ["x" * 30]})
+    assert "<td class='text'>" + "x" * 30 in table(crowded).to_html()
+
+
+def test_short_tables_stay_whole_unless_their_text_runs_long():
+    short = pd.DataFrame({"k": range(12), "verdict": ["even"] * 12})
+    assert "al-keep" in table(short).to_html()
+    words = " ".join(["word"] * 60)
+    long_text = pd.DataFrame({"claim": [words] * 8, "evidence": [words] * 8})
+    assert "al-keep" not in table(long_text).to_html()
+    many = pd.DataFrame({"k": range(40)})
+    assert "al-keep" not in table(many).to_html()
