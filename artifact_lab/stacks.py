@@ -274,8 +274,14 @@ def stack_response(
                 n, c.stride, c.padding, c.kernel.shape, c.output_padding, strict=True
             )
         ]
-        pad = []
-        for a in reversed(range(ndim)):
-            pad += [-c.padding[a], sizes[a] + c.padding[a] - full.shape[2 + a]]
-        x = torch.nn.functional.pad(full, pad)
+        # Output o is full-output sample o + padding. Copy the overlap into zeros: one
+        # negative pad can crop more than the full output holds before the other side
+        # pads it back, which torch refuses.
+        x = full.new_zeros(full.shape[:2] + tuple(sizes))
+        dst, src = [slice(None)] * 2, [slice(None)] * 2
+        for a in range(ndim):
+            lo, hi = c.padding[a], min(full.shape[2 + a], c.padding[a] + sizes[a])
+            dst.append(slice(0, max(hi - lo, 0)))
+            src.append(slice(lo, max(hi, lo)))
+        x[tuple(dst)] = full[tuple(src)]
     return x[0, 0].cpu().numpy()

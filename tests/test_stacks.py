@@ -109,3 +109,14 @@ def test_stack_errors():
         al.stack_response(8, [T(3, 2, ndim=1)], method="fast")
     with pytest.raises(ValueError, match="limit"):
         al.stack_interior(10**8, [T(3, 2, ndim=1)] * 2)
+
+
+def test_composite_crop_larger_than_the_full_output_is_zero_filled_not_refused():
+    # composite padding 2 on a one-sample full output: torch's pad would refuse the crop
+    layers = [T((1, 1), (3, 1), (1, 0), (2, 0), ndim=2), T((1, 1), (2, 1), ndim=2)]
+    k = [np.array([[0.5]]), np.array([[0.5]])]
+    by_layers = al.stack_response((1, 1), layers, k, method="layers", device="cpu")
+    by_composite = al.stack_response((1, 1), layers, k, method="composite", device="cpu")
+    assert by_composite.shape == by_layers.shape == (1, 1)
+    mask = al.stack_interior((1, 1), layers)
+    np.testing.assert_allclose(by_composite[mask], by_layers[mask])
