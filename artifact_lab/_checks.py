@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 IntOrTuple = int | Sequence[int]
@@ -152,14 +152,19 @@ def check_ndim(ndim: object) -> int:
     return ndim
 
 
-def infer_ndim(*values: object) -> int | None:
-    """The common length of the sequence arguments, or None when all are ints."""
+def infer_ndim(*values: object, **named: object) -> int | None:
+    """The common length of the sequence arguments, or None when all are ints.
+
+    Arguments passed by name are named in the message when the lengths disagree.
+    """
+    shown = [repr(v) for v in values] + [f"{k}={v!r}" for k, v in named.items()]
+    values = (*values, *named.values())
     # an empty sequence says nothing about the axes: per_axis refuses it, naming it
     lengths = {len(v) for v in values if _is_int_sequence_like(v) and len(v)}  # type: ignore[arg-type]
     if len(lengths) > 1:
         raise ValueError(
             "per-axis arguments disagree on the number of spatial axes: "
-            + ", ".join(repr(v) for v in values if _is_int_sequence_like(v))
+            + ", ".join(t for t, v in zip(shown, values) if _is_int_sequence_like(v))
         )
     return lengths.pop() if lengths else None
 
@@ -220,3 +225,182 @@ def check_spatial_ndim(ndim: object, array_ndim: int, *, name: str = "ndim", of:
     if not 1 <= ndim <= array_ndim:
         raise ValueError(f"{name} must be between 1 and {of}.ndim={array_ndim}, got {ndim}")
     return ndim
+
+
+def check_str(name: str, value: object, *, none_ok: bool = False, empty_ok: bool = True) -> Any:
+    """``value`` if it is a string (or None where ``none_ok``); a title of 0 is refused."""
+    if value is None and none_ok:
+        return None
+    if not isinstance(value, str):
+        what = "a string or None" if none_ok else "a string"
+        raise TypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
+    if not empty_ok and not value:
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def check_callable(name: str, value: object) -> Any:
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def check_module(name: str, value: object) -> Any:
+    """A ``torch.nn.Module`` (torch is loaded whenever one exists)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    return value
+
+
+def check_tensor(name: str, value: object, *, min_ndim: int = 0, shape: str = "") -> Any:
+    """A torch tensor with at least ``min_ndim`` axes (``shape`` words the layout)."""
+    layout = f" of shape {shape}" if shape else ""
+    if not is_tensor(value):
+        raise TypeError(f"{name} must be a torch.Tensor{layout}, got {type(value).__name__}")
+    if value.ndim < min_ndim:  # type: ignore[attr-defined]
+        raise ValueError(
+            f"{name} must be a tensor{layout} (at least {min_ndim} axes), got shape "
+            f"{tuple(value.shape)}"  # type: ignore[attr-defined]
+        )
+    return value
+
+
+def check_device(name: str, value: object) -> Any:
+    """A ``torch.device`` object (``select_device`` turns a name into one)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(value, torch.device):
+        raise TypeError(
+            f"{name} must be a torch.device (artifact_lab.backend.select_device gives one), "
+            f"got {value!r} ({type(value).__name__})"
+        )
+    return value
+
+
+def check_mapping(name: str, value: object, *, empty_ok: bool = False) -> Any:
+    """A mapping with string keys (a dict of named arrays, of figures' panels)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"{name} must be a mapping of names to values, got {value!r} ({type(value).__name__})"
+        )
+    if not value and not empty_ok:
+        raise ValueError(f"{name} must not be empty")
+    for key in value:
+        if not isinstance(key, str):
+            raise TypeError(f"{name} keys must be strings, got {key!r} ({type(key).__name__})")
+    return value
+
+
+def check_frame(name: str, value: object, columns: Iterable[object] = ()) -> Any:
+    """A pandas DataFrame holding ``columns`` (each named in the message when missing)."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None or not isinstance(value, pandas.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(value).__name__}")
+    missing = [c for c in columns if c not in value.columns]
+    if missing:
+        raise ValueError(f"{name} lacks the column(s) {missing} (columns: {list(value.columns)})")
+    return value
+
+
+def check_column(name: str, value: object, frame: Any, *, of: str = "frame") -> str:
+    """``value`` if it is one of ``frame``'s column names."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a column name (str), got {value!r}")
+    if value not in frame.columns:
+        raise ValueError(f"{name}={value!r} is not a column of {of} ({list(frame.columns)})")
+    return value
+
+
+def check_format(name: str, value: object, sample: object = 0.5) -> Any:
+    """A format string (``"{:.2f}"``) that formats ``sample``, or a callable."""
+    if callable(value):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a format string like '{{:.2f}}' or a callable, got {value!r}"
+        )
+    try:
+        value.format(sample)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise ValueError(f"{name}={value!r} cannot format a number: {exc}") from None
+    return value
+
+
+def check_axes(name: str, value: object, *, none_ok: bool = True) -> Any:
+    """A matplotlib ``Axes`` to draw on (or None: a new figure)."""
+    if value is None and none_ok:
+        return None
+    from matplotlib.axes import Axes
+
+    if not isinstance(value, Axes):
+        raise TypeError(f"{name} must be a matplotlib Axes or None, got {type(value).__name__}")
+    return value
+
+
+def check_figure(name: str, value: object, *, none_ok: bool = False) -> Any:
+    """A matplotlib ``Figure`` (or None where ``none_ok``)."""
+    if value is None and none_ok:
+        return None
+    from matplotlib.figure import Figure
+
+    if not isinstance(value, Figure):
+        raise TypeError(f"{name} must be a matplotlib Figure, got {type(value).__name__}")
+    return value
+
+
+def check_shape(name: str, value: object, *, max_elements: int) -> tuple[int, ...]:
+    """``(N, C, *spatial)`` with 1 to 3 spatial axes of positive ints (numpy's too, never
+    bools), at most ``max_elements`` in all."""
+    rule = f"{name} must be a sequence (N, C, *spatial) of positive ints"
+    if value is None or isinstance(value, (str, bytes, numbers.Number)):
+        raise TypeError(f"{rule}, got {value!r}")
+    if type(value).__name__ == "ndarray":
+        if value.ndim != 1:  # type: ignore[attr-defined]
+            raise TypeError(f"{rule}, got an array of shape {value.shape}")  # type: ignore[attr-defined]
+        value = value.tolist()  # type: ignore[attr-defined]
+    if not isinstance(value, Sequence):
+        raise TypeError(f"{rule}, got {type(value).__name__}")
+    shape = []
+    for i, v in enumerate(value):
+        if (
+            type(v).__name__ == "bool_"
+            or isinstance(v, bool)
+            or not isinstance(v, numbers.Integral)
+        ):
+            raise TypeError(f"{name}[{i}] must be an int, got {v!r} ({type(v).__name__})")
+        shape.append(int(v))
+    if not 3 <= len(shape) <= 5:
+        raise ValueError(
+            f"{name} must be (N, C, *spatial) with 1 to 3 spatial axes, got {tuple(shape)}"
+        )
+    if any(v < 1 for v in shape):
+        raise ValueError(f"{name} entries must be >= 1, got {tuple(shape)}")
+    if math.prod(shape) > max_elements:
+        raise ValueError(
+            f"{name} {tuple(shape)} has {math.prod(shape)} elements, above the limit of "
+            f"{max_elements}: use a smaller batch or spatial size"
+        )
+    return tuple(shape)
+
+
+def check_instance(name: str, value: object, cls: type, *, hint: str = "") -> Any:
+    """``value`` if it is a ``cls``; the message names the class (and where to get one)."""
+    if not isinstance(value, cls):
+        where = f" ({hint})" if hint else ""
+        raise TypeError(
+            f"{name} must be a {cls.__module__}.{cls.__qualname__}{where}, got "
+            f"{type(value).__name__}"
+        )
+    return value
+
+
+def check_items(name: str, value: object, cls: type, *, hint: str = "") -> tuple[Any, ...]:
+    """A sequence (never a string or a mapping) whose every entry is a ``cls``, as a tuple."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"{name} must be a sequence of {cls.__qualname__}, got {type(value).__name__}"
+        )
+    items = tuple(value)
+    for i, item in enumerate(items):
+        check_instance(f"{name}[{i}]", item, cls, hint=hint)
+    return items

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ._checks import check_int, check_ndim
+from ._checks import check_int, check_ndim, int_values
 from ._sweep_conv import STRATEGIES, conv_workspace_bytes, default_strategy
 from .backend import host_available_memory, select_device, work_budget
 from .kernels import FAMILIES, make_kernel
@@ -42,18 +42,8 @@ _VERSION = 3  # of the chunk results: part of every cache key
 
 
 def _values(name: str, values: Any, minimum: int) -> tuple[int, ...]:
-    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
-        values = [values]
-    if isinstance(values, (str, bytes)):
-        raise TypeError(f"{name} must be an int or an iterable of ints, got {values!r}")
-    try:
-        items = list(values)
-    except TypeError:
-        raise TypeError(f"{name} must be an int or an iterable of ints, got {values!r}") from None
-    out = tuple(sorted({check_int(f"{name} entry", v, minimum=minimum) for v in items}))
-    if not out:
-        raise ValueError(f"{name} must not be empty (got {values!r})")
-    return out
+    # a grid of more than MAX_VALUES values is refused before it is built
+    return tuple(int_values(name, values, minimum=minimum))
 
 
 def _choice(name: str, value: Any, options: tuple[str, ...]) -> str:

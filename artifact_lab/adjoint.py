@@ -38,7 +38,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._checks import IntOrTuple, check_int, infer_ndim, per_axis
+from ._checks import (
+    IntOrTuple,
+    check_bool,
+    check_callable,
+    check_int,
+    check_ndim,
+    infer_ndim,
+    per_axis,
+)
 from .overlap import _outer
 from .scores import _harmonic_fraction_of_gains, as_kernel
 
@@ -55,7 +63,16 @@ __all__ = [
 
 def _axes(input_size, kernel_size, stride, padding, dilation, ndim=None):
     if ndim is None:
-        ndim = infer_ndim(input_size, kernel_size, stride, padding, dilation) or 1
+        ndim = (
+            infer_ndim(
+                input_size=input_size,
+                kernel_size=kernel_size,
+                stride=stride,
+                padding=padding,
+                dilation=dilation,
+            )
+            or 1
+        )
     n = per_axis("input_size", input_size, ndim, minimum=1)
     k = per_axis("kernel_size", kernel_size, ndim, minimum=1)
     s = per_axis("stride", stride, ndim, minimum=1)
@@ -68,7 +85,8 @@ def _length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool, axis: int) 
     span = n + 2 * p - d * (k - 1) - 1
     if span < 0:
         raise ValueError(
-            f"kernel reach {d * (k - 1) + 1} exceeds the padded input {n + 2 * p} on axis {axis}"
+            f"kernel_size: the kernel's reach {d * (k - 1) + 1} exceeds the padded input "
+            f"{n + 2 * p} (input_size + 2*padding) on axis {axis}"
         )
     if not ceil_mode:
         return span // s + 1
@@ -98,9 +116,16 @@ def downsample_size(
     >>> downsample_size(8, 3, 2, 1), downsample_size(8, 3, 2, 0, ceil_mode=True)
     (4, 4)
     """
-    ndim = infer_ndim(input_size, kernel_size, stride, padding, dilation)
+    ndim = infer_ndim(
+        input_size=input_size,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+    )
     _, n, k, s, p, d = _axes(input_size, kernel_size, stride, padding, dilation, ndim or 1)
-    out = tuple(_length(n[a], k[a], s[a], p[a], d[a], bool(ceil_mode), a) for a in range(len(n)))
+    ceil_mode = check_bool("ceil_mode", ceil_mode)
+    out = tuple(_length(n[a], k[a], s[a], p[a], d[a], ceil_mode, a) for a in range(len(n)))
     return out[0] if ndim is None else out
 
 
@@ -139,7 +164,8 @@ def adjoint_geometry(
     ((5,), (0,))
     """
     ndim, n, k, s, p, d = _axes(input_size, kernel_size, stride, padding, dilation)
-    up = tuple(_length(n[a], k[a], s[a], p[a], d[a], bool(ceil_mode), a) for a in range(ndim))
+    ceil_mode = check_bool("ceil_mode", ceil_mode)
+    up = tuple(_length(n[a], k[a], s[a], p[a], d[a], ceil_mode, a) for a in range(ndim))
     op = tuple(n[a] - ((up[a] - 1) * s[a] - 2 * p[a] + d[a] * (k[a] - 1) + 1) for a in range(ndim))
     return {
         "upstream_size": up,
@@ -182,9 +208,11 @@ def adjoint_interior(
     array([0, 0, 1, 1, 1, 1, 1, 0, 0])
     """
     ndim, n, k, s, p, d = _axes(input_size, kernel_size, stride, padding, dilation)
+    ceil_mode = check_bool("ceil_mode", ceil_mode)
+    whole_windows = check_bool("whole_windows", whole_windows)
     axes = []
     for a in range(ndim):
-        length = _length(n[a], k[a], s[a], p[a], d[a], bool(ceil_mode), a)
+        length = _length(n[a], k[a], s[a], p[a], d[a], ceil_mode, a)
         i = np.arange(n[a])
         ok = (i + p[a] - (k[a] - 1) * d[a] >= 0) & (i + p[a] <= (length - 1) * s[a])
         if whole_windows:
@@ -236,6 +264,8 @@ def pool_kernel(
             "kind='max' has no closed-form adjoint: a max pool routes the gradient to each "
             "window's argmax, which depends on the input; measure it with measured_gains"
         )
+    if ndim is not None:
+        ndim = check_ndim(ndim)
     nd = 1 if ndim is None and not isinstance(kernel_size, (tuple, list)) else ndim
     k = per_axis("kernel_size", kernel_size, nd, minimum=1)
     size = math.prod(k)
@@ -282,6 +312,9 @@ def adjoint_pattern(
     k = as_kernel(kernel)
     nd = k.ndim
     n = per_axis("input_size", input_size, nd, minimum=1)
+    stride = per_axis("stride", stride, nd, minimum=1)
+    padding = per_axis("padding", padding, nd, minimum=0)
+    dilation = per_axis("dilation", dilation, nd, minimum=1)
     mask = adjoint_interior(
         n, k.shape, stride, padding, dilation, ceil_mode=ceil_mode, whole_windows=whole_windows
     )
@@ -352,6 +385,7 @@ def measured_gains(
     >>> m.gains * 3, round(m.score, 3)
     (array([2., 1.]), 0.1)
     """
+    check_callable("op", op)
     if not isinstance(x, torch.Tensor) or x.ndim < 3:
         raise TypeError(f"x must be a tensor of shape (N, C, *spatial), got {type(x).__name__}")
     spatial = tuple(x.shape[2:])

@@ -17,17 +17,15 @@ replaces them (:func:`fix`) and :mod:`artifact_lab.loading` builds a user's mode
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
+from ._checks import as_names, check_bool, check_int, check_module, check_shape
 from .backend import select_device
 from .findings import (
     REC_COLUMNS,
@@ -43,12 +41,11 @@ from .findings import (
 )
 from .fixes import fix
 from .loading import load_model
-from .measure import COLUMNS, backward_scores, forward_scores
+from .measure import COLUMNS, MAX_ELEMENTS, backward_scores, forward_scores
 from .tracing import trace
 
 __all__ = ["AuditResult", "LayerFinding", "audit", "audit_zoo", "fix", "load_model"]
 
-MAX_ELEMENTS = 1 << 28  # largest input the audit runs
 _NOUN = {"forward": "upsampling", "backward": "downsampling"}
 
 
@@ -238,49 +235,6 @@ _FRAME_COLUMNS = (
 # --------------------------------------------------------------------------- argument checks
 
 
-def _check_model(model: Any) -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def _check_shape(input_shape: Any) -> tuple[int, ...]:
-    """``(N, C, *spatial)`` with 1 to 3 spatial axes: ints (numpy ints too), never bools."""
-    rule = "input_shape must be a sequence (N, C, *spatial) of positive ints"
-    if input_shape is None or isinstance(input_shape, (str, bytes, numbers.Number)):
-        raise TypeError(f"{rule}, got {input_shape!r}")
-    if isinstance(input_shape, torch.Size):
-        input_shape = tuple(input_shape)
-    if isinstance(input_shape, np.ndarray):
-        if input_shape.ndim != 1:
-            raise TypeError(f"{rule}, got an array of shape {input_shape.shape}")
-        input_shape = input_shape.tolist()
-    if not isinstance(input_shape, Sequence):
-        raise TypeError(f"{rule}, got {type(input_shape).__name__}")
-    shape = []
-    for i, v in enumerate(input_shape):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"input_shape[{i}] must be an int, got {v!r} ({type(v).__name__})")
-        shape.append(int(v))
-    if not 3 <= len(shape) <= 5:
-        raise ValueError(
-            f"input_shape must be (N, C, *spatial) with 1 to 3 spatial axes, got {tuple(shape)}"
-        )
-    if any(v < 1 for v in shape):
-        raise ValueError(f"input_shape entries must be >= 1, got {tuple(shape)}")
-    if math.prod(shape) > MAX_ELEMENTS:
-        raise ValueError(
-            f"input_shape {tuple(shape)} has {math.prod(shape)} elements, above the audit's "
-            f"limit of {MAX_ELEMENTS}: use a smaller batch or spatial size"
-        )
-    return tuple(shape)
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 # --------------------------------------------------------------------------- audit
 
 
@@ -360,18 +314,16 @@ def audit(
     >>> [(f.name, f.holes) for f in res.layers]
     [('0', False), ('2', True)]
     """
-    _check_model(model)
-    shape = _check_shape(input_shape)
+    check_module("model", model)
+    shape = check_shape("input_shape", input_shape, max_elements=MAX_ELEMENTS)
     if direction not in ("forward", "backward"):
         raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a str or None, got {name!r}")
-    measure = _check_bool("measure", measure)
-    images = _check_bool("images", images)
+    measure = check_bool("measure", measure)
+    images = check_bool("images", images)
     if projection not in ("sum", "random"):
         raise ValueError(f"projection must be 'sum' or 'random', got {projection!r}")
-    from ._checks import check_int
-
     seed = check_int("seed", seed, minimum=0)
     dev = select_device(device)
     nd = len(shape) - 2
@@ -455,12 +407,15 @@ def audit_zoo(
     >>> int(table.flagged[0]) > 0
     True
     """
-    from .zoo import ZOO, build, input_shape
+    from .zoo import ZOO, _check_width, build, input_shape
 
     if direction not in ("forward", "backward"):
         raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
     if names is None:
         names = [n for n, e in ZOO.items() if e.direction == direction]
+    names = as_names("names", names, allowed=sorted(ZOO))
+    width = _check_width(width)
+    seed = check_int("seed", seed, minimum=0)
     results, rows = {}, []
     for name in names:
         model = build(name, width=width, seed=seed)

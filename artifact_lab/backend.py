@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 import torch
 
+from ._checks import check_callable, check_device, check_int
+
 __all__ = [
     "ENV_VAR",
     "KernelTimer",
@@ -85,6 +87,7 @@ def select_device(device: str | torch.device | None = None) -> torch.device:
 
 def exact_dtype(device: torch.device) -> torch.dtype:
     """float64 wherever the device supports it (MPS does not: float32 there)."""
+    check_device("device", device)
     return torch.float32 if device.type == "mps" else torch.float64
 
 
@@ -180,6 +183,7 @@ def exact_math() -> Iterator[None]:
 def free_memory(device: torch.device) -> int:
     """Bytes that can still be allocated on ``device``: CUDA's free memory, the unified
     memory MPS recommends, the host's available memory (``MemAvailable``) for the CPU."""
+    check_device("device", device)
     if device.type == "cuda":
         return int(torch.cuda.mem_get_info(device)[0])
     if device.type == "mps":
@@ -211,6 +215,8 @@ def work_budget(device: torch.device, memory_mb: int | None) -> int:
     >>> work_budget(torch.device("cpu"), 64)
     67108864
     """
+    if memory_mb is not None:
+        memory_mb = check_int("memory_mb", memory_mb, minimum=1)
     free = free_memory(device)
     if memory_mb is not None:
         return min(memory_mb << 20, free)
@@ -234,6 +240,9 @@ class KernelTimer:
     """
 
     def __init__(self, device: torch.device, *, event_factory=None) -> None:
+        check_device("device", device)
+        if event_factory is not None:
+            check_callable("event_factory", event_factory)
         self._events = device.type == "cuda" or event_factory is not None
         self._factory = event_factory or (lambda: torch.cuda.Event(enable_timing=True))
         self._pairs: list[tuple[object, object]] = []

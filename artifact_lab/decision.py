@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ._checks import IntOrTuple, check_int, check_ndim, per_axis
+from ._checks import IntOrTuple, check_float, check_int, check_ndim, per_axis
 from .overlap import phase_counts
 
 __all__ = [
@@ -135,6 +135,8 @@ def clean_kernel(
     """
     nd = check_ndim(ndim)
     k, s, d = _axes(kernel_size, stride, dilation, nd)
+    seed = None if seed is None else check_int("seed", seed, minimum=0)
+    spread = check_float("spread", spread, minimum=0)
     if not clean_init_exists(k, s, d, ndim=nd):
         raise ValueError(
             f"no clean kernel exists for kernel_size={kernel_size!r}, stride={stride!r}, "
@@ -151,8 +153,8 @@ def clean_kernel(
     counts = np.bincount(labels.ravel(), minlength=math.prod(s))
     kern = 1.0 / counts[labels]
     if seed is not None:
-        rng = np.random.default_rng(check_int("seed", seed, minimum=0))
-        noise = rng.standard_normal(k) * float(spread) / counts[labels]
+        rng = np.random.default_rng(seed)
+        noise = rng.standard_normal(k) * spread / counts[labels]
         means = np.bincount(labels.ravel(), weights=noise.ravel(), minlength=counts.size)
         kern = kern + noise - (means / np.maximum(counts, 1))[labels]
     return kern

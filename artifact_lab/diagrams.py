@@ -29,7 +29,14 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ._checks import check_int
+from ._checks import (
+    as_real_array,
+    check_figure,
+    check_float,
+    check_int,
+    check_str,
+    per_axis,
+)
 from .plotting import (
     FONT_PT,
     TEXT_WIDTH,
@@ -57,6 +64,25 @@ _PAD = "#eeeeee"
 _KERNEL = "#fdae6b"
 _OUT = "#c7e9c0"
 _EDGE = "0.35"
+
+
+MAX_CELLS = 64  # cells per axis a picture can show legibly
+MAX_PAINTED = 8  # inputs per axis of a painting: it draws n*n frames or panels
+
+
+def _geometry(input_size, kernel_size, stride, *, max_inputs: int = MAX_CELLS):
+    """``(n, k, s)`` of a picture, checked, refused where the grid would not fit the page."""
+    n = check_int("input_size", input_size, minimum=1)
+    k = check_int("kernel_size", kernel_size, minimum=1)
+    s = check_int("stride", stride, minimum=1)
+    if n > max_inputs:
+        raise ValueError(f"input_size must be at most {max_inputs} for this picture, got {n}")
+    if (n - 1) * s + k > MAX_CELLS:
+        raise ValueError(
+            f"input_size={n}, kernel_size={k} and stride={s} give {(n - 1) * s + k} output cells "
+            f"per axis, more than the {MAX_CELLS} a picture shows"
+        )
+    return n, k, s
 
 
 def _cell(ax, x, y, color, text="", *, dashed=False, lw=0.8, edge=_EDGE, size=1.0):
@@ -117,10 +143,15 @@ def plot_steps_1d(
         Output sample whose window is shown (default: the middle one).
     title : str, optional
     """
-    xs = np.asarray(x, dtype=float)
-    ks = np.asarray(kernel, dtype=float)
-    if xs.ndim != 1 or ks.ndim != 1 or not xs.size or not ks.size:
-        raise ValueError("x and kernel must be non-empty 1-D sequences")
+    xs = as_real_array("x", x)
+    ks = as_real_array("kernel", kernel)
+    for name, arr in (("x", xs), ("kernel", ks)):
+        if arr.ndim != 1 or arr.size > MAX_CELLS:
+            raise ValueError(
+                f"{name} must be a 1-D sequence of at most {MAX_CELLS} numbers to draw, got "
+                f"shape {arr.shape}"
+            )
+    title = check_str("title", title, none_ok=True)
     s = check_int("stride", stride, minimum=1)
     d = check_int("dilation", dilation, minimum=1)
     k = len(ks)
@@ -222,17 +253,16 @@ def plot_steps_2d(
     dashed) with the flipped ``k×k`` kernel window at ``position``; the output grid with the
     sample that window computes.
     """
-    n = check_int("input_size", input_size, minimum=1)
-    k = check_int("kernel_size", kernel_size, minimum=1)
-    s = check_int("stride", stride, minimum=1)
+    n, k, s = _geometry(input_size, kernel_size, stride)
     p = check_int("padding", padding, minimum=0)
+    title = check_str("title", title, none_ok=True)
     edge = k - 1 - p
     if edge < 0:
         raise ValueError(f"padding must be at most k-1 = {k - 1} for this picture, got {p}")
     spread = (n - 1) * s + 1
     side = spread + 2 * edge
     out = side - k + 1
-    r0, c0 = position
+    r0, c0 = per_axis("position", position, 2, minimum=0)
     if not (0 <= r0 < out and 0 <= c0 < out):
         raise ValueError(f"position must lie in the {out}×{out} output, got {position!r}")
     real = np.zeros((side, side), bool)
@@ -305,9 +335,7 @@ def painting_counts(input_size: int, kernel_size: int, stride: int, step: int) -
     >>> painting_counts(2, 3, 2, 4)[2]
     array([2, 2, 4, 2, 2])
     """
-    n = check_int("input_size", input_size, minimum=1)
-    k = check_int("kernel_size", kernel_size, minimum=1)
-    s = check_int("stride", stride, minimum=1)
+    n, k, s = _geometry(input_size, kernel_size, stride, max_inputs=MAX_PAINTED)
     step = check_int("step", step, minimum=0)
     if step > n * n:
         raise ValueError(f"step must be at most n*n = {n * n}, got {step}")
@@ -381,10 +409,10 @@ def plot_painting(
 ) -> Figure:
     """One frame of the painting: the input with the current sample, and the output's
     overlap counts after ``step`` inputs (default: all) each added a ``k×k`` copy."""
-    n = check_int("input_size", input_size, minimum=1)
-    k = check_int("kernel_size", kernel_size, minimum=1)
-    s = check_int("stride", stride, minimum=1)
-    step = n * n if step is None else step
+    n, k, s = _geometry(input_size, kernel_size, stride, max_inputs=MAX_PAINTED)
+    step = n * n if step is None else check_int("step", step, minimum=0)
+    if step > n * n:
+        raise ValueError(f"step must be at most n*n = {n * n}, got {step}")
     vmax = int(painting_counts(n, k, s, n * n).max())
     fig, (ax_in, ax_out) = new_figure(
         1, 2, height=2.6, width=TEXT_WIDTH * 0.75, gridspec_kw={"width_ratios": [1, 2.2]}
@@ -407,9 +435,9 @@ def plot_painting_strip(
     input_size: int, kernel_size: int, stride: int, *, ncols: int = 5, fig: Figure | None = None
 ) -> Figure:
     """Every frame of the painting side by side (the printed form of the animation)."""
-    n = check_int("input_size", input_size, minimum=1)
-    k = check_int("kernel_size", kernel_size, minimum=1)
-    s = check_int("stride", stride, minimum=1)
+    n, k, s = _geometry(input_size, kernel_size, stride, max_inputs=MAX_PAINTED)
+    ncols = check_int("ncols", ncols, minimum=1)
+    check_figure("fig", fig, none_ok=True)
     steps = list(range(1, n * n + 1))
     ncols = min(ncols, len(steps))
     nrows = -(-len(steps) // ncols)
@@ -479,10 +507,9 @@ def painting_animation(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    n = check_int("input_size", input_size, minimum=1)
-    k = check_int("kernel_size", kernel_size, minimum=1)
-    s = check_int("stride", stride, minimum=1)
+    n, k, s = _geometry(input_size, kernel_size, stride, max_inputs=MAX_PAINTED)
     dpi = check_int("dpi", dpi, minimum=200)
+    seconds_per_frame = check_float("seconds_per_frame", seconds_per_frame, positive=True)
     vmax = int(painting_counts(n, k, s, n * n).max())
     frames = []
     width = TEXT_WIDTH * 0.75

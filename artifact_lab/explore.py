@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_int, check_ndim
+from ._checks import check_bool, check_int, check_ndim
 from .arithmetic import TransposedConv, output_size_terms
 from .explore_views import VIEWS, _png, formula_html, scores_html  # draw what the state holds
 from .images import IMAGES, load_image
@@ -70,6 +70,14 @@ class Layer:
     dilation: int = 1
     family: str = "ones"
     seed: int = 0
+
+    def __post_init__(self) -> None:  # a layer that exists is a valid one
+        if self.family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}, got {self.family!r}")
+        for name in ("kernel_size", "stride", "dilation"):
+            check_int(name, getattr(self, name), minimum=1)
+        for name in ("padding", "output_padding", "seed"):
+            check_int(name, getattr(self, name), minimum=0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,17 +205,14 @@ def _signal(kind: str, n: int, ndim: int) -> np.ndarray:
     return picture if ndim == 2 else picture[n // 2].copy()
 
 
-def _check_layer(i: int, layer: object) -> Layer:
-    where = "" if i < 0 else f"stack[{i}]."
-    if not isinstance(layer, Layer):
-        raise TypeError(f"stack[{i}] must be an artifact_lab.explore.Layer, got {layer!r}")
-    if layer.family not in FAMILIES:
-        raise ValueError(f"{where}family must be one of {FAMILIES}, got {layer.family!r}")
-    for name in ("kernel_size", "stride", "dilation"):
-        check_int(where + name, getattr(layer, name), minimum=1)
-    for name in ("padding", "output_padding", "seed"):
-        check_int(where + name, getattr(layer, name), minimum=0)
-    return layer
+def _check_stack(stack: object) -> tuple[Layer, ...]:
+    """A sequence of :class:`Layer` (each checked when it was made)."""
+    if isinstance(stack, Layer) or not isinstance(stack, Sequence) or isinstance(stack, str):
+        raise TypeError(f"stack must be a sequence of Layer, got {stack!r}")
+    for i, layer in enumerate(stack):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"stack[{i}] must be an artifact_lab.explore.Layer, got {layer!r}")
+    return tuple(stack)
 
 
 def explore_state(
@@ -273,12 +278,8 @@ def explore_state(
         raise ValueError(f"input_size must be <= {MAX_INPUT} in the explorer, got {n}")
     if input_kind not in INPUTS:
         raise ValueError(f"input_kind must be one of {INPUTS}, got {input_kind!r}")
-    if isinstance(stack, Layer) or not isinstance(stack, Sequence):
-        raise TypeError(f"stack must be a sequence of Layer, got {stack!r}")
-    current = _check_layer(
-        -1, Layer(kernel_size, stride, padding, output_padding, dilation, family, seed)
-    )
-    layers = [_check_layer(i, layer) for i, layer in enumerate(stack)] + [current]
+    current = Layer(kernel_size, stride, padding, output_padding, dilation, family, seed)
+    layers = [*_check_stack(stack), current]
     kernels = [_layer_kernel(layer, nd) for layer in layers]
     layers = [replace(lay, kernel_size=k.shape[0]) for lay, k in zip(layers, kernels, strict=True)]
     geoms = [
@@ -457,6 +458,7 @@ class _Missing:
         return f"<p><b>artifact_lab explorer:</b> {html.escape(self.message)}</p>"
 
 
+_CHOICES = {"ndim": (1, 2), "family": FAMILIES, "input_kind": INPUTS}
 _ORDER = (
     "ndim",
     "family",
@@ -478,6 +480,8 @@ class Explorer:
 
     def __init__(self, *, render: bool = True, **initial: Any) -> None:
         import ipywidgets as W
+
+        render = check_bool("render", render)
 
         slider = dict(continuous_update=False, style={"description_width": "110px"})
         self.controls: dict[str, Any] = {
@@ -564,6 +568,14 @@ class Explorer:
         unknown = set(values) - set(self.controls) - {"stack"}
         if unknown:
             raise ValueError(f"unknown controls {sorted(unknown)}; known: {list(self.controls)}")
+        for name, value in values.items():  # types first: a widget would raise a TraitError
+            if name == "stack":
+                _check_stack(value)
+            elif name in _CHOICES:
+                if value not in _CHOICES[name] or isinstance(value, bool):
+                    raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
+            else:
+                check_int(name, value, minimum=0)
         self._muted = True
         try:
             if "stack" in values:
@@ -667,6 +679,7 @@ def explore(*, render: bool = True, **initial: Any) -> Explorer | _Missing:
     >>> app.set(kernel_size=3).overlap_contrast   # in JupyterLab, ``app`` shows the app
     1.3333333333333333
     """
+    check_bool("render", render)
     try:
         import ipywidgets  # noqa: F401
     except ImportError:

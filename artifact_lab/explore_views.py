@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._checks import check_instance
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -31,6 +33,12 @@ __all__ = [
 _FONT = 8  # smallest text in any view, in points
 
 
+def _check_state(state: object) -> None:
+    from .explore import ExploreState
+
+    check_instance("state", state, ExploreState, hint="explore_state() gives one")
+
+
 def _figure(width: float = 4.2, height: float = 3.0) -> Figure:
     from matplotlib.figure import Figure
 
@@ -47,6 +55,7 @@ def figure_overlap(state: ExploreState) -> Figure:
     >>> [t.get_text() for t in fig.axes[0].texts]
     ['1', '1', '2', '1', '2', '1', '2', '1', '1']
     """
+    _check_state(state)
     fig = _figure()
     ax = fig.add_subplot()
     m = state.overlap
@@ -84,6 +93,7 @@ def figure_gains(state: ExploreState) -> Figure:
     >>> [t.get_text() for t in fig.axes[0].texts]
     ['2', '1']
     """
+    _check_state(state)
     fig = _figure(3.4, 3.0)
     ax = fig.add_subplot()
     g = state.phase_gains
@@ -138,6 +148,7 @@ def figure_output(state: ExploreState) -> Figure:
     >>> len(fig.axes[1].images), len(fig.axes[1].patches)   # the output and its frame
     (1, 1)
     """
+    _check_state(state)
     fig = _figure(6.4, 3.0)
     if state.ndim == 1:
         ax = fig.add_subplot()
@@ -183,6 +194,7 @@ def figure_spectrum(state: ExploreState) -> Figure:
     >>> len(fig.axes[0].lines)   # the spectrum and the harmonics 1/3 and 2/3
     3
     """
+    _check_state(state)
     fig = _figure(3.8, 3.0)
     ax = fig.add_subplot()
     if state.spectrum is None:
@@ -231,6 +243,7 @@ def scores_html(state: ExploreState) -> str:
     >>> "0.1000" in scores_html(explore_state(ndim=1, kernel_size=3, stride=2))
     True
     """
+    _check_state(state)
 
     def fmt(v: Any) -> str:
         if v is None:
@@ -264,6 +277,7 @@ def formula_html(state: ExploreState) -> str:
     >>> "= 9" in formula_html(explore_state(ndim=1, kernel_size=3, stride=2, input_size=4))
     True
     """
+    _check_state(state)
     return "<pre style='font-size:11px'>" + html.escape("\n".join(state.formula)) + "</pre>"
 
 

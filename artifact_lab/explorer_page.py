@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 import time
 from collections.abc import Sequence
 from importlib import resources
@@ -39,6 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from . import __version__
+from ._checks import check_float, check_mapping, int_values
 from ._io import write_atomic
 from .kernels import make_kernel
 from .overlap import interior_mask, overlap_map
@@ -173,10 +175,10 @@ def explorer_data(
     ([1, 1, 2, 1, 2, 1, 2], [2.0, 1.0])
     """
     grid = dict(GRID) | {  # sorted and unique, as the sweep takes them
-        "kernel_sizes": tuple(sorted(set(kernel_sizes))),
-        "strides": tuple(sorted(set(strides))),
-        "dilations": tuple(sorted(set(dilations))),
-        "seeds": tuple(sorted(set(seeds))),
+        "kernel_sizes": tuple(int_values("kernel_sizes", kernel_sizes, minimum=1)),
+        "strides": tuple(int_values("strides", strides, minimum=1)),
+        "dilations": tuple(int_values("dilations", dilations, minimum=1)),
+        "seeds": tuple(int_values("seeds", seeds, minimum=0)),
     }
     atlases = {nd: _atlas(grid, nd) for nd in (1, 2)}  # checks the grid before other work
     data: dict[str, Any] = {
@@ -249,7 +251,14 @@ def render_page(data: dict[str, Any], *, seconds: float | None = None) -> str:
     >>> page.startswith("<!DOCTYPE html>"), '{"version":"0"}' in page
     (True, True)
     """
-    blob = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+    check_mapping("data", data, empty_ok=True)
+    if seconds is not None:
+        seconds = check_float("seconds", seconds, minimum=0)
+    try:
+        blob = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"data must be JSON data without NaN: {exc}") from None
+    blob = blob.replace("</", "<\\/")
     page = _template().replace("/*DATA*/", blob)
     took = "" if seconds is None else f", generated in {seconds:.1f} s"
     size = ""
@@ -279,6 +288,10 @@ def write_explorer(path: str | Path = Path("reports") / "explorer.html") -> Path
     >>> out.stat().st_size < 5e6  # doctest: +SKIP
     True
     """
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise TypeError(f"path must be a file path, got {path!r}")
+    if Path(path).is_dir():
+        raise ValueError(f"path {str(path)!r} is a folder: name the page's file")
     start = time.perf_counter()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # thousands of tiny convolutions: threads only contend

@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from ._checks import check_instance, check_int, check_items, per_axis
 from .adjoint import adjoint_interior, measured_gains, pool_kernel
 from .fixes import STRATEGIES, even_conv_geometry, transposed_geometry
 from .kernels import subpixel_as_transposed
@@ -133,6 +134,7 @@ def compact(v):
 
 
 def forward_finding(op: Op) -> LayerFinding:
+    check_instance("op", op, Op, hint="artifact_lab.tracing.trace records them")
     in_shape, out_shape = op.input_shape, op.output_shape
     nd = len(in_shape) - 2
     factor = tuple(o / i for o, i in zip(out_shape[2:], in_shape[2:], strict=True))
@@ -215,6 +217,13 @@ def forward_finding(op: Op) -> LayerFinding:
 def forward_period(findings: Sequence[LayerFinding], nd: int) -> tuple[int, ...]:
     """The total upsampling factor as the product of every layer's stride (transposed) or
     integer factor: the period of any checkerboard the stack can paint."""
+    findings = check_items("findings", findings, LayerFinding)
+    nd = check_int("nd", nd, minimum=1)
+    for i, f in enumerate(findings):
+        if len(f.input_shape) - 2 != nd:
+            raise ValueError(
+                f"nd={nd}, but findings[{i}] has {len(f.input_shape) - 2} spatial axes"
+            )
     period = [1] * nd
     for f in findings:
         steps = f.geometry.get("stride") if f.kind == "transposed" else f.factor
@@ -275,6 +284,7 @@ def _max_pool_fn(nd: int, g: dict[str, Any]):
 
 
 def backward_finding(op: Op) -> LayerFinding:
+    check_instance("op", op, Op, hint="artifact_lab.tracing.trace records them")
     in_shape, out_shape = op.input_shape, op.output_shape
     nd = len(in_shape) - 2
     n_in, n_out = in_shape[2:], out_shape[2:]
@@ -486,6 +496,8 @@ def backward_period(ops: Sequence[Op], spatial: tuple[int, ...]) -> tuple[int, .
     parallel branches (a ResNet shortcut beside its strided conv) are not counted twice.
     Global pools (output 1) paint no period and are left out.
     """
+    ops = check_items("ops", ops, Op, hint="artifact_lab.tracing.trace records them")
+    spatial = per_axis("spatial", spatial, None, minimum=1)
     nd = len(spatial)
     level: dict[tuple[int, ...], tuple[int, ...]] = {tuple(spatial): (1,) * nd}
     period = [1] * nd
@@ -512,6 +524,7 @@ def _rec(f: LayerFinding, strategy: str, option: str, **geometry: Any) -> dict[s
 
 
 def recommend_forward(f: LayerFinding) -> list[dict[str, Any]]:
+    check_instance("f", f, LayerFinding)
     if f.kind != "transposed" or not f.flagged:
         return []
     nd = len(f.input_shape) - 2
@@ -540,6 +553,7 @@ def recommend_forward(f: LayerFinding) -> list[dict[str, Any]]:
 
 
 def recommend_backward(f: LayerFinding) -> list[dict[str, Any]]:
+    check_instance("f", f, LayerFinding)
     if not f.flagged:
         return []
     g = f.geometry

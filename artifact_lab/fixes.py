@@ -35,8 +35,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_int
+from ._checks import (
+    as_names,
+    check_int,
+    check_module,
+    check_ndim,
+    check_shape,
+    check_str,
+    int_values,
+    per_axis,
+)
 from .kernels import default_weight, hold, icnr
+from .tracing import KINDS
 
 if TYPE_CHECKING:
     from .findings import LayerFinding
@@ -82,8 +92,13 @@ def strategy(name: str, direction: str, kinds: Sequence[str], summary: str):
     >>> STRATEGIES.pop("identity-demo").kinds
     ('avg_pool',)
     """
+    check_str("name", name, empty_ok=False)
+    if name in STRATEGIES:
+        raise ValueError(f"name {name!r} is taken: strategies are {sorted(STRATEGIES)}")
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    kinds = as_names("kinds", kinds, allowed=KINDS)
+    check_str("summary", summary)
 
     def register(build):
         STRATEGIES[name] = Strategy(name, direction, tuple(kinds), build, summary)
@@ -108,7 +123,11 @@ def transposed_geometry(
     >>> transposed_geometry(16, 32, 2)[:2]
     [(4, 1, 0), (2, 0, 0)]
     """
-    sizes = kernel_sizes if kernel_sizes is not None else range(s, 4 * s + 1)
+    n, L, s = (check_int(k, v, minimum=1) for k, v in (("n", n), ("L", L), ("s", s)))
+    if kernel_sizes is None:
+        sizes = range(s, 4 * s + 1)
+    else:
+        sizes = int_values("kernel_sizes", kernel_sizes, minimum=1)
     found = []
     for k in sizes:
         if k < s:
@@ -129,6 +148,7 @@ def even_conv_geometry(n: int, L: int, s: int) -> tuple[int, int] | None:
     >>> even_conv_geometry(64, 32, 2), even_conv_geometry(7, 4, 2)
     ((4, 1), (4, 2))
     """
+    n, L, s = (check_int(k, v, minimum=1) for k, v in (("n", n), ("L", L), ("s", s)))
     for k in (2 * s, s, 3 * s, 4 * s):
         for p in range(0, k):
             if n + 2 * p - k >= 0 and (n + 2 * p - k) // s + 1 == L:
@@ -174,16 +194,11 @@ class BlurPool(nn.Module):
         super().__init__()
         if rule not in ("conv", "ceil", "resize"):
             raise ValueError(f"rule must be 'conv', 'ceil' or 'resize', got {rule!r}")
-        s = tuple(stride) if isinstance(stride, (tuple, list)) else (stride,) * ndim
+        ndim = check_ndim(ndim)
+        s = per_axis("stride", stride, ndim, minimum=1)
         self.stride, self.ndim, self.rule = s, ndim, rule
-        self.offset = tuple(offset) if isinstance(offset, (tuple, list)) else (offset,) * ndim
-        self.size = (
-            None
-            if size is None
-            else tuple(size)
-            if isinstance(size, (tuple, list))
-            else (size,) * ndim
-        )
+        self.offset = per_axis("offset", offset, ndim)  # a pool's d*(k-1) - p: any sign
+        self.size = None if size is None else per_axis("size", size, ndim, minimum=1)
         tents = [np.convolve(hold(st, ndim=1), hold(st, ndim=1)) / st**2 for st in s]
         kern = tents[0]
         for t in tents[1:]:
@@ -519,10 +534,11 @@ def fix(
     >>> type(fixed[0][1]).__name__, audit(fixed, (1, 3, 16, 16), direction="backward").flagged
     ('BlurPool', [])
     """
-    from .audit import _check_model, _check_shape, audit
+    from .audit import audit
+    from .measure import MAX_ELEMENTS
 
-    _check_model(model)
-    shape = _check_shape(input_shape)
+    check_module("model", model)
+    shape = check_shape("input_shape", input_shape, max_elements=MAX_ELEMENTS)
     chosen = _resolve_strategy(strategy, direction)
     seed = check_int("seed", seed, minimum=0)
     targets = _check_layers(layers)
@@ -542,7 +558,7 @@ def fix(
                 g.name for g in result.layers if g.kind in chosen.kinds and g.name in modules
             ]
             raise ValueError(
-                f"layer {name!r} is not a module that strategy {chosen.name!r} can replace; "
+                f"layers entry {name!r} is not a module that strategy {chosen.name!r} can replace; "
                 f"replaceable: {replaceable}"
             )
     new = copy.deepcopy(model)

@@ -15,7 +15,6 @@ Zhang, "Making Convolutional Networks Shift-Invariant Again", ICML 2019.
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +24,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_int
+from ._checks import (
+    as_names,
+    check_float,
+    check_int,
+    check_mapping,
+    check_module,
+    check_tensor,
+    per_axis,
+)
 from .adjoint import adjoint_interior, adjoint_pattern, measured_gains, pool_kernel
 from .measure import COLUMNS, _row, chance_level, crop_periods, input_gradient
 from .overlap import has_holes
@@ -73,10 +80,13 @@ def texture_patches(
     >>> tuple(d["train_x"].shape), d["test_y"].tolist()
     ((12, 1, 16, 16), [0, 0, 1, 1, 2, 2])
     """
-    from .images import load_image
+    from .images import IMAGES, load_image
 
+    names = as_names("names", names, allowed=IMAGES)
     size = check_int("size", size, minimum=8)
     test_size = size if test_size is None else check_int("test_size", test_size, minimum=8)
+    per_class = check_int("per_class", per_class, minimum=1)
+    test_per_class = check_int("test_per_class", test_per_class, minimum=1)
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
     out: dict[str, list] = {"train_x": [], "train_y": [], "test_x": [], "test_y": []}
     for label, name in enumerate(names):
@@ -102,6 +112,24 @@ def texture_patches(
     }
 
 
+MAX_SIDE = 512  # adjoint_check's largest maps
+
+
+def _check_data(data: object) -> None:
+    """The dict :func:`texture_patches` returns: four tensors."""
+    check_mapping("data", data)
+    for key in ("train_x", "train_y", "test_x", "test_y"):
+        if key not in data:  # type: ignore[operator]
+            raise ValueError(f"data lacks {key!r}: pass texture_patches()'s dict")
+        check_tensor(f"data[{key!r}]", data[key], min_ndim=4 if key.endswith("x") else 1)  # type: ignore[index]
+
+
+def _check_training(steps: object, batch: object, lr: object) -> tuple[int, int, float]:
+    steps = check_int("steps", steps, minimum=1)
+    batch = check_int("batch", batch, minimum=1)
+    return steps, batch, check_float("lr", lr, positive=True)
+
+
 class SmallClassifier(nn.Module):
     """Three 3x3 stride-2 convolutions (ReLU), global average pooling, a linear layer.
 
@@ -117,6 +145,9 @@ class SmallClassifier(nn.Module):
 
     def __init__(self, classes: int = 3, width: int = 16, in_ch: int = 1) -> None:
         super().__init__()
+        classes = check_int("classes", classes, minimum=2)
+        width = check_int("width", width, minimum=1)
+        in_ch = check_int("in_ch", in_ch, minimum=1)
         c = [in_ch, width, 2 * width, 2 * width]
         layers: list[nn.Module] = []
         for i in range(3):
@@ -169,11 +200,10 @@ def train_classifier(
     """
     import time
 
-    steps = check_int("steps", steps, minimum=1)
-    batch = check_int("batch", batch, minimum=1)
+    check_module("model", model)
+    _check_data(data)
+    steps, batch, lr = _check_training(steps, batch, lr)
     evals = check_int("evals", evals, minimum=1)
-    if not (isinstance(lr, (int, float)) and 0 < lr < math.inf):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
     net = copy.deepcopy(model).train()
     gen = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -227,6 +257,20 @@ def gradient_scores(
     >>> list(t.columns) == list(COLUMNS)
     True
     """
+    check_module("model", model)
+    check_mapping("inputs", inputs)
+    for name, x in inputs.items():
+        check_tensor(f"inputs[{name!r}]", x, min_ndim=3, shape="(N, C, *spatial)")
+    period = per_axis("period", period, None, minimum=1)
+    if isinstance(projection, dict):
+        for name in inputs:
+            if not isinstance(projection.get(name), torch.Tensor):
+                raise TypeError(f"projection[{name!r}] must be a tensor of the output's shape")
+    elif projection not in ("sum", "random"):
+        raise ValueError(
+            f"projection must be 'sum', 'random' or a dict of tensors, got {projection!r}"
+        )
+    seed = check_int("seed", seed, minimum=0)
     model.eval()
     rows = []
     for name, x in inputs.items():
@@ -265,6 +309,9 @@ def adjoint_check(n: int = 24, *, seed: int = 0) -> pd.DataFrame:
     >>> bool((t.max_difference.dropna() < 1e-12).all())
     True
     """
+    n = check_int("n", n, minimum=8)
+    if n > MAX_SIDE:
+        raise ValueError(f"n must be at most {MAX_SIDE} (64 maps of n x n), got {n}")
     gen = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
     w3 = torch.randn(1, 1, 3, 3, generator=gen, dtype=torch.float64)
     w4 = torch.randn(1, 1, 4, 4, generator=gen, dtype=torch.float64)
@@ -354,7 +401,15 @@ def fix_study(
     ['original', 'pool']
     """
     from .audit import audit, fix
+    from .fixes import STRATEGIES
 
+    _check_data(data)
+    backward = sorted(k for k, v in STRATEGIES.items() if v.direction == "backward")
+    strategies = as_names("strategies", strategies, allowed=backward)
+    steps, batch, lr = _check_training(steps, batch, lr)
+    if isinstance(periods, (str, bytes)) or not isinstance(periods, Sequence) or not periods:
+        raise TypeError(f"periods must be a non-empty sequence of (P_h, P_w), got {periods!r}")
+    periods = [per_axis(f"periods[{i}]", p, 2, minimum=1) for i, p in enumerate(periods)]
     seed = check_int("seed", seed, minimum=0)
     evals = check_int("evals", evals, minimum=1)
     with torch.random.fork_rng(devices=[]):

@@ -79,6 +79,20 @@ def _import_module(name: str):
         raise ValueError(f"importing {name!r} raised: {_reason(exc)}") from None
 
 
+def _resolve(module_part: str, attr: str) -> Any:
+    """The object ``attr`` of a module name or a ``.py`` file."""
+    if module_part.endswith(".py"):
+        path = Path(module_part)
+        if not path.is_file():
+            raise ValueError(f"model file {module_part!r} does not exist")
+        mod = _import_file(path)
+    else:
+        mod = _import_module(module_part)
+    if not hasattr(mod, attr):
+        raise ValueError(f"{module_part!r} has no attribute {attr!r}")
+    return getattr(mod, attr)
+
+
 def _unsafe_reason(text: str) -> str:
     """The informative sentence of torch's long weights-only refusal."""
     marker = "WeightsUnpickler error:"
@@ -201,16 +215,10 @@ def load_model(
         raise ValueError(
             f"target must look like 'package.module:factory' or 'file.py:factory', got {target!r}"
         )
-    if module_part.endswith(".py"):
-        path = Path(module_part)
-        if not path.is_file():
-            raise ValueError(f"model file {module_part!r} does not exist")
-        mod = _import_file(path)
-    else:
-        mod = _import_module(module_part)
-    if not hasattr(mod, attr):
-        raise ValueError(f"{module_part!r} has no attribute {attr!r}")
-    factory = getattr(mod, attr)
+    try:
+        factory = _resolve(module_part, attr)
+    except ValueError as exc:
+        raise ValueError(f"target {target!r}: {exc}") from None
     if isinstance(factory, nn.Module) or not callable(factory):
         model = factory
     else:

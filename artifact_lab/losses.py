@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import IntOrTuple, check_ndim, per_axis
+from ._checks import IntOrTuple, check_mapping, check_ndim, per_axis
 
 __all__ = [
     "CHANNELS",
@@ -320,8 +320,9 @@ def find_layers(
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     _check_direction(direction)
     modules = dict(model.named_modules())
-    subpixel = dict(subpixel or {})
-    for name in subpixel:
+    subpixel = dict(check_mapping("subpixel", {} if subpixel is None else subpixel, empty_ok=True))
+    for name, factor in subpixel.items():
+        per_axis(f"subpixel[{name!r}]", factor, None, minimum=1)
         if name not in modules or not isinstance(modules[name], _CONV):
             raise ValueError(f"subpixel names {name!r}, which is not a Conv1d/2d/3d of the model")
     forward, backward, seen = [], [], set()
@@ -456,6 +457,8 @@ def checkerboard_penalty(
         raise TypeError(f"normalized must be True or False, got {normalized!r}")
     if isinstance(model_or_weights, torch.Tensor):
         w = _check_weight(model_or_weights, "model_or_weights")
+        if subpixel is not None:
+            raise ValueError("subpixel names convolutions of a model; a bare weight has none")
         if stride is None:
             raise ValueError("a bare weight needs its stride: checkerboard_penalty(w, stride=2)")
         nd = check_ndim(w.ndim - 2)

@@ -38,6 +38,16 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ._checks import (
+    as_real_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_module,
+    check_shape,
+    check_tensor,
+    per_axis,
+)
 from .spectral import harmonic_stats
 
 __all__ = [
@@ -52,6 +62,26 @@ __all__ = [
 
 COLUMNS = ("input", "measured", "factor", "harmonic_fraction", "chance", "peak_db", "power")
 IMAGE_NAMES = ("camera", "brick", "grass", "gravel")
+MAX_ELEMENTS = 1 << 28  # largest input the audit runs and measures
+PROJECTIONS = ("sum", "random")
+
+
+def _check_run(model, shape, period, batch, seed, device, dtype):
+    """The arguments every whole-model measurement shares, checked before any work."""
+    from .backend import select_device
+
+    check_module("model", model)
+    shape = check_shape("shape", shape, max_elements=MAX_ELEMENTS)
+    period = per_axis("period", period, len(shape) - 2, minimum=1)
+    batch = check_int("batch", batch, minimum=1)
+    if math.prod((batch, *shape[1:])) > MAX_ELEMENTS:
+        raise ValueError(f"batch={batch} of {shape[1:]} is above the limit of {MAX_ELEMENTS}")
+    seed = check_int("seed", seed, minimum=0)
+    if device is not None:
+        device = select_device(device)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype (torch.float32), got {dtype!r}")
+    return shape, period, batch, seed, device
 
 
 def chance_level(period: Sequence[int], crop_shape: Sequence[int]) -> float:
@@ -74,6 +104,8 @@ def chance_level(period: Sequence[int], crop_shape: Sequence[int]) -> float:
     >>> chance_level((2, 2), (48, 48))
     0.0013020833333333333
     """
+    period = per_axis("period", period, None, minimum=1)
+    crop_shape = per_axis("crop_shape", crop_shape, None, minimum=1)
     if len(period) != len(crop_shape):
         raise ValueError(
             f"period {tuple(period)} and crop_shape {tuple(crop_shape)} differ in length"
@@ -99,6 +131,10 @@ def fit_period(period: Sequence[int], spatial: Sequence[int]) -> tuple[int, ...]
     >>> fit_period((32, 32), (64, 64)), fit_period((3,), (5,))
     ((16, 16), None)
     """
+    period = per_axis("period", period, None, minimum=1)
+    spatial = per_axis("spatial", spatial, None, minimum=1)
+    if len(period) != len(spatial):
+        raise ValueError(f"period {period} and spatial {spatial} differ in length")
     out = []
     for p, n in zip(period, spatial, strict=True):
         length = n - 2 * _margin(n)
@@ -120,6 +156,11 @@ def crop_periods(y: torch.Tensor | np.ndarray, period: Sequence[int]) -> np.ndar
     >>> crop_periods(torch.zeros(2, 3, 16, 20), (4, 4)).shape
     (6, 12, 16)
     """
+    arr = as_real_array("y", y, min_ndim=3)
+    return _crop(arr, per_axis("period", period, arr.ndim - 2, minimum=1))
+
+
+def _crop(y: torch.Tensor | np.ndarray, period: Sequence[int]) -> np.ndarray:
     arr = y.detach().to("cpu", torch.float64).numpy() if isinstance(y, torch.Tensor) else y
     arr = np.asarray(arr, dtype=np.float64)
     index: list[slice] = [slice(None), slice(None)]
@@ -128,7 +169,7 @@ def crop_periods(y: torch.Tensor | np.ndarray, period: Sequence[int]) -> np.ndar
         m = _margin(n)
         length = (n - 2 * m) // p * p
         if length < p:
-            raise ValueError(f"axis {a} of {n} samples holds no whole period {p}")
+            raise ValueError(f"axis {a} of y ({n} samples) holds no whole period {p} in its crop")
         index.append(slice(m, m + length))
     crop = arr[tuple(index)]
     return crop.reshape(-1, *crop.shape[2:])
@@ -136,7 +177,7 @@ def crop_periods(y: torch.Tensor | np.ndarray, period: Sequence[int]) -> np.ndar
 
 def _row(input_kind: str, measured: str, y, period, chance_random: bool) -> dict:
     nd = len(period)
-    crop = crop_periods(y, period)
+    crop = _crop(y, period)
     if not np.isfinite(crop).all():
         raise ValueError(f"the model's {measured} holds NaN or infinite values")
     frac, db = harmonic_stats(crop, tuple(period), ndim=nd)
@@ -198,7 +239,9 @@ def forward_scores(
     >>> list(t.measured)
     ['y(0)', 'y(1) - y(0)', 'y(noise) - y(0)']
     """
-    shape = tuple(shape)
+    shape, period, batch, seed, device = _check_run(
+        model, shape, period, batch, seed, device, dtype
+    )
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         y0 = _as_tensor(model(torch.zeros(shape, dtype=dtype, device=device)), "output")
@@ -245,8 +288,13 @@ def input_gradient(
     >>> input_gradient(conv, torch.zeros(1, 1, 9))[0, 0].tolist()
     [1.0, 1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0, 1.0]
     """
-    if not isinstance(projection, torch.Tensor) and projection not in ("sum", "random"):
+    check_module("model", model)
+    check_tensor("x", x, min_ndim=3, shape="(N, C, *spatial)")
+    if not isinstance(projection, (str, torch.Tensor)) or (
+        isinstance(projection, str) and projection not in PROJECTIONS
+    ):
         raise ValueError(f"projection must be 'sum', 'random' or a tensor, got {projection!r}")
+    seed = check_int("seed", seed, minimum=0)
     leaf = x.detach().clone().requires_grad_(True)
     with torch.enable_grad():
         y = _as_tensor(model(leaf), "input gradient")
@@ -301,7 +349,11 @@ def backward_scores(
     >>> list(t.input), bool(t.harmonic_fraction[0] > t.chance[0])
     (['noise'], True)
     """
-    shape = tuple(shape)
+    shape, period, batch, seed, device = _check_run(
+        model, shape, period, batch, seed, device, dtype
+    )
+    check_choice("projection", projection, PROJECTIONS)
+    images = check_bool("images", images)
     label = "grad sum(y)" if projection == "sum" else "grad <r, y>"
     gen = torch.Generator().manual_seed(seed)
     inputs = [("noise", torch.randn((batch, *shape[1:]), generator=gen).to(device, dtype))]

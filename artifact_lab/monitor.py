@@ -36,6 +36,7 @@ With PyTorch Lightning (artifact_lab does not depend on it), a callback is four 
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -98,6 +99,8 @@ class Monitor:
                 f"writer must have an add_scalar(tag, value, step) method (a TensorBoard "
                 f"SummaryWriter), got {type(writer).__name__}"
             )
+        if log_dir is not None and not isinstance(log_dir, (str, os.PathLike)):
+            raise TypeError(f"log_dir must be a folder path or None, got {log_dir!r}")
         if writer is not None and log_dir is not None:
             raise ValueError("give log_dir or writer, not both")
         if not isinstance(tag, str) or not tag:

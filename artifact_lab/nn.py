@@ -56,7 +56,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import IntOrTuple, check_int, check_ndim, per_axis
+from ._checks import (
+    IntOrTuple,
+    as_real_array,
+    check_bool,
+    check_int,
+    check_ndim,
+    check_tensor,
+    int_values,
+    per_axis,
+)
 
 __all__ = [
     "CheckerboardFreeConvTranspose1d",
@@ -132,6 +141,7 @@ def hold_compose(h0: torch.Tensor, stride: IntOrTuple, *, ndim: int) -> torch.Te
     tensor([1., 3., 5., 3.])
     """
     ndim = check_ndim(ndim)
+    check_tensor("h0", h0, min_ndim=ndim, shape="(..., *taps)")
     s = per_axis("stride", stride, ndim, minimum=1)
     lead, taps = h0.shape[: h0.ndim - ndim], h0.shape[h0.ndim - ndim :]
     flat = h0.reshape(-1, 1, *taps)
@@ -201,9 +211,8 @@ def hold_response(
     """
     s = per_axis("stride", stride, 1, minimum=1)[0]
     d = per_axis("dilation", dilation, 1, minimum=1)[0]
-    f = np.asarray(frequency, dtype=np.float64)
-    if not np.isfinite(f).all():
-        raise ValueError("frequency must be finite")
+    f = as_real_array("frequency", frequency, min_ndim=0)
+    normalized = check_bool("normalized", normalized)
     phases = np.exp(-2j * np.pi * np.multiply.outer(f, d * np.arange(s)))
     amp = np.abs(phases.sum(axis=-1))
     return amp / s if normalized else amp
@@ -233,10 +242,10 @@ def constraint_cost(
     import pandas as pd
 
     ndim = check_ndim(ndim)
+    kernel_sizes = int_values("kernel_sizes", kernel_sizes, minimum=1)
     rows = []
-    for s in strides:
+    for s in int_values("strides", strides, minimum=1):
         for k in kernel_sizes:
-            k, s = check_int("kernel_size", k, minimum=1), check_int("stride", s, minimum=1)
             if k < s:
                 continue
             rows.append(
@@ -273,6 +282,34 @@ class Fit:
     checkerboard_score_before: float
 
 
+def _check_layer_args(args: dict[str, Any], s, d, nd: int, cls: str) -> None:
+    """torch's rules for a ConvTranspose's other arguments, checked before anything is built
+    (``args`` is updated with the checked values)."""
+    from .backend import select_device
+
+    for name in ("in_channels", "out_channels", "groups"):
+        args[name] = check_int(name, args[name], minimum=1)
+    for name in ("in_channels", "out_channels"):
+        if args[name] % args["groups"]:
+            raise ValueError(f"groups={args['groups']} must divide {name}={args[name]}")
+    args["padding"] = per_axis("padding", args["padding"], nd, minimum=0)
+    op = args["output_padding"] = per_axis("output_padding", args["output_padding"], nd, minimum=0)
+    for a in range(nd):
+        if op[a] >= max(s[a], d[a]):
+            raise ValueError(
+                f"output_padding={op[a]} on axis {a} must be smaller than the stride ({s[a]}) "
+                f"or the dilation ({d[a]}) (torch's rule)"
+            )
+    args["bias"] = check_bool("bias", args["bias"])
+    if args["padding_mode"] != "zeros":
+        raise ValueError(f"padding_mode must be 'zeros' for {cls}, got {args['padding_mode']!r}")
+    if args["device"] is not None:
+        args["device"] = select_device(args["device"])
+    dtype = args["dtype"]
+    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch.dtype or None, got {dtype!r}")
+
+
 class _HoldFactored:
     """Shared machinery: ``h0`` is the parameter, ``weight`` is computed from it."""
 
@@ -281,8 +318,9 @@ class _HoldFactored:
 
     def _setup(self, base: type, args: dict[str, Any]) -> None:
         nd = self._ndim
-        k, s, _ = check_geometry(args["kernel_size"], args["stride"], args["dilation"], ndim=nd)
-        base.__init__(self, **args)  # torch's checks of channels, groups and padding mode
+        k, s, d = check_geometry(args["kernel_size"], args["stride"], args["dilation"], ndim=nd)
+        _check_layer_args(args, s, d, nd, type(self).__name__)
+        base.__init__(self, **args)
         del self._parameters["weight"]
         shape = (
             self.in_channels,
@@ -530,12 +568,19 @@ def from_module(layer: nn.Module) -> nn.Module:
     >>> round(clean.fit.relative_distance, 12), type(clean).__name__
     (0.0, 'CheckerboardFreeConvTranspose2d')
     """
+    return _from_module(layer, "layer")
+
+
+def _from_module(layer: nn.Module, name: str) -> nn.Module:
     nd = next((n for n, cls in _TORCH.items() if isinstance(layer, cls)), None)
     if nd is None:
         raise TypeError(
-            f"layer must be a torch.nn.ConvTranspose1d, 2d or 3d, got {type(layer).__name__}"
+            f"{name} must be a torch.nn.ConvTranspose1d, 2d or 3d, got {type(layer).__name__}"
         )
-    check_geometry(layer.kernel_size, layer.stride, layer.dilation, ndim=nd)
+    try:
+        check_geometry(layer.kernel_size, layer.stride, layer.dilation, ndim=nd)
+    except ValueError as exc:
+        raise ValueError(f"{name} cannot be made clean: {exc}") from None
     w = layer.weight.detach()
     new = _CLASSES[nd](
         layer.in_channels,
@@ -573,4 +618,4 @@ def constrained_replacement(module: nn.Module) -> nn.Module:
     >>> constrained_replacement(nn.ConvTranspose1d(2, 2, 3, stride=2)).h0.shape
     torch.Size([2, 2, 2])
     """
-    return from_module(module)
+    return _from_module(module, "module")

@@ -27,6 +27,22 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from ._checks import (
+    as_names,
+    as_real_array,
+    check_axes,
+    check_bool,
+    check_column,
+    check_figure,
+    check_float,
+    check_format,
+    check_frame,
+    check_instance,
+    check_int,
+    check_mapping,
+    check_str,
+    per_axis,
+)
 from .tables import label as _label
 
 __all__ = [
@@ -118,6 +134,7 @@ def use_house_style() -> None:
 
 def figure_title(fig: Figure) -> str:
     """The figure's title: its suptitle, else its axes titles joined (the alt text)."""
+    check_figure("fig", fig)
     sup = getattr(fig, "_suptitle", None)
     if sup is not None and sup.get_text().strip():
         return " ".join(sup.get_text().split())
@@ -136,6 +153,7 @@ def figure_fonts(fig: Figure) -> tuple[float, float]:
     Every visible, non-empty text object counts (tick labels of ticks outside the view
     included): a strict reading, so a small font cannot hide.
     """
+    check_figure("fig", fig)
     sizes = [
         t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
     ]
@@ -144,6 +162,7 @@ def figure_fonts(fig: Figure) -> tuple[float, float]:
 
 def figure_svg(fig: Figure) -> str:
     """The figure as an SVG document (no date stamp, so the same figure gives the same text)."""
+    check_figure("fig", fig)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
@@ -165,6 +184,10 @@ def new_figure(
     **kwargs: Any,
 ) -> tuple[Figure, Any]:
     """``plt.subplots`` sized in inches for the page, with the house style applied."""
+    check_int("nrows", nrows, minimum=1)
+    check_int("ncols", ncols, minimum=1)
+    check_float("height", height, positive=True)
+    check_float("width", width, positive=True)
     with mpl.rc_context(house_rc()):
         fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), **kwargs)
     return fig, axes
@@ -174,6 +197,71 @@ def _axes(ax: Any, *, height: float = 2.8, width: float = TEXT_WIDTH) -> tuple[F
     if ax is None:
         return new_figure(height=height, width=width)
     return ax.figure, ax
+
+
+# -- argument checks, at each figure function's entry, before anything is drawn ----------
+
+
+def _optional_float(name: str, value: Any) -> None:
+    if value is not None:
+        check_float(name, value)
+
+
+def _window(name: str, value: Any) -> None:
+    if value is not None and value != "hann":
+        raise ValueError(f"{name} must be 'hann' or None, got {value!r}")
+
+
+def _colormap(name: str, value: Any) -> None:
+    if value is None or isinstance(value, mpl.colors.Colormap):
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a colormap name or None, got {value!r}")
+    try:
+        _cmap(value)
+    except (ValueError, KeyError):
+        raise ValueError(f"{name}={value!r} is not a matplotlib or seaborn colormap") from None
+
+
+_ARG_CHECKS = {
+    "ax": check_axes,
+    "ncols": lambda n, v: check_int(n, v, minimum=1),
+    "title": lambda n, v: check_str(n, v, none_ok=True),
+    "suptitle": lambda n, v: check_str(n, v, none_ok=True),
+    "ylabel": check_str,
+    "colorbar_label": check_str,
+    "colorbar": check_bool,
+    "shared": check_bool,
+    "standardize": check_bool,
+    "skip_nan": check_bool,
+    "vmin": _optional_float,
+    "vmax": _optional_float,
+    "center": _optional_float,
+    "window": _window,
+    "cmap": _colormap,
+    "fmt": check_format,
+}
+
+
+def _check(**args: Any) -> None:
+    """Check the figure functions' common arguments, each by its name."""
+    for name, value in args.items():
+        _ARG_CHECKS[name](name, value)
+
+
+def _check_stride(stride: Any, ndim: int) -> None:
+    if stride is not None:
+        per_axis("stride", stride, ndim, minimum=1)
+
+
+def _check_maps(name: str, maps: Any, *, min_ndim: int = 2, max_ndim: int = 2) -> None:
+    """A non-empty mapping of panel titles to real, finite arrays of ``min_ndim..max_ndim``
+    axes (numpy arrays or tensors)."""
+    check_mapping(name, maps)
+    for key, value in maps.items():
+        arr = as_real_array(f"{name}[{key!r}]", value, min_ndim=min_ndim)
+        if arr.ndim > max_ndim:
+            raise ValueError(f"{name}[{key!r}] must have at most {max_ndim} axes, got {arr.shape}")
 
 
 def _wrap(text: str, width_in: float, size: float = FONT_PT + 1) -> str:
@@ -202,6 +290,11 @@ def annotate_cells(
 
     ``fmt`` is a format string or a callable; the ink is black or white by the cell colour.
     """
+    check_axes("ax", ax, none_ok=False)
+    _check(fmt=fmt, skip_nan=skip_nan)
+    check_float("fontsize", fontsize, positive=True)
+    if np.ndim(values) != 2 or np.asarray(values).dtype.kind not in "biuf":
+        raise ValueError(f"values must be a 2-D array of numbers, got {values!r}")
     arr = np.asarray(values)
     for (r, c), v in np.ndenumerate(arr):
         if skip_nan and isinstance(v, float) and math.isnan(v):
@@ -218,6 +311,12 @@ def mark_harmonics(ax: Any, stride: int | Sequence[int], *, ndim: int = 2, color
     2-D: small open circles at every ``(m1/s1, m2/s2)`` folded into [-0.5, 0.5); 1-D: dotted
     vertical lines at ``m/s`` for ``0 < m/s <= 0.5``.
     """
+    check_axes("ax", ax, none_ok=False)
+    if isinstance(ndim, bool) or ndim not in (1, 2):
+        raise ValueError(f"ndim must be 1 or 2, got {ndim!r}")
+    per_axis("stride", stride, ndim, minimum=1)
+    if not mpl.colors.is_color_like(color):
+        raise ValueError(f"color must be a matplotlib colour, got {color!r}")
     s = (stride,) * ndim if isinstance(stride, (int, np.integer)) else tuple(stride)
     freqs = [sorted({((m / sa + 0.5) % 1.0) - 0.5 for m in range(sa)}) for sa in s]
     if ndim == 1:
@@ -287,6 +386,12 @@ def plot_overlap(
     -------
     matplotlib.figure.Figure
     """
+    _check(ax=ax, title=title, colorbar=colorbar)
+    as_real_array("overlap", overlap)
+    if annotate is not None:
+        check_bool("annotate", annotate)
+    if vmax is not None:
+        check_int("vmax", vmax, minimum=1)
     m = np.asarray(overlap)
     if m.ndim not in (1, 2):
         raise ValueError(f"overlap must be 1-D or 2-D to draw, got shape {m.shape}")
@@ -358,6 +463,13 @@ def plot_overlap_grid(
     ``maps`` holds ``(title, map, interior)`` triples; holes are crossed in red and the
     border drawn pale, as in :func:`plot_overlap`.
     """
+    _check(ncols=ncols, suptitle=suptitle)
+    if isinstance(maps, (str, bytes, Mapping)) or not isinstance(maps, Sequence):
+        raise TypeError(f"maps must be a sequence of (title, map, interior), got {maps!r}")
+    for i, entry in enumerate(maps):
+        if not isinstance(entry, tuple) or len(entry) != 3 or not isinstance(entry[0], str):
+            raise TypeError(f"maps[{i}] must be a (title, map, interior) triple, got {entry!r}")
+        as_real_array(f"maps[{i}] map", entry[1])
     if not maps:
         raise ValueError("maps must not be empty")
     ncols = min(ncols, len(maps))
@@ -403,6 +515,11 @@ def plot_contributions(
     Input ``i`` paints ``x[i] * kernel`` starting at output ``i*stride``; the black line is
     their sum (padding 0), which is exactly ``conv_transpose1d``'s output.
     """
+    _check(ax=ax, title=title)
+    for name, value in (("x", x), ("kernel", kernel)):
+        if as_real_array(name, value).ndim != 1:
+            raise ValueError(f"{name} must be 1-D, got {value!r}")
+    check_int("stride", stride, minimum=1)
     x = np.asarray(x, dtype=float)
     k = np.asarray(kernel, dtype=float)
     length = (len(x) - 1) * stride + len(k)
@@ -440,6 +557,9 @@ def plot_contributions(
 # -- heatmaps --------------------------------------------------------------------------------
 
 
+_AGGFUNCS = ("mean", "median", "min", "max", "sum", "first", "last")
+
+
 def plot_heatmap(
     frame: pd.DataFrame,
     *,
@@ -462,6 +582,13 @@ def plot_heatmap(
     (``center`` given, or values of both signs) gets a diverging map centred there; pass
     the same ``vmin``/``vmax`` to panels that are compared.
     """
+    check_frame("frame", frame)
+    for name, column in (("index", index), ("columns", columns), ("values", values)):
+        check_column(name, column, frame)
+    _check(ax=ax, fmt=fmt, cmap=cmap, title=title, vmin=vmin, vmax=vmax, center=center)
+    _check(colorbar=colorbar)
+    if aggfunc not in _AGGFUNCS:
+        raise ValueError(f"aggfunc must be one of {_AGGFUNCS}, got {aggfunc!r}")
     for name in (index, columns, values):
         if name not in frame.columns:
             raise ValueError(f"column {name!r} not in frame (columns: {list(frame.columns)})")
@@ -550,6 +677,9 @@ def plot_spectrum(
     stride harmonics ``m/s`` with open circles. The colour scale is fixed (``vmin`` to
     0 dB), so panels drawn with the same ``vmin`` are comparable.
     """
+    _check(ax=ax, title=title, window=window, vmin=vmin, colorbar=colorbar)
+    _check_stride(stride, 2)
+    as_real_array("y", y)
     db = spectrum_db(y, window=window)
     fig, ax = _axes(ax, height=3.0, width=3.6)
     h, w = db.shape
@@ -588,6 +718,9 @@ def plot_spectra(
 ) -> Figure:
     """Several 2-D power spectra on one colour scale (dB re each map's maximum) with one
     colour bar; ``stride`` marks the harmonics on every panel. Keys are the panel titles."""
+    _check_maps("outputs", outputs)
+    _check_stride(stride, 2)
+    _check(ncols=ncols, vmin=vmin, window=window, suptitle=suptitle)
     if not outputs:
         raise ValueError("outputs must not be empty")
     ncols = min(ncols, len(outputs))
@@ -648,6 +781,17 @@ def plot_radial_spectra(
     ``stride`` marks the harmonics ``m/s`` with dotted lines (``marks`` adds any others).
     The legend sits below the axes so that the curves keep the full width.
     """
+    check_mapping("curves", curves)
+    for name, curve in curves.items():
+        if not isinstance(curve, tuple) or len(curve) != 2:
+            raise TypeError(f"curves[{name!r}] must be a (frequencies, power) pair, got {curve!r}")
+        f, p = (as_real_array(f"curves[{name!r}]", v) for v in curve)
+        if f.shape != p.shape or f.ndim != 1:
+            raise ValueError(f"curves[{name!r}] needs 1-D frequencies and power of one length")
+    _check(ax=ax, title=title, ylabel=ylabel)
+    as_real_array("marks", marks, empty_ok=True)
+    if stride is not None:
+        check_int("stride", stride, minimum=1)
     if not curves:
         raise ValueError("curves must not be empty")
     fig, ax = _axes(ax, height=3.0 + 0.16 * len(curves))
@@ -693,6 +837,13 @@ def plot_gallery(
     different gains share one scale in standard deviations (default ±2.5). ``crop`` zooms
     every image to the same window.
     """
+    _check_maps("images", images)
+    _check(ncols=ncols, cmap=cmap, vmin=vmin, vmax=vmax, shared=shared)
+    _check(standardize=standardize, colorbar_label=colorbar_label, suptitle=suptitle)
+    if crop is not None and not (
+        isinstance(crop, tuple) and len(crop) == 2 and all(isinstance(c, slice) for c in crop)
+    ):
+        raise TypeError(f"crop must be a pair of slices (rows, columns) or None, got {crop!r}")
     if not images:
         raise ValueError("images must not be empty")
     arrays = {name: _array(img) for name, img in images.items()}
@@ -745,6 +896,8 @@ def plot_decision(table: pd.DataFrame, *, suptitle: str | None = None) -> Figure
     expected default-initialisation score with its spread over seeds (mean, ± std). Takes
     :func:`artifact_lab.decision.decision_table`'s frame.
     """
+    check_frame("table", table)
+    _check(suptitle=suptitle)
     need = {"kernel_size", "stride", "dilation", "verdict", "default_score", "default_spread"}
     missing = need - set(table.columns)
     if missing:
@@ -810,6 +963,12 @@ def plot_layer_scores(
     ``results`` maps a model name to an :class:`artifact_lab.audit.AuditResult`; flagged
     layers are red, clean ones green. Bars are labelled ``k4 s2 p1`` (or the operation).
     """
+    from .audit import AuditResult
+
+    check_mapping("results", results)
+    for name, res in results.items():
+        check_instance(f"results[{name!r}]", res, AuditResult, hint="audit() gives one")
+    _check(ncols=ncols, suptitle=suptitle)
     if not results:
         raise ValueError("results must not be empty")
     ncols = min(ncols, len(results))
@@ -879,6 +1038,19 @@ def plot_training_curves(
 ) -> Figure:
     """Metrics against training steps, one panel each, one line per ``hue`` (mean over
     seeds, band = range over seeds). ``chance`` draws a dashed chance level per metric."""
+    check_frame("frame", frame)
+    for metric in as_names("metrics", metrics):
+        check_column("metrics entry", metric, frame)
+    check_column("hue", hue, frame)
+    check_column("x", x, frame)
+    if titles is not None and (
+        isinstance(titles, str) or len(as_names("titles", titles)) != len(metrics)
+    ):
+        raise ValueError(f"titles must hold one title per metric ({len(metrics)}), got {titles!r}")
+    if chance is not None:
+        check_mapping("chance", chance, empty_ok=True)
+        for name, level in chance.items():
+            check_float(f"chance[{name!r}]", level)
     if not metrics:
         raise ValueError("metrics must not be empty")
     for col in (*metrics, hue, x):
@@ -953,8 +1125,23 @@ def plot_gradient_maps(
     >>> len(fig.axes)
     4
     """
+    _check_maps("maps", maps)
+    _check(ncols=ncols)
+    if zoom is not None:
+        check_int("zoom", zoom, minimum=1)
+    if not isinstance(units, str):
+        check_mapping("units", units, empty_ok=True)
+        for name, unit in units.items():
+            check_str(f"units[{name!r}]", unit)
     if not maps:
         raise ValueError("maps must not be empty")
+    if zoom is not None:
+        for name, m in maps.items():
+            if zoom > min(np.shape(m)[-2:]):
+                raise ValueError(
+                    f"zoom must be at most the smaller side of every map, got {zoom} for map "
+                    f"{name!r} of shape {tuple(np.shape(m))}"
+                )
     ncols = min(ncols, len(maps))
     nrows = -(-len(maps) // ncols)
     side = _GRAD_WIDTH / ncols
@@ -1021,10 +1208,20 @@ def plot_gradient_spectra(
     >>> fig.axes[0].get_xlabel()
     'frequency x (cycles/pixel)'
     """
+    _check_maps("maps", maps, max_ndim=4)
+    check_int("period", period, minimum=1)
+    _check(ncols=ncols, window=window)
     from .spectral import power_spectrum
 
     if not maps:
         raise ValueError("maps must not be empty")
+    for name, m in maps.items():
+        # the rings mark the harmonics on the spectrum's own bins, or they mark nothing
+        if any(n % period for n in np.shape(m)[-2:]):
+            raise ValueError(
+                f"period must divide both sides of every map, got {period} for map {name!r} "
+                f"of shape {tuple(np.shape(m))}"
+            )
     ncols = min(ncols, len(maps))
     nrows = -(-len(maps) // ncols)
     side = _GRAD_WIDTH / ncols
@@ -1079,6 +1276,9 @@ def plot_prevention(result: Any, *, score: str = "pair_score") -> Figure:
     its outputs (log scale); dashed: bicubic interpolation's PSNR and the pictures' own
     harmonic fraction. Sized for an A4 text width (6.9 in), fonts of 8 pt and more.
     """
+    from .training import PreventionResult
+
+    check_instance("result", result, PreventionResult, hint="prevention_study() gives one")
     from matplotlib.lines import Line2D
 
     if score not in ("pair_score", "checkerboard_score"):

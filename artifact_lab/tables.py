@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ._checks import (
+    as_names,
+    check_bool,
+    check_float,
+    check_format,
+    check_frame,
+    check_int,
+    check_mapping,
+    check_str,
+)
 
 __all__ = ["LABELS", "TEXT_WIDTH_PT", "Table", "format_value", "label", "sci", "table"]
 
@@ -103,6 +115,9 @@ def format_value(v: Any, *, decimals: int = 3, digits: int = 3, na: str = "—")
     >>> format_value(float("nan"), na="n/a"), format_value(True)
     ('n/a', 'yes')
     """
+    decimals = check_int("decimals", decimals, minimum=0)
+    digits = check_int("digits", digits, minimum=1)
+    check_str("na", na)
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
     if isinstance(v, (list, tuple, np.ndarray)):
@@ -134,6 +149,9 @@ def sci(v: float, digits: int = 1) -> str:
     >>> sci(2.2e-16), sci(0.0)
     ('2.2e-16', '0')
     """
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"v must be a real number, got {v!r} ({type(v).__name__})")
+    digits = check_int("digits", digits, minimum=0)
     return "0" if v == 0 else f"{v:.{digits}e}".replace("-", "−").replace("e−", "e-")
 
 
@@ -271,6 +289,34 @@ def _width_pt(strings: Sequence[str], header: str, numeric: bool) -> float:
     return max(longest, word, 1) * _CHAR_EM * _FONT_PT + _CELL_PAD_PT
 
 
+def _per_column(name: str, value: Any, check) -> None:
+    """``value``, or a mapping of column names to values, each passing ``check``."""
+    for key, v in value.items() if isinstance(value, Mapping) else [(None, value)]:
+        if key is not None and not isinstance(key, str):
+            raise TypeError(f"{name} keys must be column names (str), got {key!r}")
+        check(name if key is None else f"{name}[{key!r}]", v)
+
+
+def _check_table_args(frame, digits, formats, labels, na, index, caption, keys, width_pt):
+    check_frame("frame", frame)
+    _per_column("digits", digits, lambda n, v: check_int(n, v, minimum=1))
+    if formats is not None:
+        check_mapping("formats", formats, empty_ok=True)
+        _per_column("formats", formats, check_format)
+    if labels is not None:
+        check_mapping("labels", labels, empty_ok=True)
+        _per_column("labels", labels, check_str)
+    _per_column("na", na, check_str)
+    if index is not None:
+        check_bool("index", index)
+    check_str("caption", caption, none_ok=True)
+    if keys is not None:
+        for key in as_names("keys", keys):
+            if key not in frame.columns:
+                raise ValueError(f"keys names {key!r}, not a column of frame {list(frame.columns)}")
+    check_float("width_pt", width_pt, positive=True)
+
+
 def table(
     frame: pd.DataFrame,
     *,
@@ -322,8 +368,7 @@ def table(
                 3              0.100
                 4                  0
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    _check_table_args(frame, digits, formats, labels, na, index, caption, keys, width_pt)
     df = frame.copy()
     if index is None:  # an unnamed run of integers (0..n-1, or shuffled by a sort) says nothing
         index = df.index.name is not None or not pd.api.types.is_integer_dtype(df.index)

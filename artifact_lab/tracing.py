@@ -32,7 +32,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["Op", "trace"]
+from ._checks import check_module, check_tensor
+
+__all__ = ["KINDS", "Op", "trace"]
+
+#: The operation kinds :func:`trace` records (``Op.kind``): forward, then backward.
+KINDS = (
+    "transposed",
+    "interpolate",
+    "pixel_shuffle",
+    "conv",
+    "avg_pool",
+    "max_pool",
+    "lp_pool",
+    "adaptive_avg_pool",
+    "adaptive_max_pool",
+    "pixel_unshuffle",
+    "blur_pool",
+)
 
 _CONV_T = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -316,6 +333,8 @@ def trace(
     >>> [(op.name, op.kind, op.output_shape[2:]) for op in ops]
     [('0', 'conv', (4, 4)), ('2', 'max_pool', (2, 2))]
     """
+    check_module("model", model)
+    check_tensor("x", x, min_ndim=3, shape="(N, C, *spatial)")
     if direction not in ("forward", "backward"):
         raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
     ops: list[Op] = []

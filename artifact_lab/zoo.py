@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
-from ._checks import check_int
+from ._checks import check_choice, check_float, check_int
 from .kernels import bilinear
 from .upsamplers import _padding_for, pixel_shuffle
 
@@ -26,6 +27,16 @@ __all__ = ["ZOO", "ZooEntry", "build", "input_shape", "zoo_table"]
 
 def _w(channels: float, width: float) -> int:
     return max(1, round(channels * width))
+
+
+def _double_conv(a: int, b: int) -> nn.Sequential:
+    """The U-Net's two 3x3 convolutions with ReLU, ``a`` to ``b`` channels."""
+    return nn.Sequential(
+        nn.Conv2d(a, b, 3, padding=1),
+        nn.ReLU(True),
+        nn.Conv2d(b, b, 3, padding=1),
+        nn.ReLU(True),
+    )
 
 
 class DCGANGenerator(nn.Module):
@@ -81,19 +92,13 @@ class UNet(nn.Module):
         super().__init__()
         c = [_w(base * 2**i, width) for i in range(5)]
 
-        def block(a: int, b: int) -> nn.Sequential:
-            return nn.Sequential(
-                nn.Conv2d(a, b, 3, padding=1),
-                nn.ReLU(True),
-                nn.Conv2d(b, b, 3, padding=1),
-                nn.ReLU(True),
-            )
-
-        self.down = nn.ModuleList([block(in_ch, c[0])] + [block(c[i], c[i + 1]) for i in range(4)])
+        self.down = nn.ModuleList(
+            [_double_conv(in_ch, c[0])] + [_double_conv(c[i], c[i + 1]) for i in range(4)]
+        )
         self.up = nn.ModuleList(
             [nn.ConvTranspose2d(c[i + 1], c[i], 2, stride=2) for i in reversed(range(4))]
         )
-        self.dec = nn.ModuleList([block(2 * c[i], c[i]) for i in reversed(range(4))])
+        self.dec = nn.ModuleList([_double_conv(2 * c[i], c[i]) for i in reversed(range(4))])
         self.head = nn.Conv2d(c[0], out_ch, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -428,15 +433,9 @@ class UNetEncoder(nn.Module):
         super().__init__()
         c = [_w(base * 2**i, width) for i in range(5)]
 
-        def block(a: int, b: int) -> nn.Sequential:
-            return nn.Sequential(
-                nn.Conv2d(a, b, 3, padding=1),
-                nn.ReLU(True),
-                nn.Conv2d(b, b, 3, padding=1),
-                nn.ReLU(True),
-            )
-
-        self.down = nn.ModuleList([block(in_ch, c[0])] + [block(c[i], c[i + 1]) for i in range(4)])
+        self.down = nn.ModuleList(
+            [_double_conv(in_ch, c[0])] + [_double_conv(c[i], c[i + 1]) for i in range(4)]
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for i, blk in enumerate(self.down):
@@ -637,6 +636,19 @@ ZOO: dict[str, ZooEntry] = {
 }
 
 
+def _check_width(width: Any) -> float:
+    """The channel multiplier of the zoo's models: a number in (0, 4]."""
+    width = check_float("width", width, positive=True)
+    if width > 4:
+        raise ValueError(f"width must be in (0, 4], got {width!r}")
+    return width
+
+
+def _check_entry(name: Any, width: Any) -> float:
+    check_choice("name", name, sorted(ZOO))
+    return _check_width(width)
+
+
 def build(name: str, *, width: float = 1.0, seed: int = 0) -> nn.Module:
     """Build a zoo model (seeded, eval mode).
 
@@ -646,10 +658,7 @@ def build(name: str, *, width: float = 1.0, seed: int = 0) -> nn.Module:
     >>> tuple(m(torch.zeros(1, 64, 4, 4)).shape)
     (1, 3, 64, 64)
     """
-    if name not in ZOO:
-        raise ValueError(f"name must be one of {sorted(ZOO)}, got {name!r}")
-    if not (isinstance(width, (int, float)) and 0 < width <= 4 and math.isfinite(width)):
-        raise ValueError(f"width must be in (0, 4], got {width!r}")
+    width = _check_entry(name, width)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(check_int("seed", seed, minimum=0))
         model = ZOO[name].factory(width=width)
@@ -664,8 +673,7 @@ def input_shape(name: str, *, width: float = 1.0) -> tuple[int, ...]:
     >>> input_shape("resnet18"), input_shape("srgan", width=1 / 8)
     ((1, 3, 128, 128), (1, 8, 24, 24))
     """
-    if name not in ZOO:
-        raise ValueError(f"name must be one of {sorted(ZOO)}, got {name!r}")
+    width = _check_entry(name, width)
     shape = ZOO[name].input_shape
     scaled_channels = {"pix2pixhd", "srgan"}
     if name in scaled_channels:
