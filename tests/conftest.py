@@ -1,6 +1,7 @@
 import os
 
 import matplotlib
+import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
@@ -29,3 +30,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     import torch
 
     torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Figures a test drew are closed after it, so a long run holds no stale figures."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
