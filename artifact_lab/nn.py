@@ -189,7 +189,10 @@ def hold_fit(weight: Any, stride: IntOrTuple, *, ndim: int) -> np.ndarray:
     w = as_kernel(weight, ndim=check_ndim(ndim), name="weight")
     k = w.shape[w.ndim - ndim :]
     s = per_axis("stride", stride, ndim, minimum=1)
-    check_geometry(k, s, ndim=ndim)
+    try:
+        check_geometry(k, s, ndim=ndim)
+    except ValueError as exc:  # the user passed a weight, not a kernel_size: say so
+        raise ValueError(f"weight of kernel size {tuple(k)} at stride={s}: {exc}") from None
     first = w.ndim - ndim
     for a, pinv in enumerate(_fit_matrices(k, s)):
         w = np.moveaxis(np.tensordot(w, pinv, axes=([first + a], [1])), -1, first + a)
@@ -209,8 +212,8 @@ def hold_response(
     >>> hold_response([0, 0.25, 0.5], 2).round(3)       # s=2: band edge 1/4, harmonic 1/2
     array([1.   , 0.707, 0.   ])
     """
-    s = per_axis("stride", stride, 1, minimum=1)[0]
-    d = per_axis("dilation", dilation, 1, minimum=1)[0]
+    s = check_int("stride", stride, minimum=1)
+    d = check_int("dilation", dilation, minimum=1)
     f = as_real_array("frequency", frequency, min_ndim=0)
     normalized = check_bool("normalized", normalized)
     phases = np.exp(-2j * np.pi * np.multiply.outer(f, d * np.arange(s)))

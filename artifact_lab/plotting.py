@@ -293,9 +293,14 @@ def annotate_cells(
     check_axes("ax", ax, none_ok=False)
     _check(fmt=fmt, skip_nan=skip_nan)
     check_float("fontsize", fontsize, positive=True)
-    if np.ndim(values) != 2 or np.asarray(values).dtype.kind not in "biuf":
+    try:
+        arr = np.asarray(values)
+    except ValueError:  # ragged rows
+        arr = np.asarray(None)
+    if arr.ndim != 2 or arr.dtype.kind not in "biuf":
         raise ValueError(f"values must be a 2-D array of numbers, got {values!r}")
-    arr = np.asarray(values)
+    if arr.size == 0:
+        raise ValueError(f"values must hold at least one cell, got shape {arr.shape}")
     for (r, c), v in np.ndenumerate(arr):
         if skip_nan and isinstance(v, float) and math.isnan(v):
             continue

@@ -496,7 +496,12 @@ FIGURE_ROWS: list[Row] = [
         plotting.plot_gradient_spectra,
         dict(maps={"a": np.ones((16, 16))}, period=2),
         dict(
-            maps=BAD_MAP_OF_IMAGES,
+            maps=st.one_of(  # (..., H, W) with up to two leading axes is a batch of maps
+                NOT_MAPPING,
+                BAD_ARRAY.map(lambda v: {"a": v}),
+                st.sampled_from([{"a": np.ones(4)}, {"a": np.ones((2,) * 5)}]),
+                st.just({5: np.ones((4, 4))}),
+            ),
             period=st.one_of(ints(1), st.just(3)),  # 16 holds no whole number of 3s
             ncols=BAD_NCOLS,
             window=BAD_WINDOW,
