@@ -157,7 +157,11 @@ def crop_periods(y: torch.Tensor | np.ndarray, period: Sequence[int]) -> np.ndar
     (6, 12, 16)
     """
     arr = as_real_array("y", y, min_ndim=3)
-    return _crop(arr, per_axis("period", period, arr.ndim - 2, minimum=1))
+    try:
+        period = per_axis("period", period, arr.ndim - 2, minimum=1)
+    except ValueError as exc:  # a length mismatch is y's as much as period's
+        raise ValueError(f"y of shape {arr.shape} and period {period!r}: {exc}") from None
+    return _crop(arr, period)
 
 
 def _crop(y: torch.Tensor | np.ndarray, period: Sequence[int]) -> np.ndarray:

@@ -317,7 +317,7 @@ def mark_harmonics(ax: Any, stride: int | Sequence[int], *, ndim: int = 2, color
     vertical lines at ``m/s`` for ``0 < m/s <= 0.5``.
     """
     check_axes("ax", ax, none_ok=False)
-    if isinstance(ndim, bool) or ndim not in (1, 2):
+    if isinstance(ndim, bool) or not isinstance(ndim, (int, np.integer)) or ndim not in (1, 2):
         raise ValueError(f"ndim must be 1 or 2, got {ndim!r}")
     per_axis("stride", stride, ndim, minimum=1)
     if not mpl.colors.is_color_like(color):
