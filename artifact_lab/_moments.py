@@ -76,12 +76,15 @@ def _axis_pairs(k: int, s: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return j[meet], j2[meet], ((j - j2) * d)[meet] // s
 
 
-def moment_workspace_bytes(batch: int, n: int, nd: int, ks: list[int], block_bytes: int) -> int:
-    """Peak bytes :func:`moment_powers` allocates besides its input and kernels."""
-    taps = [k**nd for k in set(ks)]
+def moment_workspace_bytes(
+    batch: int, n: int, nd: int, quad: int, taps: int, block_bytes: int
+) -> int:
+    """Peak bytes :func:`moment_tables` and :func:`moment_powers` allocate besides their
+    input and kernels, for the distinct kernel sizes ``k`` of one chunk: ``quad`` is the sum
+    of their ``(k**nd)**2``, ``taps`` the sum of their ``k**nd``."""
     # the quadratic forms, and per entry its corners, targets and values (about 12 words)
-    forms = 8 * sum(t * t for t in taps) * (1 + 12 + 2**nd)
-    sums = 8 * batch * sum(taps)
+    forms = 8 * quad * (1 + 12 + 2**nd)
+    sums = 8 * batch * taps
     return forms + sums + 8 * (n + 1) ** nd + 2 * max(block_bytes, 8 * (n + 1) ** nd)
 
 

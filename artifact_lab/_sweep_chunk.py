@@ -4,7 +4,6 @@ and the measured scores of each distinct crop, by the moments or the convolution
 from __future__ import annotations
 
 import threading
-import time
 from functools import lru_cache
 
 import numpy as np
@@ -13,7 +12,7 @@ import torch
 
 from ._moments import moment_powers, moment_tables
 from ._sweep_conv import conv_powers, default_strategy
-from ._sweep_plan import _Chunk, _Input, _kernel, _lag_block
+from ._sweep_plan import _Chunk, _Input, _kernel, _lag_block, _valid_pairs
 from .backend import KernelTimer, exact_math
 from .scores import _harmonic_fraction_of_gains, _phase_sums
 from .spectral import stats_from_harmonics
@@ -91,18 +90,14 @@ def _input_array(spec: _Input, n: int, nd: int, batch: int) -> np.ndarray:
 def _rows(chunk: _Chunk, sizes: np.ndarray) -> dict[str, np.ndarray]:
     """Every valid (kernel, padding, output padding) and the crop each one measures."""
     s, d, n = chunk.stride, chunk.dilation, chunk.input_size
-    ops = [op for op in chunk.output_paddings if op < max(s, d)]
     # the valid (padding, output padding) pairs of each kernel size, laid end to end
     table_p, table_op, base, count = [], [], {}, {}
     at = 0
     for k in np.unique(sizes):
-        pads = np.arange(k) if chunk.paddings is None else np.asarray(chunk.paddings)
-        pp, oo = np.meshgrid(pads, ops, indexing="ij")
-        pp, oo = pp.ravel(), oo.ravel()
-        ok = (n - 1) * s - 2 * pp + d * (k - 1) + oo + 1 >= 1
-        table_p.append(pp[ok])
-        table_op.append(oo[ok])
-        base[k], count[k] = at, int(ok.sum())
+        pp, oo = _valid_pairs(k, n, s, d, chunk.paddings, chunk.output_paddings)
+        table_p.append(pp)
+        table_op.append(oo)
+        base[k], count[k] = at, len(pp)
         at += count[k]
     table_p = np.concatenate(table_p).astype(np.int64)
     table_op = np.concatenate(table_op).astype(np.int64)
@@ -156,10 +151,11 @@ def _measure(
             for r, (i, a, m) in enumerate(requests):
                 groups.setdefault((int(sizes[i]), int(a), int(m)), []).append(r)
             # stride 1 has no harmonic but DC: fraction 0 and 0 dB, whatever the powers
-            tables = _tables(spec, x, chunk, sorted(groups)) if s > 1 else {}
-            for g, rs in tables and groups.items():
-                w = padded[(kidx[rs], *(slice(0, g[0]),) * nd)]
-                harm[rs], sumsq[rs] = moment_powers(tables[g], w, s, d, g[1])
+            if s > 1:
+                tables = _tables(spec, x, chunk, sorted(groups))
+                for g, rs in groups.items():
+                    w = padded[(kidx[rs], *(slice(0, g[0]),) * nd)]
+                    harm[rs], sumsq[rs] = moment_powers(tables[g], w, s, d, g[1])
         else:
             dev = torch.device(chunk.device)
             dtype = getattr(torch, chunk.dtype)
@@ -264,11 +260,9 @@ def _run_chunk(chunk: _Chunk) -> pd.DataFrame:
     idx = rows["idx"]
     timer = KernelTimer(torch.device(chunk.device))
     measured = {}
-    start = time.perf_counter()
     if chunk.inputs:
         with exact_math():
             measured = _measure(chunk, padded, sizes, rows, timer)
-    measure_seconds = time.perf_counter() - start
     base = {
         "ndim": np.full(len(idx), nd),
         "kernel_size": rows["kernel_size"],
@@ -298,5 +292,4 @@ def _run_chunk(chunk: _Chunk) -> pd.DataFrame:
         )
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     frame.attrs["conv_seconds"] = timer.seconds() if chunk.method == "conv" else 0.0
-    frame.attrs["measure_seconds"] = measure_seconds
     return frame

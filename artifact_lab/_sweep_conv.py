@@ -30,10 +30,10 @@ import torch
 import torch.nn.functional as F
 
 from .backend import KernelTimer
+from .overlap import _conv_t
 
-__all__ = ["conv_powers", "conv_workspace_bytes", "plan_blocks"]
+__all__ = ["conv_powers", "per_item_channel_bytes", "plan_blocks"]
 
-_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 STRATEGIES = ("grouped", "padded")
 
 
@@ -53,11 +53,6 @@ def per_item_channel_bytes(n: int, k: int, s: int, d: int, nd: int, itemsize: in
     if strategy == "padded":  # float64 copy, running sums of y and of y^2
         return itemsize * (length**nd + columns) + 8 * 3 * (length + s) ** nd
     return itemsize * (length**nd + columns) + 8 * length**nd  # one float64 crop copy
-
-
-def conv_workspace_bytes(n: int, k: int, s: int, d: int, nd: int, itemsize: int, strategy: str):
-    """The least memory one call needs (one item, one channel of a size-``k`` kernel)."""
-    return per_item_channel_bytes(n, k, s, d, nd, itemsize, strategy)
 
 
 def plan_blocks(channels: int, items: int, per: int, budget: int) -> tuple[int, int]:
@@ -205,11 +200,12 @@ def conv_powers(
     weights = torch.as_tensor(kernels, dtype=dtype).to(dev, non_blocking=True)
     harm = torch.zeros((len(kidx), s**nd), dtype=torch.float64, device=dev)
     total = torch.zeros(len(kidx), dtype=torch.float64, device=dev)
+    conv_t = _conv_t(nd)
     for rows, k, items, crops in steps:
         w = weights[index[rows]][(slice(None), *(slice(0, k),) * nd)].unsqueeze(0)
         for b0 in range(0, batch, items):
             with timer.span():
-                y = _CONV_T[nd](x[b0 : b0 + items], w, stride=s, dilation=d)
+                y = conv_t(x[b0 : b0 + items], w, stride=s, dilation=d)
             if strategy == "padded":
                 ch, a, m, req = (index[c] for c in crops)
                 h, t = _box_phase_power(y, s, nd, ch, a, m)

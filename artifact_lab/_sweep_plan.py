@@ -27,7 +27,8 @@ import pandas as pd
 import torch
 
 from ._checks import check_int, check_ndim, int_values
-from ._sweep_conv import STRATEGIES, conv_workspace_bytes, default_strategy
+from ._moments import moment_workspace_bytes
+from ._sweep_conv import STRATEGIES, default_strategy, per_item_channel_bytes
 from .backend import host_available_memory, select_device, work_budget
 from .kernels import FAMILIES, make_kernel
 
@@ -211,32 +212,31 @@ def _kernel(family: str, k: int, s: int, ndim: int, seed: int) -> np.ndarray:
     )
 
 
-def _family_size(family: str, s: int) -> int | None:
-    """Size a family's kernel has at stride s (None: any size)."""
-    if family == "bilinear":
-        return 2 * s - s % 2
-    if family == "hold":
-        return s
-    return None
-
-
 def _family_sizes(family: str, sizes: Sequence[int], s: int) -> list[int]:
     """Kernel sizes at which a family exists: bilinear and hold are fixed by the stride."""
-    k = _family_size(family, s)
-    if k is None:
+    if family == "bilinear":
+        k = 2 * s - s % 2
+    elif family == "hold":
+        k = s
+    else:
         return list(sizes)
     return [k] if k in sizes else []
+
+
+def _valid_pairs(k: int, n: int, s: int, d: int, paddings, ops) -> tuple[np.ndarray, np.ndarray]:
+    """The (padding, output padding) pairs torch accepts for a kernel of size k, padding
+    major: output padding below max(s, d) and output size at least 1."""
+    pads = np.arange(k) if paddings is None else np.asarray(paddings)
+    pp, oo = np.meshgrid(pads, [op for op in ops if op < max(s, d)], indexing="ij")
+    pp, oo = pp.ravel(), oo.ravel()
+    ok = (n - 1) * s - 2 * pp + d * (k - 1) + oo + 1 >= 1
+    return pp[ok], oo[ok]
 
 
 @lru_cache(maxsize=65536)
 def _row_count(k: int, n: int, s: int, d: int, paddings, ops) -> int:
     """Rows one kernel of size k gives: valid (padding, output padding) pairs."""
-    pads = np.arange(k) if paddings is None else np.asarray(paddings)
-    ops = np.asarray([op for op in ops if op < max(s, d)])
-    if len(ops) == 0:
-        return 0
-    length = (n - 1) * s - 2 * pads[:, None] + d * (k - 1) + ops[None, :] + 1
-    return int((length >= 1).sum())
+    return len(_valid_pairs(k, n, s, d, paddings, ops)[0])
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,7 @@ class _Load:
             )
             self.conv_mem = max(
                 self.conv_mem,
-                conv_workspace_bytes(n, k, s, d, nd, self.itemsize, self.strategy),
+                per_item_channel_bytes(n, k, s, d, nd, self.itemsize, self.strategy),
             )
         return self
 
@@ -331,10 +331,10 @@ class _Load:
         if c.inputs:
             parts.append(("the inputs", self.inputs))
         if self.kmax_usable and c.method == "moments":
-            block = _lag_block(c.budget)
-            forms = 8 * self.quad * (1 + 12 + 2**nd)
-            work = forms + 8 * self.items * self.taps + 8 * (n + 1) ** nd
-            parts.append(("the moment tables", work + 2 * max(block, 8 * (n + 1) ** nd)))
+            tables = moment_workspace_bytes(
+                self.items, n, nd, self.quad, self.taps, _lag_block(c.budget)
+            )
+            parts.append(("the moment tables", tables))
             g = math.gcd(d, s)
             lags = (2 * ((self.kmax_usable - 1) * g // s) + 1) ** nd // 2 + 1
             seconds += (
@@ -355,8 +355,8 @@ class _Load:
 
 def _cost(chunk: _Chunk) -> _Cost:
     load = _Load(chunk)
-    for f, k, _ in chunk.kernels:
-        load.add(_family_size(f, chunk.stride) or k)
+    for _, k, _ in chunk.kernels:
+        load.add(k)
     return load.cost()
 
 
@@ -365,25 +365,29 @@ def _lag_block(budget: int) -> int:
 
 
 def _plan(
+    *,
     kernel_sizes,
     strides,
-    paddings,
-    dilations,
-    output_paddings,
-    ndim,
+    paddings=None,
+    dilations=(1,),
+    output_paddings=(0,),
+    ndim=2,
     kernels,
-    seeds,
+    seeds=(0,),
     input_size,
     batch,
     inputs,
-    device,
-    memory_mb,
-    chunk_kernels,
-    dtype,
+    device=None,
+    memory_mb=None,
+    chunk_kernels=64,
+    dtype="float32",
     method="moments",
     strategy=None,
 ) -> list[_Chunk]:
-    """Check every argument, then split the grid into chunks that each fit the budget."""
+    """Check every argument, then split the grid into chunks that each fit the budget.
+
+    Takes :func:`artifact_lab.sweep.sweep`'s names (and ``strategy``, the convolution's
+    batching); ``method`` defaults to ``"moments"``."""
     _choice("dtype", dtype, DTYPES)
     _choice("method", method, METHODS)
     if strategy is not None:
@@ -432,7 +436,7 @@ def _plan(
             taken: list[tuple[str, int, int]] = []
             load = _Load(template)
             for item in work:
-                k = _family_size(item[0], s) or item[1]
+                k = item[1]
                 if taken:
                     trial = load.copy().add(k)
                     if len(taken) >= per_chunk or trial.cost().memory > target:
@@ -452,9 +456,7 @@ def _plan(
     if method == "auto":
         chunks = [_cheaper(c) for c in chunks]
     if not any(
-        _row_count(_family_size(f, c.stride) or k, n, c.stride, c.dilation, ps, ops)
-        for c in chunks
-        for f, k, _ in c.kernels
+        _row_count(k, n, c.stride, c.dilation, ps, ops) for c in chunks for _, k, _ in c.kernels
     ):
         _require_rows(pd.DataFrame())
     return chunks
@@ -490,7 +492,7 @@ def _fits(
     rows = sum(c.rows for c in costs)
     if cost.memory > budget:
         part, size = max(cost.parts, key=lambda p: p[1])
-        k = max(_family_size(f, chunk.stride) or k for f, k, _ in chunk.kernels)
+        k = max(k for _, k, _ in chunk.kernels)
         bound = (
             f"memory_mb={memory_mb}"
             if memory_mb is not None

@@ -11,6 +11,7 @@ and N-d layers apply this per axis.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,20 @@ def _geometry(
                 f"got output_padding={op[a]}, stride={s[a]}, dilation={d[a]}"
             )
     return k, s, p, op, d
+
+
+def _axis_count_range(k: int, s: int, d: int) -> tuple[int, int]:
+    """Fewest and most taps on one phase of one axis, in closed form.
+
+    Tap ``j`` lands on ``(j*d - p) mod s``. With ``g = gcd(d, s)`` the taps cycle through
+    the ``s/g`` phases that are multiples of ``g`` (shifted by ``-p``) with period ``s/g``:
+    each of them gets ``k // (s/g)`` or one more; the other phases get none when ``g > 1``.
+    Padding only rolls the phases, so it changes neither number.
+    """
+    g = math.gcd(d, s)
+    cycle = s // g
+    q, r = divmod(k, cycle)
+    return (0 if g > 1 else q), q + (1 if r else 0)
 
 
 def _sizes(n: tuple[int, ...], k, s, p, op, d) -> tuple[int, ...]:

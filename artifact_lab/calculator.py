@@ -10,11 +10,11 @@ prints the table without importing numpy's heavier neighbours, pandas or torch.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._checks import MAX_VALUES, IntOrTuple, check_bool, int_values, per_axis
+from .arithmetic import _axis_count_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,12 +44,16 @@ MAX_ROWS = 1_000_000
 _MAX_WORK = 10_000_000
 
 
-def _contrast(k: int, s: int, d: int, nd: int) -> float:
-    """Overlap contrast of the isotropic N-d layer, in closed form (see overlap.py)."""
-    g = math.gcd(d, s)
-    q, r = divmod(k, s // g)
-    low, high = (0 if g > 1 else q), q + (1 if r else 0)
-    return float((high**nd - low**nd) / (k**nd / s**nd))
+def _overlap_flags(k: int, s: int, d: int, nd: int) -> dict[str, Any]:
+    """The overlap columns of the isotropic N-d layer, in closed form from one axis's fewest
+    and most taps per phase (see overlap.overlap_contrast and overlap.has_holes)."""
+    low, high = _axis_count_range(k, s, d)
+    return {
+        "even_overlap": low == high,  # s == 1, or gcd(d, s) == 1 and s divides k
+        "clean_init_exists": low > 0,  # gcd(d, s) == 1 and k >= s
+        "holes": low == 0,  # gcd(d, s) > 1 or k < s
+        "overlap_contrast": float((high**nd - low**nd) / (k**nd / s**nd)),
+    }
 
 
 def _solve_rows(
@@ -112,13 +116,15 @@ def _solve_rows(
                     continue
                 base = bases.pop()
                 op_hi = (max(s, d) if all_ops else s) - 1
+                flags = None  # the same for every padding: computed with the first row
                 for p, op in _paddings(base, op_hi, d * (k - 1), p_set, op_set):
                     if len(rows) >= MAX_ROWS:
                         raise ValueError(
                             f"more than {MAX_ROWS} configurations produce that size; narrow "
                             "kernel_sizes, strides, dilations or paddings"
                         )
-                    g = math.gcd(d, s)
+                    if flags is None:
+                        flags = _overlap_flags(k, s, d, nd)
                     rows.append(
                         {
                             "kernel_size": k,
@@ -126,10 +132,7 @@ def _solve_rows(
                             "padding": p,
                             "output_padding": op,
                             "dilation": d,
-                            "even_overlap": s == 1 or (g == 1 and k % s == 0),
-                            "clean_init_exists": g == 1 and k >= s,
-                            "holes": g > 1 or k < s,
-                            "overlap_contrast": _contrast(k, s, d, nd),
+                            **flags,
                             "k_mod_s": k % s,
                             "output_size_ok": op < s,
                         }

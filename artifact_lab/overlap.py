@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._checks import IntOrTuple, check_choice, check_ndim, infer_ndim, int_values, per_axis
-from .arithmetic import _geometry, _sizes
+from .arithmetic import _axis_count_range, _geometry, _sizes
 
 if TYPE_CHECKING:  # torch and pandas load only where used: `artifact-lab solve` needs neither
     import pandas as pd
@@ -50,20 +50,6 @@ def _check_elements(what: str, shape: tuple[int, ...], limit: int, hint: str) ->
             f"{what} of shape {shape} would hold {math.prod(shape)} elements, more than the "
             f"limit of {limit}; {hint}"
         )
-
-
-def _axis_count_range(k: int, s: int, d: int) -> tuple[int, int]:
-    """Fewest and most taps on one phase of one axis, in closed form.
-
-    Tap ``j`` lands on ``(j*d - p) mod s``. With ``g = gcd(d, s)`` the taps cycle through
-    the ``s/g`` phases that are multiples of ``g`` (shifted by ``-p``) with period ``s/g``:
-    each of them gets ``k // (s/g)`` or one more; the other phases get none when ``g > 1``.
-    Padding only rolls the phases, so it changes neither number.
-    """
-    g = math.gcd(d, s)
-    cycle = s // g
-    q, r = divmod(k, cycle)
-    return (0 if g > 1 else q), q + (1 if r else 0)
 
 
 def _resolve(ndim, *args):

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ._checks import IntOrTuple, as_real_array, check_int, check_ndim, per_axis
+from .overlap import MAX_PHASES
+from .spectral import _exponent, _scaled
 
 __all__ = [
     "MAX_PHASES",
@@ -35,9 +37,6 @@ __all__ = [
     "score_families",
     "weight_scores",
 ]
-
-
-MAX_PHASES = 1 << 20
 
 
 def as_kernel(kernel: Any, *, ndim: int | None = None, name: str = "kernel") -> np.ndarray:
@@ -84,18 +83,6 @@ def _unit(values: np.ndarray, ndim: int) -> np.ndarray:
     """
     axes = tuple(range(values.ndim - ndim, values.ndim))
     return _scaled(values, np.abs(values).max(axis=axes, keepdims=True))
-
-
-def _scaled(values: np.ndarray, peak) -> np.ndarray:
-    """``values`` divided by the power of two just above ``peak`` (zeros stay zero).
-
-    Dividing by a power of two is exact in floating point, so scores of ordinary kernels
-    come out bit for bit as without it; only values near the ends of the range change,
-    which would otherwise overflow or underflow when squared.
-    """
-    peak = np.asarray(peak, dtype=np.float64)
-    exponent = np.frexp(np.where(peak > 0, peak, 1.0))[1]
-    return np.ldexp(values, -exponent)
 
 
 def _phase_sums(values: np.ndarray, ndim: int, stride, dilation, padding) -> np.ndarray:
@@ -356,7 +343,7 @@ def weight_scores(
         )
     # scores are scale-free: compute on the weight scaled to at most 1 (no overflow or
     # underflow when squared), and give gains back in the weight's own units
-    peak = np.ldexp(1.0, int(np.frexp(np.abs(w).max() or 1.0)[1]))  # a power of two: exact
+    peak = np.ldexp(1.0, int(_exponent(np.abs(w).max())))  # a power of two: exact
     w = w / peak
     g = _phase_sums(w, nd, stride, dilation, 0)
     e = _phase_sums(w**2, nd, stride, dilation, 0)

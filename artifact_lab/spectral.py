@@ -63,6 +63,23 @@ def _spatial(
     return ndim, per_axis("stride", stride, ndim, minimum=1)
 
 
+def _exponent(peak) -> np.ndarray:
+    """The exponent ``e`` of the power of two ``2**e`` just above ``peak`` (``e = 1`` where
+    ``peak`` is 0): the scale of :func:`_scaled`, for peaks given back in their units."""
+    peak = np.asarray(peak, dtype=np.float64)
+    return np.frexp(np.where(peak > 0, peak, 1.0))[1]
+
+
+def _scaled(values: np.ndarray, peak) -> np.ndarray:
+    """``values`` divided by the power of two just above ``peak`` (zeros stay zero).
+
+    Dividing by a power of two is exact in floating point, so scores of ordinary kernels
+    and signals come out bit for bit as without it; only values near the ends of the range
+    change, which would otherwise overflow or underflow when squared.
+    """
+    return np.ldexp(values, -_exponent(peak))
+
+
 def _unit(arr: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
     """``arr`` divided by its largest magnitude (per item over ``axes``; zeros stay zero).
 
@@ -70,9 +87,7 @@ def _unit(arr: np.ndarray, axes: tuple[int, ...] | None = None) -> np.ndarray:
     from overflowing or underflowing when squared.
     """
     peak = np.abs(arr).max(axis=axes, keepdims=axes is not None) if arr.size else 1.0
-    # by a power of two: exact, so ordinary signals give bit for bit what they gave before
-    exponent = np.frexp(np.where(peak > 0, peak, 1.0))[1]
-    return np.ldexp(arr, -exponent)
+    return _scaled(arr, peak)
 
 
 def _check_periods(spatial: tuple[int, ...], s: tuple[int, ...]) -> None:
@@ -252,7 +267,7 @@ def harmonic_peaks(
     shape = arr.shape[arr.ndim - ndim :]
     _check_periods(shape, s)
     peak = np.abs(arr).max()
-    scale = np.ldexp(np.float64(1.0), int(np.frexp(peak if peak > 0 else 1.0)[1]))
+    scale = np.ldexp(np.float64(1.0), int(_exponent(peak)))
     # the ratios are scale-free: measured on the signal scaled to at most 1, so that 1e200
     # or 1e-200 signals neither overflow nor underflow; powers are given back in y's units
     power = power_spectrum(arr / scale, ndim=ndim, window=window)

@@ -90,11 +90,6 @@ def _checked_layers(layers: Any) -> list[TransposedConv]:
 
 def _checked(layers: Sequence[TransposedConv], kernels: Sequence[Any] | None):
     layers = _checked_layers(layers)
-    for i, layer in enumerate(layers):
-        if not isinstance(layer, TransposedConv):
-            raise TypeError(f"layers[{i}] must be a TransposedConv, got {type(layer).__name__}")
-        if layer.ndim != layers[0].ndim:
-            raise ValueError(f"layers[{i}] has ndim={layer.ndim}, layers[0] has {layers[0].ndim}")
     if kernels is None:
         kernels = [np.ones(layer.kernel_size) for layer in layers]
     if not isinstance(kernels, Sequence) or isinstance(kernels, str):
@@ -268,19 +263,14 @@ def stack_response(
         # stride, which torch refuses for a single layer. Positions past the full output
         # receive no tap and are zero.
         full = conv_t(x, w, stride=c.stride)
-        sizes = [
-            (m - 1) * st - 2 * p + kc + op
-            for m, st, p, kc, op in zip(
-                n, c.stride, c.padding, c.kernel.shape, c.output_padding, strict=True
-            )
-        ]
+        out = sizes[-1]  # the composite layer's output size is the stack's
         # Output o is full-output sample o + padding. Copy the overlap into zeros: one
         # negative pad can crop more than the full output holds before the other side
         # pads it back, which torch refuses.
-        x = full.new_zeros(full.shape[:2] + tuple(sizes))
+        x = full.new_zeros(full.shape[:2] + tuple(out))
         dst, src = [slice(None)] * 2, [slice(None)] * 2
         for a in range(ndim):
-            lo, hi = c.padding[a], min(full.shape[2 + a], c.padding[a] + sizes[a])
+            lo, hi = c.padding[a], min(full.shape[2 + a], c.padding[a] + out[a])
             dst.append(slice(0, max(hi - lo, 0)))
             src.append(slice(lo, max(hi, lo)))
         x[tuple(dst)] = full[tuple(src)]

@@ -41,7 +41,6 @@ from tqdm.auto import tqdm
 
 from ._sweep_cache import ChunkCache
 from ._sweep_chunk import COLUMNS, _input_array, _run_chunk
-from ._sweep_conv import _CONV_T
 from ._sweep_plan import (
     INPUTS,
     METHODS,
@@ -68,9 +67,7 @@ class _Inline:
         fut: Future = Future()
         try:
             fut.set_result(fn(*args))
-        except BaseException as exc:
-            if not isinstance(exc, Exception):
-                raise
+        except Exception as exc:
             fut.set_exception(exc)
         return fut
 
@@ -241,22 +238,22 @@ def sweep(
     True
     """
     chunks = _plan(
-        kernel_sizes,
-        strides,
-        paddings,
-        dilations,
-        output_paddings,
-        ndim,
-        kernels,
-        seeds,
-        input_size,
-        batch,
-        inputs,
-        device,
-        memory_mb,
-        chunk_kernels,
-        dtype,
-        method,
+        kernel_sizes=kernel_sizes,
+        strides=strides,
+        paddings=paddings,
+        dilations=dilations,
+        output_paddings=output_paddings,
+        ndim=ndim,
+        kernels=kernels,
+        seeds=seeds,
+        input_size=input_size,
+        batch=batch,
+        inputs=inputs,
+        device=device,
+        memory_mb=memory_mb,
+        chunk_kernels=chunk_kernels,
+        dtype=dtype,
+        method=method,
     )
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
@@ -316,25 +313,25 @@ def naive_sweep(
     (3, 0.19)
     """
     from .arithmetic import output_size
-    from .overlap import has_holes, interior_mask, overlap_contrast
+    from .overlap import _conv_t, has_holes, interior_mask, overlap_contrast
     from .scores import checkerboard_score, noise_checkerboard
 
     chunks = _plan(
-        kernel_sizes,
-        strides,
-        paddings,
-        dilations,
-        output_paddings,
-        ndim,
-        kernels,
-        seeds,
-        input_size,
-        batch,
-        inputs,
-        device,
-        None,
-        10**9,
-        dtype,
+        kernel_sizes=kernel_sizes,
+        strides=strides,
+        paddings=paddings,
+        dilations=dilations,
+        output_paddings=output_paddings,
+        ndim=ndim,
+        kernels=kernels,
+        seeds=seeds,
+        input_size=input_size,
+        batch=batch,
+        inputs=inputs,
+        device=device,
+        memory_mb=None,
+        chunk_kernels=10**9,
+        dtype=dtype,
     )
     dev = select_device(device)
     dt = getattr(torch, dtype)
@@ -342,6 +339,7 @@ def naive_sweep(
     with exact_math():
         for chunk in chunks:
             nd, s, d, n = chunk.ndim, chunk.stride, chunk.dilation, chunk.input_size
+            conv_t = _conv_t(nd)
             batches = {
                 spec.label: torch.from_numpy(np.array(_input_array(spec, n, nd, chunk.batch)))[
                     :, None
@@ -381,7 +379,7 @@ def naive_sweep(
                         for spec in chunk.inputs or (None,):
                             frac = db = np.nan
                             if spec is not None:
-                                y = _CONV_T[nd](
+                                y = conv_t(
                                     batches[spec.label],
                                     w,
                                     stride=s,

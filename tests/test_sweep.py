@@ -95,31 +95,9 @@ def test_every_path_equals_the_naive_reference_on_every_padding_torch_accepts(
     _same(sweep(**kw, progress=False), reference, 1e-9)
     _same(sweep(**kw, method="conv", progress=False), reference, 1e-9)
     # the batching GPUs use (zero-padded kernels, running-sum crops), run on the CPU
-    chunks = sw._plan(*_plan_args(kw, method="conv", strategy="padded"))
+    chunks = sw._plan(**kw, method="conv", strategy="padded")
     padded = pd.concat([sw._run_chunk(c) for c in chunks], ignore_index=True)
     _same(padded.astype({"holes": bool}), reference, 1e-9)
-
-
-def _plan_args(kw, *, method="moments", strategy=None, memory_mb=None):
-    return (
-        kw["kernel_sizes"],
-        kw["strides"],
-        kw.get("paddings"),
-        kw.get("dilations", (1,)),
-        kw.get("output_paddings", (0,)),
-        kw.get("ndim", 2),
-        kw["kernels"],
-        kw.get("seeds", (0,)),
-        kw["input_size"],
-        kw["batch"],
-        kw["inputs"],
-        kw.get("device"),
-        memory_mb,
-        kw.get("chunk_kernels", 64),
-        kw.get("dtype", "float32"),
-        method,
-        strategy,
-    )
 
 
 def test_padding_that_cuts_into_the_interior_measures_what_the_layer_outputs():
@@ -298,6 +276,7 @@ CACHE_KW = dict(
     progress=False,
     chunk_kernels=3,
 )
+PLAN_KW = {k: v for k, v in CACHE_KW.items() if k != "progress"}  # what _plan takes
 
 
 @pytest.fixture(scope="module")
@@ -325,7 +304,7 @@ def test_cache_resumes_after_an_interruption_and_recomputes_only_missing(
     calls.clear()
     monkeypatch.setattr(sw, "_run_chunk", lambda c: (calls.append(c), real(c))[1])
     resumed = sweep(**CACHE_KW, cache=tmp_path)
-    total = len(sw._plan(*_plan_args(CACHE_KW | {"inputs": ("constant", "noise")})))
+    total = len(sw._plan(**PLAN_KW, inputs=("constant", "noise")))
     assert len(calls) == total - 4 and resumed.attrs["chunks_cached"] == 4
     pd.testing.assert_frame_equal(resumed, uninterrupted)
     calls.clear()
@@ -413,7 +392,7 @@ def test_stale_temporaries_are_removed_and_fresh_ones_kept(tmp_path, uninterrupt
 
 
 def test_a_chunk_claimed_by_another_run_is_left_to_it(tmp_path, monkeypatch, uninterrupted):
-    chunks = sw._plan(*_plan_args(CACHE_KW | {"inputs": ("constant", "noise")}))
+    chunks = sw._plan(**PLAN_KW, inputs=("constant", "noise"))
     theirs = chunks[0]
     (tmp_path / f".chunk-{theirs.key()}.claim").write_text("otherhost 1 0\n")
     real = sw._run_chunk
@@ -457,7 +436,7 @@ def test_concurrent_runs_share_the_work(tmp_path, monkeypatch, uninterrupted):
         results = [r.result() for r in runs]
     for frame in results:
         pd.testing.assert_frame_equal(frame, uninterrupted)
-    total = len(sw._plan(*_plan_args(CACHE_KW | {"inputs": ("constant", "noise")})))
+    total = len(sw._plan(**PLAN_KW, inputs=("constant", "noise")))
     assert len(done) <= total + 2  # without sharing: 2 * total
     assert sum(r.attrs["chunks_cached"] for r in results) >= total - 2
 
@@ -617,9 +596,9 @@ def test_chunks_are_sized_from_the_devices_free_memory(monkeypatch):
     from artifact_lab import backend
 
     monkeypatch.setattr(backend, "free_memory", lambda device: 64 << 20)
-    chunks = sw._plan(*_plan_args(dict(CACHE_KW, inputs=("noise",), device="cpu")))
+    chunks = sw._plan(**PLAN_KW, inputs=("noise",), device="cpu")
     assert {c.budget for c in chunks} == {32 << 20}  # half of what is free
-    chunks = sw._plan(*_plan_args(dict(CACHE_KW, inputs=("noise",)), memory_mb=1000))
+    chunks = sw._plan(**PLAN_KW, inputs=("noise",), memory_mb=1000)
     assert {c.budget for c in chunks} == {64 << 20}  # never more than is free
 
 
@@ -669,7 +648,7 @@ def test_conv_blocks_under_a_tight_budget_give_the_same_numbers(strategy):
     )
     frames = []
     for memory_mb in (None, 1):
-        chunks = sw._plan(*_plan_args(kw, method="conv", strategy=strategy, memory_mb=memory_mb))
+        chunks = sw._plan(**kw, method="conv", strategy=strategy, memory_mb=memory_mb)
         if memory_mb:  # about one item and one kernel per call
             chunks = [dataclasses.replace(c, budget=150_000) for c in chunks]
         frames.append(pd.concat([sw._run_chunk(c) for c in chunks], ignore_index=True))
