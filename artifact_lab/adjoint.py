@@ -48,7 +48,7 @@ from ._checks import (
     per_axis,
 )
 from .overlap import _outer
-from .scores import _harmonic_fraction_of_gains, as_kernel
+from .scores import _harmonic_fraction_of_gains, as_kernel, phase_gains
 
 __all__ = [
     "MeasuredGains",
@@ -307,8 +307,6 @@ def adjoint_pattern(
     >>> adjoint_pattern([1.0, 1.0, 1.0], 9, 2, 1)    # odd positions sit in two windows
     array([nan,  2.,  1.,  2.,  1.,  2.,  1.,  2., nan])
     """
-    from .scores import phase_gains
-
     k = as_kernel(kernel)
     nd = k.ndim
     n = per_axis("input_size", input_size, nd, minimum=1)
@@ -319,8 +317,7 @@ def adjoint_pattern(
         n, k.shape, stride, padding, dilation, ceil_mode=ceil_mode, whole_windows=whole_windows
     )
     g = phase_gains(k, stride, dilation, padding)
-    s = per_axis("stride", stride, nd)
-    idx = np.ix_(*(np.arange(n[a]) % s[a] for a in range(nd)))
+    idx = np.ix_(*(np.arange(n[a]) % stride[a] for a in range(nd)))
     return np.where(mask, g[idx], np.nan)
 
 
@@ -385,6 +382,17 @@ def measured_gains(
     >>> m.gains * 3, round(m.score, 3)
     (array([2., 1.]), 0.1)
     """
+    return _measured_gains_and_maps(op, x, stride, interior)[0]
+
+
+def _measured_gains_and_maps(
+    op: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    stride: IntOrTuple,
+    interior: np.ndarray,
+) -> tuple[MeasuredGains, np.ndarray]:
+    """:func:`measured_gains` and the input gradient maps it averaged, ``(N*C, *spatial)``
+    float64 (the gradient for an upstream gradient of ones)."""
     check_callable("op", op)
     if not isinstance(x, torch.Tensor) or x.ndim < 3:
         raise TypeError(f"x must be a tensor of shape (N, C, *spatial), got {type(x).__name__}")
@@ -425,4 +433,4 @@ def measured_gains(
     scale = float(np.abs(gains).max()) or 1.0
     spread = float(np.abs(values - gains[ph]).max() / scale) if values.size else 0.0
     score = float(_harmonic_fraction_of_gains(gains.reshape(s), nd))
-    return MeasuredGains(gains.reshape(s), score, chance, spread)
+    return MeasuredGains(gains.reshape(s), score, chance, spread), maps

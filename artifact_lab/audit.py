@@ -41,8 +41,8 @@ from .findings import (
 )
 from .fixes import fix
 from .loading import load_model
-from .measure import COLUMNS, MAX_ELEMENTS, backward_scores, forward_scores
-from .tracing import trace
+from .measure import COLUMNS, MAX_ELEMENTS, PROJECTIONS, _forward_scores, backward_scores
+from .tracing import _check_direction, trace
 
 __all__ = ["AuditResult", "LayerFinding", "audit", "audit_zoo", "fix", "load_model"]
 
@@ -232,9 +232,6 @@ _FRAME_COLUMNS = (
 )
 
 
-# --------------------------------------------------------------------------- argument checks
-
-
 # --------------------------------------------------------------------------- audit
 
 
@@ -316,13 +313,12 @@ def audit(
     """
     check_module("model", model)
     shape = check_shape("input_shape", input_shape, max_elements=MAX_ELEMENTS)
-    if direction not in ("forward", "backward"):
-        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
+    _check_direction(direction)
     if name is not None and not isinstance(name, str):
         raise TypeError(f"name must be a str or None, got {name!r}")
     measure = check_bool("measure", measure)
     images = check_bool("images", images)
-    if projection not in ("sum", "random"):
+    if projection not in PROJECTIONS:
         raise ValueError(f"projection must be 'sum' or 'random', got {projection!r}")
     seed = check_int("seed", seed, minimum=0)
     dev = select_device(device)
@@ -359,7 +355,10 @@ def audit(
         scores = pd.DataFrame(columns=list(COLUMNS))
         if measure and findings:
             if direction == "forward":
-                scores = forward_scores(model, shape, period, seed=seed, device=dev, dtype=dtype)
+                # the trace ran the model on zeros: its output is y(0)
+                scores = _forward_scores(
+                    model, shape, period, out, seed=seed, device=dev, dtype=dtype
+                )
             else:
                 scores = backward_scores(
                     model,
@@ -409,8 +408,7 @@ def audit_zoo(
     """
     from .zoo import ZOO, _check_width, build, input_shape
 
-    if direction not in ("forward", "backward"):
-        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
+    _check_direction(direction)
     if names is None:
         names = [n for n, e in ZOO.items() if e.direction == direction]
     names = as_names("names", names, allowed=sorted(ZOO))

@@ -24,9 +24,9 @@ import torch.nn.functional as F
 
 from ._checks import check_instance, check_int, check_items, per_axis
 from .adjoint import adjoint_interior, measured_gains, pool_kernel
-from .fixes import STRATEGIES, even_conv_geometry, transposed_geometry
+from .fixes import STRATEGIES, _even_picks, _is_times_stride, _transposed_options
 from .kernels import subpixel_as_transposed
-from .overlap import has_holes, overlap_contrast
+from .overlap import _conv_t, has_holes, overlap_contrast
 from .scores import checkerboard_score, noise_checkerboard, weight_scores
 from .tracing import Op
 
@@ -254,8 +254,7 @@ def _compose(weight: torch.Tensor, geom: dict[str, Any], blur: dict[str, Any]):
     # the blur of input channel i = group(o) * in_g + i_local, for each (o, i_local)
     chan = (torch.arange(out_ch)[:, None] // (out_ch // groups)) * in_g + torch.arange(in_g)
     bsel = b[chan.reshape(-1)]  # (out*in_g, *kb)
-    conv_t = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[nd]
-    full = conv_t(
+    full = _conv_t(nd)(
         w.reshape(1, out_ch * in_g, *w.shape[2:]), bsel[:, None], groups=out_ch * in_g
     ).reshape(out_ch, in_g, *(kw + kb - 1 for kw, kb in zip(w.shape[2:], b.shape[1:])))
     padding = tuple(p + q for p, q in zip(geom["padding"], blur["padding"]))
@@ -527,13 +526,10 @@ def recommend_forward(f: LayerFinding) -> list[dict[str, Any]]:
     check_instance("f", f, LayerFinding)
     if f.kind != "transposed" or not f.flagged:
         return []
-    nd = len(f.input_shape) - 2
-    n, L = f.input_shape[2:], f.output_shape[2:]
     s = f.geometry["stride"]
     out = []
     if len(set(s)) == 1:
-        axes = [transposed_geometry(n[a], L[a], s[a]) for a in range(nd)]
-        common = [g for g in axes[0] if all(g in options for options in axes[1:])]
+        _, common = _transposed_options(f)
         for k, p, op in common[:3]:
             out.append(
                 _rec(
@@ -546,7 +542,7 @@ def recommend_forward(f: LayerFinding) -> list[dict[str, Any]]:
                     output_padding=op,
                 )
             )
-    if len(set(s)) == 1 and all(o == i * s[0] for o, i in zip(L, n, strict=True)):
+    if _is_times_stride(f):
         out.append(_rec(f, "resize", f"nearest x{s[0]} + conv3 (resize-conv)"))
         out.append(_rec(f, "subpixel", f"conv3 + pixel shuffle x{s[0]}, ICNR init"))
     return out
@@ -570,8 +566,7 @@ def recommend_backward(f: LayerFinding) -> list[dict[str, Any]]:
                 stride=s,
             )
         )
-        n, L = f.input_shape[2:], f.output_shape[2:]
-        picks = [even_conv_geometry(n[a], L[a], s[a]) for a in range(len(s))]
+        picks = _even_picks(f)
         if all(p is not None for p in picks):
             ke, pe = tuple(p[0] for p in picks), tuple(p[1] for p in picks)
             out.append(

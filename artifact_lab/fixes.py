@@ -37,6 +37,7 @@ from torch import nn
 
 from ._checks import (
     as_names,
+    check_choice,
     check_int,
     check_module,
     check_ndim,
@@ -45,8 +46,8 @@ from ._checks import (
     int_values,
     per_axis,
 )
-from .kernels import default_weight, hold, icnr
-from .tracing import KINDS
+from .kernels import _outer, default_weight, hold, icnr
+from .tracing import DIRECTIONS, KINDS, _check_direction
 
 if TYPE_CHECKING:
     from .findings import LayerFinding
@@ -62,7 +63,6 @@ __all__ = [
     "transposed_geometry",
 ]
 
-DIRECTIONS = ("forward", "backward")
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 
 
@@ -95,8 +95,7 @@ def strategy(name: str, direction: str, kinds: Sequence[str], summary: str):
     check_str("name", name, empty_ok=False)
     if name in STRATEGIES:
         raise ValueError(f"name {name!r} is taken: strategies are {sorted(STRATEGIES)}")
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    check_choice("direction", direction, DIRECTIONS)
     kinds = as_names("kinds", kinds, allowed=KINDS)
     check_str("summary", summary)
 
@@ -200,9 +199,7 @@ class BlurPool(nn.Module):
         self.offset = per_axis("offset", offset, ndim)  # a pool's d*(k-1) - p: any sign
         self.size = None if size is None else per_axis("size", size, ndim, minimum=1)
         tents = [np.convolve(hold(st, ndim=1), hold(st, ndim=1)) / st**2 for st in s]
-        kern = tents[0]
-        for t in tents[1:]:
-            kern = np.multiply.outer(kern, t)
+        kern = _outer(tents)
         self.register_buffer("kernel", torch.from_numpy(np.asarray(kern, dtype=np.float32)))
 
     def geometry(self, nd: int) -> dict:
@@ -247,17 +244,11 @@ def _hold_smoothed(a: int, b: int, k: Sequence[int], s: Sequence[int], seed: int
     random sub-kernels of size ``k - s + 1`` convolved with the hold kernel ``ones(s)``.
     Each phase sums the sub-kernel once, so it scores 0 for any ``k >= s`` (forward for a
     ConvTranspose weight ``(in, out, *k)``, backward for a Conv weight ``(out, in, *k)``)."""
+    from .nn import hold_compose
+
     nd = len(k)
     sub = default_weight(a, b, tuple(ka - sa + 1 for ka, sa in zip(k, s)), ndim=nd, seed=seed)
-    box = torch.from_numpy(hold(tuple(s), ndim=nd))[None, None]
-    conv = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[nd]
-    flat = sub.double().reshape(a * b, 1, *sub.shape[2:])
-    w = conv(flat, box).reshape(a, b, *k)  # full convolution
-    return (w / math.prod(s)).float()
-
-
-def _ints(v) -> tuple[int, ...]:
-    return tuple(int(x) for x in v)
+    return (hold_compose(sub.double(), tuple(s), ndim=nd) / math.prod(s)).float()
 
 
 # --------------------------------------------------------------------------- forward strategies
@@ -272,14 +263,12 @@ def _ints(v) -> tuple[int, ...]:
 def _transposed(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
     nd = len(finding.input_shape) - 2
     s = finding.geometry["stride"]
-    n, L = finding.input_shape[2:], finding.output_shape[2:]
-    axes = [transposed_geometry(n[a], L[a], s[a]) for a in range(nd)]
+    axes, common = _transposed_options(finding)
     if any(not options for options in axes):
         raise ValueError(
             f"no artifact-free transposed geometry of the same size for {finding.name}"
         )
     # prefer one geometry for every axis when one exists
-    common = [g for g in axes[0] if all(g in options for options in axes[1:])]
     picks = [common[0]] * nd if common else [options[0] for options in axes]
     k = tuple(g[0] for g in picks)
     new = type(module)(
@@ -292,9 +281,41 @@ def _transposed(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Modul
         groups=module.groups,
         bias=module.bias is not None,
     )
+    w = _hold_smoothed(module.in_channels, module.out_channels // module.groups, k, s, seed)
+    return _init_like(new, module, w)
+
+
+_Geometry = tuple[int, int, int]  # (k, p, op)
+
+
+def _transposed_options(finding: LayerFinding) -> tuple[list[list[_Geometry]], list[_Geometry]]:
+    """Per axis, the :func:`transposed_geometry` options of ``finding``'s sizes and stride,
+    and those that every axis shares (best first)."""
+    s = finding.geometry["stride"]
+    n, L = finding.input_shape[2:], finding.output_shape[2:]
+    axes = [transposed_geometry(n[a], L[a], s[a]) for a in range(len(n))]
+    common = [g for g in axes[0] if all(g in options for options in axes[1:])]
+    return axes, common
+
+
+def _even_picks(finding: LayerFinding) -> list[tuple[int, int] | None]:
+    """Per axis, the :func:`even_conv_geometry` ``(k, p)`` of ``finding``'s sizes and stride."""
+    s = finding.geometry["stride"]
+    n, L = finding.input_shape[2:], finding.output_shape[2:]
+    return [even_conv_geometry(n[a], L[a], s[a]) for a in range(len(s))]
+
+
+def _is_times_stride(finding: LayerFinding) -> bool:
+    """Whether ``finding`` multiplies every axis by one stride (``L = n * s``)."""
+    s = finding.geometry["stride"]
+    n, L = finding.input_shape[2:], finding.output_shape[2:]
+    return len(set(s)) == 1 and all(o == i * s[0] for o, i in zip(L, n, strict=True))
+
+
+def _init_like(new: nn.Module, module: nn.Module, weight: torch.Tensor) -> nn.Module:
+    """``new`` with ``weight`` and, if ``module`` has one, ``module``'s bias."""
     with torch.no_grad():
-        w = _hold_smoothed(module.in_channels, module.out_channels // module.groups, k, s, seed)
-        new.weight.copy_(w)
+        new.weight.copy_(weight)
         if module.bias is not None:
             new.bias.copy_(module.bias)
     return new
@@ -302,9 +323,7 @@ def _transposed(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Modul
 
 def _times_stride(finding: LayerFinding, strategy_name: str) -> int:
     s = finding.geometry["stride"]
-    if len(set(s)) != 1 or not all(
-        o == i * s[0] for o, i in zip(finding.output_shape[2:], finding.input_shape[2:])
-    ):
+    if not _is_times_stride(finding):
         raise ValueError(
             f"{strategy_name} gives n*{s[0]}, but {finding.name} gives "
             f"{finding.output_shape[2:]} from {finding.input_shape[2:]}"
@@ -395,8 +414,7 @@ def _blur(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
 def _even(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
     nd = len(finding.input_shape) - 2
     s = finding.geometry["stride"]
-    n, L = finding.input_shape[2:], finding.output_shape[2:]
-    picks = [even_conv_geometry(n[a], L[a], s[a]) for a in range(nd)]
+    picks = _even_picks(finding)
     if any(p is None for p in picks):
         raise ValueError(f"no k % s == 0 convolution gives {finding.name}'s output size")
     k = tuple(p[0] for p in picks)
@@ -409,13 +427,8 @@ def _even(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
         groups=module.groups,
         bias=module.bias is not None,
     )
-    with torch.no_grad():
-        new.weight.copy_(
-            _hold_smoothed(module.out_channels, module.in_channels // module.groups, k, s, seed)
-        )
-        if module.bias is not None:
-            new.bias.copy_(module.bias)
-    return new
+    w = _hold_smoothed(module.out_channels, module.in_channels // module.groups, k, s, seed)
+    return _init_like(new, module, w)
 
 
 @strategy(
@@ -448,8 +461,7 @@ def _check_layers(layers) -> list[str] | None:
 
 
 def _resolve_strategy(strategy_name, direction: str) -> Strategy:
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
+    _check_direction(direction)
     name = DEFAULT_STRATEGY[direction] if strategy_name is None else strategy_name
     own = sorted(k for k, v in STRATEGIES.items() if v.direction == direction)
     if not isinstance(name, str) or name not in STRATEGIES:

@@ -33,11 +33,17 @@ from ._checks import (
     check_tensor,
     per_axis,
 )
-from .adjoint import adjoint_interior, adjoint_pattern, measured_gains, pool_kernel
-from .measure import COLUMNS, _row, chance_level, crop_periods, input_gradient
+from .adjoint import _measured_gains_and_maps, adjoint_interior, adjoint_pattern, pool_kernel
+from .measure import (
+    _GRAD_LABELS,
+    COLUMNS,
+    _row,
+    _row_from_crop,
+    crop_periods,
+    input_gradient,
+)
 from .overlap import has_holes
 from .scores import checkerboard_score
-from .spectral import harmonic_stats
 
 __all__ = [
     "TEXTURES",
@@ -276,22 +282,8 @@ def gradient_scores(
     for name, x in inputs.items():
         proj = projection[name] if isinstance(projection, dict) else projection
         g = input_gradient(model, x, projection=proj, seed=seed)
-        crop = crop_periods(g, period)
-        frac, db = harmonic_stats(crop, tuple(period), ndim=len(period))
-        label = proj if isinstance(proj, str) else "upstream"
-        rows.append(
-            {
-                "input": name,
-                "measured": {"sum": "grad sum(y)", "random": "grad <r, y>"}.get(
-                    label, "grad <u, y>"
-                ),
-                "factor": tuple(period),
-                "harmonic_fraction": frac,
-                "chance": chance_level(period, crop.shape[1:]),
-                "peak_db": db,
-                "power": float((crop**2).mean()),
-            }
-        )
+        measured = _GRAD_LABELS[proj] if isinstance(proj, str) else "grad <u, y>"
+        rows.append(_row_from_crop(name, measured, crop_periods(g, period), period, True))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
@@ -316,24 +308,23 @@ def adjoint_check(n: int = 24, *, seed: int = 0) -> pd.DataFrame:
     w3 = torch.randn(1, 1, 3, 3, generator=gen, dtype=torch.float64)
     w4 = torch.randn(1, 1, 4, 4, generator=gen, dtype=torch.float64)
     w1 = torch.randn(1, 1, 1, 1, generator=gen, dtype=torch.float64)
-    layers = [
-        ("Conv 3x3/s2/p1 (random)", w3[0, 0], 2, 1, lambda t: F.conv2d(t, w3, stride=2, padding=1)),
-        ("Conv 4x4/s2/p1 (random)", w4[0, 0], 2, 1, lambda t: F.conv2d(t, w4, stride=2, padding=1)),
-        ("Conv 1x1/s2 (shortcut)", w1[0, 0], 2, 0, lambda t: F.conv2d(t, w1, stride=2)),
-        ("AvgPool 3x3/s2", pool_kernel("avg", 3, ndim=2), 2, 0, lambda t: F.avg_pool2d(t, 3, 2)),
-        ("AvgPool 2x2/s2", pool_kernel("avg", 2, ndim=2), 2, 0, lambda t: F.avg_pool2d(t, 2, 2)),
-        ("MaxPool 3x3/s2 (noise)", None, 2, 0, lambda t: F.max_pool2d(t, 3, 2)),
-        ("MaxPool 2x2/s2 (noise)", None, 2, 0, lambda t: F.max_pool2d(t, 2, 2)),
+    layers = [  # name, kernel (None: no closed form), k, s, p, op
+        ("Conv 3x3/s2/p1 (random)", w3[0, 0], 3, 2, 1, lambda t: F.conv2d(t, w3, None, 2, 1)),
+        ("Conv 4x4/s2/p1 (random)", w4[0, 0], 4, 2, 1, lambda t: F.conv2d(t, w4, None, 2, 1)),
+        ("Conv 1x1/s2 (shortcut)", w1[0, 0], 1, 2, 0, lambda t: F.conv2d(t, w1, stride=2)),
+        ("AvgPool 3x3/s2", pool_kernel("avg", 3, ndim=2), 3, 2, 0, lambda t: F.avg_pool2d(t, 3, 2)),
+        ("AvgPool 2x2/s2", pool_kernel("avg", 2, ndim=2), 2, 2, 0, lambda t: F.avg_pool2d(t, 2, 2)),
+        ("MaxPool 3x3/s2 (noise)", None, 3, 2, 0, lambda t: F.max_pool2d(t, 3, 2)),
+        ("MaxPool 2x2/s2 (noise)", None, 2, 2, 0, lambda t: F.max_pool2d(t, 2, 2)),
     ]
     rows = []
-    for name, kern, s, p, op in layers:
-        k = 3 if "3x3" in name else 4 if "4x4" in name else 2 if "2x2" in name else 1
+    for name, kern, k, s, p, op in layers:
         mask = adjoint_interior((n, n), k, s, p, whole_windows=kern is None or "Pool" in name)
         if kern is None:
             x = torch.randn(64, 1, n, n, generator=gen, dtype=torch.float64)
         else:
             x = torch.zeros(1, 1, n, n, dtype=torch.float64)
-        m = measured_gains(op, x, s, mask)
+        m, maps = _measured_gains_and_maps(op, x, s, mask)
         row = {
             "layer": name,
             "closed_form_score": np.nan,
@@ -343,10 +334,7 @@ def adjoint_check(n: int = 24, *, seed: int = 0) -> pd.DataFrame:
         }
         if kern is not None:
             pattern = adjoint_pattern(kern, (n, n), s, p, whole_windows="Pool" in name)
-            leaf = x.clone().requires_grad_(True)
-            y = op(leaf)
-            (g,) = torch.autograd.grad(y, leaf, torch.ones_like(y))
-            diff = np.abs(g[0, 0].numpy() - pattern)[mask].max()
+            diff = np.abs(maps[0] - pattern)[mask].max()  # x is one map: (1, 1, n, n)
             row |= {"closed_form_score": float(checkerboard_score(kern, s)), "max_difference": diff}
         rows.append(row)
     return pd.DataFrame(rows)

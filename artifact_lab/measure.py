@@ -64,6 +64,7 @@ COLUMNS = ("input", "measured", "factor", "harmonic_fraction", "chance", "peak_d
 IMAGE_NAMES = ("camera", "brick", "grass", "gravel")
 MAX_ELEMENTS = 1 << 28  # largest input the audit runs and measures
 PROJECTIONS = ("sum", "random")
+_GRAD_LABELS = {"sum": "grad sum(y)", "random": "grad <r, y>"}  # "measured", per projection
 
 
 def _check_run(model, shape, period, batch, seed, device, dtype):
@@ -111,7 +112,7 @@ def chance_level(period: Sequence[int], crop_shape: Sequence[int]) -> float:
             f"period {tuple(period)} and crop_shape {tuple(crop_shape)} differ in length"
         )
     for p, n in zip(period, crop_shape, strict=True):
-        if p < 1 or n < 1 or n % p:
+        if n % p:
             raise ValueError(
                 f"crop_shape {tuple(crop_shape)} must hold whole periods {tuple(period)}"
             )
@@ -180,11 +181,17 @@ def _crop(y: torch.Tensor | np.ndarray, period: Sequence[int]) -> np.ndarray:
 
 
 def _row(input_kind: str, measured: str, y, period, chance_random: bool) -> dict:
-    nd = len(period)
     crop = _crop(y, period)
     if not np.isfinite(crop).all():
         raise ValueError(f"the model's {measured} holds NaN or infinite values")
-    frac, db = harmonic_stats(crop, tuple(period), ndim=nd)
+    return _row_from_crop(input_kind, measured, crop, period, chance_random)
+
+
+def _row_from_crop(
+    input_kind: str, measured: str, crop: np.ndarray, period, chance_random: bool
+) -> dict:
+    """One row of :data:`COLUMNS` from a map already cropped to whole periods."""
+    frac, db = harmonic_stats(crop, tuple(period), ndim=len(period))
     return {
         "input": input_kind,
         "measured": measured,
@@ -243,12 +250,31 @@ def forward_scores(
     >>> list(t.measured)
     ['y(0)', 'y(1) - y(0)', 'y(noise) - y(0)']
     """
+    return _forward_scores(
+        model, shape, period, None, batch=batch, seed=seed, device=device, dtype=dtype
+    )
+
+
+def _forward_scores(
+    model: nn.Module,
+    shape: Sequence[int],
+    period: Sequence[int],
+    y0: torch.Tensor | None,
+    *,
+    batch: int = 4,
+    seed: int = 0,
+    device: torch.device | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> pd.DataFrame:
+    """:func:`forward_scores`, with ``y0`` the model's output at zeros when the caller already
+    has it (the audit's trace ran the model on zeros in eval mode, without gradient)."""
     shape, period, batch, seed, device = _check_run(
         model, shape, period, batch, seed, device, dtype
     )
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        y0 = _as_tensor(model(torch.zeros(shape, dtype=dtype, device=device)), "output")
+        if y0 is None:
+            y0 = _as_tensor(model(torch.zeros(shape, dtype=dtype, device=device)), "output")
         y1 = _as_tensor(model(torch.ones(shape, dtype=dtype, device=device)), "output")
         noise = torch.randn((batch, *shape[1:]), generator=gen, dtype=dtype).to(device)
         yn = _as_tensor(model(noise), "output")
@@ -358,7 +384,7 @@ def backward_scores(
     )
     check_choice("projection", projection, PROJECTIONS)
     images = check_bool("images", images)
-    label = "grad sum(y)" if projection == "sum" else "grad <r, y>"
+    label = _GRAD_LABELS[projection]
     gen = torch.Generator().manual_seed(seed)
     inputs = [("noise", torch.randn((batch, *shape[1:]), generator=gen).to(device, dtype))]
     if images and len(shape) == 4:

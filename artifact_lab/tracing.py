@@ -59,6 +59,14 @@ _LP = tuple(getattr(nn, f"LPPool{n}d") for n in (1, 2, 3) if hasattr(nn, f"LPPoo
 _ADAPTIVE_AVG = (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
 _ADAPTIVE_MAX = (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
 _DATA_DEPENDENT = ("max_pool", "adaptive_max_pool")
+DIRECTIONS = ("forward", "backward")
+
+
+def _check_direction(direction: object) -> str:
+    """``direction`` if it is ``"forward"`` or ``"backward"``: the one message for all."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
+    return direction  # type: ignore[return-value]
 
 
 @dataclass
@@ -335,8 +343,7 @@ def trace(
     """
     check_module("model", model)
     check_tensor("x", x, min_ndim=3, shape="(N, C, *spatial)")
-    if direction not in ("forward", "backward"):
-        raise ValueError(f"direction must be 'forward' or 'backward', got {direction!r}")
+    _check_direction(direction)
     ops: list[Op] = []
     state = {"inside": 0, "calls": 0, "producer_calls": 0, "stack": []}
     producers: dict[int, tuple[Any, str, dict[str, Any]]] = {}
