@@ -120,6 +120,22 @@ def int_values(
     return sorted(out)
 
 
+def check_seeds(name: str, value: object, *, scalar: bool = True) -> tuple[int, ...]:
+    """A non-empty sequence (or range) of seeds ``>= 0`` as a tuple, in the given order.
+
+    With ``scalar`` one int (not a bool) is one seed. Unlike :func:`int_values` the seeds
+    are neither sorted nor deduplicated: a study runs them as given.
+    """
+    if scalar and isinstance(value, int) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (Sequence, range)) or isinstance(value, (str, bytes)):
+        what = "an int or a sequence of ints" if scalar else "a sequence of ints"
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    return tuple(check_int(f"{name}[{i}]", s, minimum=0) for i, s in enumerate(value))
+
+
 def per_axis(
     name: str, value: object, ndim: int | None, *, minimum: int | None = None
 ) -> tuple[int, ...]:

@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ._checks import as_names, check_bool, check_choice, check_int
+from ._checks import as_names, check_bool, check_choice, check_int, check_seeds
 from .backend import select_device
 from .images import IMAGES, PROBES, load_image, probe
 from .spectral import filtering_db, harmonic_fraction, peak_db, replica_fraction
@@ -94,13 +94,7 @@ def compare_upsamplers(
     images = as_names("images", images, allowed=PROBES + IMAGES)  # one string is one image
     factor = check_int("factor", factor, minimum=1)
     size = check_int("size", size, minimum=1)
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        seeds = (seeds,)
-    if not isinstance(seeds, (Sequence, range)) or isinstance(seeds, (str, bytes)):
-        raise TypeError(f"seeds must be an int or a sequence of ints, got {seeds!r}")
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    seeds = tuple(check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds))
+    seeds = check_seeds("seeds", seeds)
     progress = check_bool("progress", progress)
     given = _checked_upsamplers(upsamplers, factor)
     margin = 4 * factor

@@ -101,7 +101,7 @@ def load_image(name: str, size: IntOrTuple | None = 64, *, gray: bool = True) ->
     elif img.shape[-1] == 4:
         img = _to_gray(img)[..., None].repeat(3, -1)
     if size is not None:
-        img = _fit(img, per_axis("size", size, 2, minimum=1))
+        img = _fit(img, size)
     img = np.clip(img, 0.0, 1.0)
     t = torch.from_numpy(np.ascontiguousarray(img))
     return t if gray else t.permute(2, 0, 1).contiguous()

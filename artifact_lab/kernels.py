@@ -259,11 +259,10 @@ def make_kernel(
     check_choice("family", family, FAMILIES)
     per_axis("stride", stride, ndim, minimum=1)
     seed = check_int("seed", seed, minimum=0)
-    if kernel_size is not None:
-        per_axis("kernel_size", kernel_size, ndim, minimum=1)
+    k = None if kernel_size is None else per_axis("kernel_size", kernel_size, ndim, minimum=1)
     if family in ("bilinear", "hold"):
         kern = bilinear(stride, ndim=ndim) if family == "bilinear" else hold(stride, ndim=ndim)
-        if kernel_size is not None and per_axis("kernel_size", kernel_size, ndim) != kern.shape:
+        if k is not None and k != kern.shape:
             raise ValueError(
                 f"kernel_size={kernel_size!r} does not fit family {family!r} at stride "
                 f"{stride!r}: it needs kernel_size={kern.shape}"

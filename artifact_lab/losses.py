@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import IntOrTuple, check_mapping, check_ndim, per_axis
+from ._checks import IntOrTuple, check_choice, check_mapping, check_module, check_ndim, per_axis
 
 __all__ = [
     "CHANNELS",
@@ -84,10 +84,10 @@ def _phase_matrix_t(k, stride, dilation, device, dtype) -> torch.Tensor:
     return torch.from_numpy(_phase_matrix(k, stride, dilation).copy()).to(device, dtype)
 
 
-def _scores(
+def _gain_scores(
     w: torch.Tensor, stride, dilation, groups: int, pairs: bool = False
 ) -> tuple[torch.Tensor, ...]:
-    """(score, harmonic power, noise_checkerboard, total power) of one transposed weight.
+    """(score, harmonic power, total power) of one transposed weight's pooled gains.
 
     ``pairs``: pool over (input, output) channel pairs instead of output channels.
     """
@@ -103,6 +103,19 @@ def _scores(
     power = G.square().mean(1).sum()
     positive = power > 0
     score = torch.where(positive, harmonic / torch.where(positive, power, 1), 0)
+    return score, harmonic, power
+
+
+def _scores(
+    w: torch.Tensor, stride, dilation, groups: int, pairs: bool = False
+) -> tuple[torch.Tensor, ...]:
+    """(score, harmonic power, noise_checkerboard, total power) of one transposed weight.
+
+    ``pairs``: pool over (input, output) channel pairs instead of output channels.
+    """
+    score, harmonic, power = _gain_scores(w, stride, dilation, groups, pairs)
+    _, _, *k = w.shape
+    P = _phase_matrix_t(tuple(k), tuple(stride), tuple(dilation), w.device, w.dtype)
     e = w.square().sum((0, 1)).reshape(-1) @ P
     e_mean = e.mean()
     noise = torch.where(e_mean > 0, e.std(correction=0) / torch.where(e_mean > 0, e_mean, 1), 0)
@@ -192,13 +205,8 @@ def layer_scores(
     s = per_axis("stride", stride, nd, minimum=1)
     d = per_axis("dilation", dilation, nd, minimum=1)
     groups = _check_groups(groups, w.shape[0])
-    return torch.stack(_scores(w, s, d, groups, pairs=_check_channels(channels)))
-
-
-def _check_channels(channels: Any) -> bool:
-    if channels not in CHANNELS:
-        raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
-    return channels == "pairs"
+    pairs = check_choice("channels", channels, CHANNELS) == "pairs"
+    return torch.stack(_scores(w, s, d, groups, pairs=pairs))
 
 
 def _check_groups(groups: Any, channels: int) -> int:
@@ -316,16 +324,15 @@ def find_layers(
     2 subpixel forward
     0 strided_conv backward
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    _check_direction(direction)
+    check_module("model", model)
+    check_choice("direction", direction, DIRECTIONS)
     modules = dict(model.named_modules())
     subpixel = dict(check_mapping("subpixel", {} if subpixel is None else subpixel, empty_ok=True))
     for name, factor in subpixel.items():
         per_axis(f"subpixel[{name!r}]", factor, None, minimum=1)
         if name not in modules or not isinstance(modules[name], _CONV):
             raise ValueError(f"subpixel names {name!r}, which is not a Conv1d/2d/3d of the model")
-    forward, backward, seen = [], [], set()
+    forward, backward = [], []
     if direction in ("forward", "both"):
         from .upsamplers import SubPixelConv
         from .zoo import PixelShuffleND
@@ -355,7 +362,6 @@ def find_layers(
                 layer = _subpixel_layer(name, module, shuffles[name])
                 if layer is not None:
                     forward.append(layer)
-                    seen.add(id(module))
     if direction in ("backward", "both"):
         for name, module in modules.items():
             if isinstance(module, _CONV) and math.prod(module.stride) > 1:
@@ -366,11 +372,6 @@ def find_layers(
                     )
                 )  # fmt: skip
     return (*forward, *backward)
-
-
-def _check_direction(direction: Any) -> None:
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
 
 
 def checkerboard_penalty(
@@ -449,10 +450,9 @@ def checkerboard_penalty(
     >>> p.requires_grad, checkerboard_penalty(m, reduction="none").shape
     (True, torch.Size([2]))
     """
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    _check_direction(direction)
-    pairs = _check_channels(channels)
+    check_choice("reduction", reduction, REDUCTIONS)
+    check_choice("direction", direction, DIRECTIONS)
+    pairs = check_choice("channels", channels, CHANNELS) == "pairs"
     if not isinstance(normalized, bool):
         raise TypeError(f"normalized must be True or False, got {normalized!r}")
     if isinstance(model_or_weights, torch.Tensor):
@@ -495,7 +495,7 @@ def checkerboard_penalty(
             f"PenaltyLayer, got {type(model_or_weights).__name__}"
         )
     pick = 0 if normalized else 1
-    values = [_scores(x.weight(), x.stride, x.dilation, x.groups, pairs)[pick] for x in layers]
+    values = [_gain_scores(x.weight(), x.stride, x.dilation, x.groups, pairs)[pick] for x in layers]
     dtype = torch.promote_types(values[0].dtype, torch.float32)
     out = torch.stack([v.to(dtype=dtype, device=values[0].device) for v in values])
     if reduction == "mean":

@@ -47,8 +47,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._checks import check_int
-from .losses import _check_direction, _scores_numpy, find_layers
+from ._checks import check_choice, check_int, check_module
+from .losses import DIRECTIONS, _scores_numpy, find_layers
 
 __all__ = ["COLUMNS", "Monitor", "monitor"]
 
@@ -93,7 +93,7 @@ class Monitor:
         tag: str = "checkerboard",
     ) -> None:
         self.every = check_int("every", every, minimum=1)
-        _check_direction(direction)
+        check_choice("direction", direction, DIRECTIONS)
         if writer is not None and not callable(getattr(writer, "add_scalar", None)):
             raise TypeError(
                 f"writer must have an add_scalar(tag, value, step) method (a TensorBoard "
@@ -246,8 +246,7 @@ def monitor(
     >>> frame.step.tolist(), frame.layer.tolist(), bool(frame.checkerboard_score.gt(0).all())
     ([0, 2, 4], ['1', '1', '1'], True)
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module("model", model)
     return Monitor(
         model,
         every=every,

@@ -35,14 +35,14 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from ._checks import as_names, check_bool, check_choice, check_float, check_int
+from ._checks import as_names, check_bool, check_choice, check_float, check_int, check_seeds
 from ._io import write_atomic
 from .backend import select_device
 from .images import IMAGES, load_image
 from .losses import checkerboard_penalty, find_layers, layer_scores
 from .monitor import monitor
 from .spectral import harmonic_fraction, peak_db
-from .upsamplers import Upsampler, make_upsampler, standard_upsamplers
+from .upsamplers import Upsampler, _recipes, make_upsampler
 
 __all__ = [
     "BUDGETS",
@@ -493,20 +493,14 @@ def _check_study(task, factor, budget, variant_names, seeds, train_images, held_
         names = variants(factor)
     else:  # one string is one variant, not a sequence of letters
         names = as_names("variant_names", variant_names)
-    known = set(standard_upsamplers(factor)) | set(constrained_variants(factor))
+    known = set(_recipes(factor)) | set(constrained_variants(factor))
     for name in names:
         if name not in known:
             raise ValueError(
                 f"variant_names: variant {name!r} unknown at factor {factor}; choose from "
                 f"{sorted(known)}"
             )
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        seeds = (seeds,)
-    if not isinstance(seeds, (Sequence, range)) or isinstance(seeds, (str, bytes)):
-        raise TypeError(f"seeds must be an int or a sequence of ints, got {seeds!r}")
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    seeds = tuple(check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds))
+    seeds = check_seeds("seeds", seeds)
     train_images, held_out = _check_images(train_images, held_out)
     return task, factor, budget, names, seeds, train_images, held_out
 
@@ -692,9 +686,7 @@ def constrained_variants(factor: int = 2) -> tuple[str, ...]:
 
 
 def _make_upsampler(name: str, factor: int, channels: int, *, seed: int) -> Upsampler:
-    from .nn import CheckerboardFreeConvTranspose1d as _C1
-    from .nn import CheckerboardFreeConvTranspose2d as _C2
-    from .nn import CheckerboardFreeConvTranspose3d as _C3
+    from .nn import _CLASSES
 
     suffix = " constrained"
     if not name.endswith(suffix):
@@ -703,7 +695,7 @@ def _make_upsampler(name: str, factor: int, channels: int, *, seed: int) -> Upsa
     conv = up.conv
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        layer = {1: _C1, 2: _C2, 3: _C3}[up.ndim](
+        layer = _CLASSES[up.ndim](
             conv.in_channels,
             conv.out_channels,
             conv.kernel_size,
@@ -954,11 +946,7 @@ def prevention_study(
     if not factors:
         raise ValueError("factors must not be empty")
     methods = {f: prevention_methods(f, lambdas, sum_lambdas) for f in factors}
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, range)):
-        raise TypeError(f"seeds must be a sequence of ints, got {seeds!r}")
-    seeds = tuple(check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds))
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = check_seeds("seeds", seeds, scalar=False)
     keep_models = check_bool("keep_models", keep_models)
     progress = check_bool("progress", progress)
     scores_every = check_int("scores_every", scores_every, minimum=1)

@@ -18,6 +18,7 @@ Sugawara et al., "Checkerboard artifacts free convolutional neural networks", AP
 from __future__ import annotations
 
 import copy
+import functools
 import math
 
 import numpy as np
@@ -173,7 +174,7 @@ class TransposedUpsampler(Upsampler):
         elif init == "normal":
             gen = torch.Generator().manual_seed(seed)
             w = torch.randn(self.conv.weight.shape, generator=gen) / math.sqrt(channels * k**ndim)
-        elif init in ("bilinear", "hold"):
+        else:  # "bilinear" or "hold" (check_choice above refuses anything else)
             kern = (
                 bilinear(self.factor, ndim=self.ndim)
                 if init == "bilinear"
@@ -187,10 +188,6 @@ class TransposedUpsampler(Upsampler):
             w = torch.zeros(self.conv.weight.shape)
             for c in range(channels):
                 w[c, c] = torch.from_numpy(kern)
-        else:
-            raise ValueError(
-                f"init must be 'default', 'normal', 'bilinear' or 'hold', got {init!r}"
-            )
         with torch.no_grad():
             self.conv.weight.copy_(w)
             if bias:
@@ -264,11 +261,22 @@ def _axis_matrix(n: int, factor: int, mode: str) -> torch.Tensor:
     return cols.T.contiguous()
 
 
+@functools.lru_cache(maxsize=32)
+def _axis_matrix_t(n: int, factor: int, mode: str, device, dtype) -> torch.Tensor:
+    """:func:`_axis_matrix` on ``device`` in ``dtype``, built once per key (only read).
+
+    Built outside inference mode: an inference tensor could not be saved for a later
+    backward pass.
+    """
+    with torch.inference_mode(False):
+        return _axis_matrix(n, factor, mode).to(device, dtype)
+
+
 def _interpolate_by_matrices(x: torch.Tensor, factor: int, mode: str, ndim: int) -> torch.Tensor:
     """``F.interpolate(x, scale_factor=factor, mode=mode)`` as one matrix product per axis."""
     for a in range(ndim):
         axis = x.ndim - ndim + a
-        m = _axis_matrix(x.shape[axis], factor, mode).to(x.device, x.dtype)
+        m = _axis_matrix_t(x.shape[axis], factor, mode, x.device, x.dtype)
         x = torch.movedim(torch.tensordot(x, m, dims=([axis], [1])), -1, axis)
     return x
 
