@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import IntOrTuple, check_float, check_int, check_ndim, per_axis
-from .overlap import phase_counts
+from .overlap import has_holes, phase_counts
 
 __all__ = [
     "RECOMMENDATIONS",
@@ -88,7 +88,7 @@ def clean_init_exists(
     (True, False, False)
     """
     k, s, d = _axes(kernel_size, stride, dilation, ndim)
-    return all(math.gcd(da, sa) == 1 and ka >= sa for ka, sa, da in zip(k, s, d, strict=True))
+    return not has_holes(k, s, d, ndim=len(k))
 
 
 def clean_kernel(
@@ -231,6 +231,7 @@ def decision_table(
         inputs=(),
         progress=False,
     )
+    several = len(set(seeds)) > 1  # sweep scores each distinct seed once
     grouped = scores.groupby(["kernel_size", "stride", "dilation"])
     stats = grouped.checkerboard_score.agg(["mean", "std", "min", "max"]).reset_index()
     contrast = grouped.overlap_contrast.first().to_numpy()
@@ -247,7 +248,7 @@ def decision_table(
                 "clean_init_exists": clean_init_exists(k, s, d, ndim=nd),
                 "overlap_contrast": float(c),
                 "default_score": float(mean),
-                "default_spread": float(std) if len(seeds) > 1 else 0.0,
+                "default_spread": float(std) if several else 0.0,
                 "default_min": float(lo),
                 "default_max": float(hi),
                 "recommendation": recommendation(int(k), int(s), int(d)),

@@ -37,6 +37,7 @@ from ._checks import (
     check_str,
     per_axis,
 )
+from .arithmetic import zero_insert
 from .plotting import (
     FONT_PT,
     TEXT_WIDTH,
@@ -167,8 +168,7 @@ def plot_steps_1d(
     o = len(y) // 2 if position is None else check_int("position", position, minimum=0)
     if o >= len(y):
         raise ValueError(f"position must be below the output length {len(y)}, got {position}")
-    spread = np.zeros((len(xs) - 1) * s + 1)
-    spread[::s] = xs
+    spread = zero_insert(xs, s)
     padded = np.concatenate([np.zeros(edge), spread, np.zeros(edge)])
     width = len(padded)
     rows = {"input x": 4, "zeros inserted": 3, "padded": 2, "flipped kernel": 1, "output y": 0}
@@ -443,9 +443,11 @@ def plot_painting_strip(
     nrows = -(-len(steps) // ncols)
     vmax = int(painting_counts(n, k, s, n * n).max())
     panel = (TEXT_WIDTH - 0.9) / ncols
+    height = (panel + 0.3) * nrows + 0.4
     if fig is None:
-        fig, axes = new_figure(nrows, ncols, height=(panel + 0.3) * nrows + 0.4, squeeze=False)
-    else:
+        fig, axes = new_figure(nrows, ncols, height=height, squeeze=False)
+    else:  # a figure handed in (by painting_animation) is sized as a new one would be
+        fig.set_size_inches(TEXT_WIDTH, height)
         axes = fig.subplots(nrows, ncols, squeeze=False)
     flat = axes.ravel()
     for ax, step in zip(flat, steps, strict=False):
@@ -536,8 +538,6 @@ def painting_animation(
             frames.append(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
         strip = Figure(layout="constrained")
         strip_fig = plot_painting_strip(n, k, s, fig=strip)
-        panel_rows = -(-(n * n) // min(5, n * n))
-        strip_fig.set_size_inches(TEXT_WIDTH, ((TEXT_WIDTH - 0.9) / 5 + 0.3) * panel_rows + 0.4)
         svg = figure_svg(strip_fig)
         strip_font, strip_width = figure_fonts(strip_fig)
     palette = [f.quantize(colors=64, method=Image.Quantize.MEDIANCUT) for f in frames]

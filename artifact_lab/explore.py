@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_bool, check_int, check_ndim
+from ._checks import check_bool, check_choice, check_int, check_ndim
 from .arithmetic import TransposedConv, output_size_terms
 from .explore_views import VIEWS, _png, formula_html, scores_html  # draw what the state holds
 from .images import IMAGES, load_image
@@ -42,7 +42,7 @@ from .overlap import (
 )
 from .scores import checkerboard_score, noise_checkerboard, noise_gains, phase_gains
 from .spectral import harmonic_stats, interior_crop, power_spectrum
-from .stacks import composite, stack_response
+from .stacks import composite, stack_interior, stack_response
 
 __all__ = ["INPUTS", "ExploreState", "Explorer", "Layer", "explore", "explore_state"]
 
@@ -72,8 +72,7 @@ class Layer:
     seed: int = 0
 
     def __post_init__(self) -> None:  # a layer that exists is a valid one
-        if self.family not in FAMILIES:
-            raise ValueError(f"family must be one of {FAMILIES}, got {self.family!r}")
+        check_choice("family", self.family, FAMILIES)
         for name in ("kernel_size", "stride", "dilation"):
             check_int(name, getattr(self, name), minimum=1)
         for name in ("padding", "output_padding", "seed"):
@@ -276,8 +275,7 @@ def explore_state(
     n = check_int("input_size", input_size, minimum=1)
     if n > MAX_INPUT:
         raise ValueError(f"input_size must be <= {MAX_INPUT} in the explorer, got {n}")
-    if input_kind not in INPUTS:
-        raise ValueError(f"input_kind must be one of {INPUTS}, got {input_kind!r}")
+    check_choice("input_kind", input_kind, INPUTS)
     current = Layer(kernel_size, stride, padding, output_padding, dilation, family, seed)
     layers = [*_check_stack(stack), current]
     kernels = [_layer_kernel(layer, nd) for layer in layers]
@@ -373,37 +371,15 @@ def _one_layer(lay: Layer, kern: np.ndarray, n: int, nd: int, output: np.ndarray
     }
 
 
-def _stack_interior(n: int, layers: Sequence[Layer]) -> np.ndarray:
-    """Steady-state outputs of a stack along one axis.
-
-    An output is in the steady state when every path from the input through the layers
-    reaches it: it lies in the composite layer's interior (no path leaves the input) and no
-    path runs through an intermediate sample that a layer's padding cropped. The second is
-    read off the all-ones responses: layer by layer and as one composite layer they agree
-    at an output exactly when no path to it was cropped.
-    """
-    geoms = [
-        TransposedConv(x.kernel_size, x.stride, x.padding, x.output_padding, x.dilation, ndim=1)
-        for x in layers
-    ]
-    comp = composite(geoms)
-    by_layers = stack_response(n, geoms, method="layers", device="cpu")
-    by_composite = stack_response(n, geoms, method="composite", device="cpu")
-    inside = np.zeros(len(by_layers), dtype=bool)
-    # output padding only appends outputs after the interior, and a composite output
-    # padding may exceed what torch (hence interior_mask) accepts for a single layer
-    keep = len(by_layers) - comp.output_padding[0]
-    if keep > 0:
-        try:
-            inside[:keep] = interior_mask(n, comp.kernel.shape[0], comp.stride[0], comp.padding[0])
-        except ValueError:  # the padding removes every output but the output padding
-            pass
-    return inside & (by_layers == by_composite)
-
-
 def _stack(layers, geoms, kernels, n: int, nd: int, output: np.ndarray) -> dict:
     comp = composite(geoms, kernels)
-    axis = _stack_interior(n, layers)
+    axis = stack_interior(
+        n,
+        [
+            TransposedConv(x.kernel_size, x.stride, x.padding, x.output_padding, x.dilation, ndim=1)
+            for x in layers
+        ],
+    )
     interior = axis if nd == 1 else np.logical_and.outer(axis, axis)
     crop = None
     hit = np.flatnonzero(axis)

@@ -32,6 +32,7 @@ from ._checks import (
     as_real_array,
     check_axes,
     check_bool,
+    check_choice,
     check_column,
     check_figure,
     check_float,
@@ -319,10 +320,9 @@ def mark_harmonics(ax: Any, stride: int | Sequence[int], *, ndim: int = 2, color
     check_axes("ax", ax, none_ok=False)
     if isinstance(ndim, bool) or not isinstance(ndim, (int, np.integer)) or ndim not in (1, 2):
         raise ValueError(f"ndim must be 1 or 2, got {ndim!r}")
-    per_axis("stride", stride, ndim, minimum=1)
+    s = per_axis("stride", stride, ndim, minimum=1)
     if not mpl.colors.is_color_like(color):
         raise ValueError(f"color must be a matplotlib colour, got {color!r}")
-    s = (stride,) * ndim if isinstance(stride, (int, np.integer)) else tuple(stride)
     freqs = [sorted({((m / sa + 0.5) % 1.0) - 0.5 for m in range(sa)}) for sa in s]
     if ndim == 1:
         for f in freqs[0]:
@@ -592,11 +592,7 @@ def plot_heatmap(
         check_column(name, column, frame)
     _check(ax=ax, fmt=fmt, cmap=cmap, title=title, vmin=vmin, vmax=vmax, center=center)
     _check(colorbar=colorbar)
-    if aggfunc not in _AGGFUNCS:
-        raise ValueError(f"aggfunc must be one of {_AGGFUNCS}, got {aggfunc!r}")
-    for name in (index, columns, values):
-        if name not in frame.columns:
-            raise ValueError(f"column {name!r} not in frame (columns: {list(frame.columns)})")
+    check_choice("aggfunc", aggfunc, _AGGFUNCS)
     table = frame.pivot_table(index=index, columns=columns, values=values, aggfunc=aggfunc)
     data = table.to_numpy(dtype=float)
     finite = data[np.isfinite(data)]
@@ -726,8 +722,6 @@ def plot_spectra(
     _check_maps("outputs", outputs)
     _check_stride(stride, 2)
     _check(ncols=ncols, vmin=vmin, window=window, suptitle=suptitle)
-    if not outputs:
-        raise ValueError("outputs must not be empty")
     ncols = min(ncols, len(outputs))
     nrows = -(-len(outputs) // ncols)
     side = (TEXT_WIDTH - 1.2) / ncols
@@ -797,8 +791,6 @@ def plot_radial_spectra(
     as_real_array("marks", marks, empty_ok=True)
     if stride is not None:
         check_int("stride", stride, minimum=1)
-    if not curves:
-        raise ValueError("curves must not be empty")
     fig, ax = _axes(ax, height=3.0 + 0.16 * len(curves))
     for name, (f, p) in curves.items():
         ax.semilogy(f, p, label=name)
@@ -849,8 +841,6 @@ def plot_gallery(
         isinstance(crop, tuple) and len(crop) == 2 and all(isinstance(c, slice) for c in crop)
     ):
         raise TypeError(f"crop must be a pair of slices (rows, columns) or None, got {crop!r}")
-    if not images:
-        raise ValueError("images must not be empty")
     arrays = {name: _array(img) for name, img in images.items()}
     if crop is not None:
         arrays = {name: a[crop] for name, a in arrays.items()}
@@ -974,8 +964,6 @@ def plot_layer_scores(
     for name, res in results.items():
         check_instance(f"results[{name!r}]", res, AuditResult, hint="audit() gives one")
     _check(ncols=ncols, suptitle=suptitle)
-    if not results:
-        raise ValueError("results must not be empty")
     ncols = min(ncols, len(results))
     nrows = -(-len(results) // ncols)
     fig, axes = new_figure(nrows, ncols, height=2.2 * nrows + 0.4, squeeze=False)
@@ -1095,9 +1083,6 @@ use_house_style()
 # Input-gradient figures for notebook 07, in the house style: A4 text width, fonts of at
 # least 8 pt, a diverging map centred on 0 for signed gradients, a colour bar per panel.
 
-_GRAD_WIDTH = 6.9  # inches: the text width of an A4 page with 14 mm margins
-_GRAD_PT = 8
-
 
 def plot_gradient_maps(
     maps: dict[str, Any],
@@ -1138,8 +1123,6 @@ def plot_gradient_maps(
         check_mapping("units", units, empty_ok=True)
         for name, unit in units.items():
             check_str(f"units[{name!r}]", unit)
-    if not maps:
-        raise ValueError("maps must not be empty")
     if zoom is not None:
         for name, m in maps.items():
             if zoom > min(np.shape(m)[-2:]):
@@ -1149,15 +1132,13 @@ def plot_gradient_maps(
                 )
     ncols = min(ncols, len(maps))
     nrows = -(-len(maps) // ncols)
-    side = _GRAD_WIDTH / ncols
-    fig, axes = plt.subplots(  # square panels are as wide as a column allows: no more height
-        nrows, ncols, figsize=(_GRAD_WIDTH, side * nrows * 0.85), layout="constrained"
+    side = TEXT_WIDTH / ncols
+    fig, axes = new_figure(  # square panels are as wide as a column allows: no more height
+        nrows, ncols, height=side * nrows * 0.85, layout="constrained"
     )
     axes = np.atleast_1d(axes).ravel()
     for i, (ax, (name, m)) in enumerate(zip(axes, maps.items(), strict=False)):
         arr = _array(m)
-        if arr.ndim != 2:
-            raise ValueError(f"map {name!r} must be 2-D, got shape {arr.shape}")
         if zoom is not None:
             top, left = max(0, (arr.shape[0] - zoom) // 2), max(0, (arr.shape[1] - zoom) // 2)
             arr = arr[top : top + zoom, left : left + zoom]
@@ -1165,20 +1146,17 @@ def plot_gradient_maps(
         exponent = math.floor(math.log10(lim)) if not 1e-2 <= lim < 1e3 else 0
         arr, lim = arr / 10.0**exponent, lim / 10.0**exponent  # no "1e-5" offset on the bar
         im = ax.imshow(arr, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-        ax.set_title(_wrap(name, side - 1.0, _GRAD_PT), fontsize=_GRAD_PT)
+        ax.set_title(_wrap(name, side - 1.0, FONT_PT), fontsize=FONT_PT)
         _pixel_axes(ax, ylabel=i % ncols == 0)
         bar = fig.colorbar(im, ax=ax, shrink=0.8)
-        bar.ax.tick_params(labelsize=_GRAD_PT)
+        bar.ax.tick_params(labelsize=FONT_PT)
         label = units.get(name, "gradient") if isinstance(units, dict) else units
         if exponent:
             label += f" (×10{str(exponent).translate(_SUPERSCRIPT)})"
-        bar.set_label(label, fontsize=_GRAD_PT)
+        bar.set_label(label, fontsize=FONT_PT)
     for ax in axes[len(maps) :]:
         ax.axis("off")
     return fig
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _pixel_axes(ax: Any, *, ylabel: bool, unit: str = "pixels") -> None:
@@ -1189,10 +1167,10 @@ def _pixel_axes(ax: Any, *, ylabel: bool, unit: str = "pixels") -> None:
 
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(MaxNLocator(nbins=3, integer=True))
-    ax.tick_params(labelsize=_GRAD_PT)
-    ax.set_xlabel(f"x ({unit})", fontsize=_GRAD_PT)
+    ax.tick_params(labelsize=FONT_PT)
+    ax.set_xlabel(f"x ({unit})", fontsize=FONT_PT)
     if ylabel:
-        ax.set_ylabel(f"y ({unit})", fontsize=_GRAD_PT)
+        ax.set_ylabel(f"y ({unit})", fontsize=FONT_PT)
 
 
 def plot_gradient_spectra(
@@ -1218,8 +1196,6 @@ def plot_gradient_spectra(
     _check(ncols=ncols, window=window)
     from .spectral import power_spectrum
 
-    if not maps:
-        raise ValueError("maps must not be empty")
     for name, m in maps.items():
         # the rings mark the harmonics on the spectrum's own bins, or they mark nothing
         if any(n % period for n in np.shape(m)[-2:]):
@@ -1229,10 +1205,8 @@ def plot_gradient_spectra(
             )
     ncols = min(ncols, len(maps))
     nrows = -(-len(maps) // ncols)
-    side = _GRAD_WIDTH / ncols
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(_GRAD_WIDTH, side * nrows * 0.95), layout="constrained"
-    )
+    side = TEXT_WIDTH / ncols
+    fig, axes = new_figure(nrows, ncols, height=side * nrows * 0.95, layout="constrained")
     axes = np.atleast_1d(axes).ravel()
     marks = np.arange(-period // 2, period // 2 + 1) / period
     marks = marks[np.abs(marks) <= 0.5]
@@ -1249,18 +1223,18 @@ def plot_gradient_spectra(
         fx, fy = np.meshgrid(marks, marks)
         keep = (fx != 0) | (fy != 0)
         ax.scatter(fx[keep], fy[keep], s=14, facecolors="none", edgecolors="white", lw=0.6)
-        ax.set_title(_wrap(name, side - 0.7, _GRAD_PT), fontsize=_GRAD_PT)
+        ax.set_title(_wrap(name, side - 0.7, FONT_PT), fontsize=FONT_PT)
         ax.set_xticks([-0.5, 0, 0.5])
         ax.set_yticks([-0.5, 0, 0.5])
-        ax.set_xlabel("frequency x (cycles/pixel)", fontsize=_GRAD_PT)
+        ax.set_xlabel("frequency x (cycles/pixel)", fontsize=FONT_PT)
         if i % ncols == 0:
-            ax.set_ylabel("frequency y (cycles/pixel)", fontsize=_GRAD_PT)
-        ax.tick_params(labelsize=_GRAD_PT)
+            ax.set_ylabel("frequency y (cycles/pixel)", fontsize=FONT_PT)
+        ax.tick_params(labelsize=FONT_PT)
     for ax in axes[len(maps) :]:
         ax.axis("off")
     bar = fig.colorbar(im, ax=axes[: len(maps)].tolist(), shrink=0.6)  # one shared dB scale
-    bar.ax.tick_params(labelsize=_GRAD_PT)
-    bar.set_label("power (dB re each map's peak)", fontsize=_GRAD_PT)
+    bar.ax.tick_params(labelsize=FONT_PT)
+    bar.set_label("power (dB re each map's peak)", fontsize=FONT_PT)
     return fig
 
 
@@ -1293,9 +1267,7 @@ def plot_prevention(result: Any, *, score: str = "pair_score") -> Figure:
     methods = list(dict.fromkeys(quality.method))
     colours = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(methods)}
     chance = "random-init pair score mean" if score == "pair_score" else "random-init score mean"
-    fig, axes = plt.subplots(
-        2, len(factors), figsize=(6.9, 6.0), layout="constrained", squeeze=False
-    )
+    fig, axes = new_figure(2, len(factors), height=6.0, layout="constrained", squeeze=False)
     for j, f in enumerate(factors):
         ax = axes[0, j]
         for m in methods:

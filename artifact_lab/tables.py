@@ -118,6 +118,11 @@ def format_value(v: Any, *, decimals: int = 3, digits: int = 3, na: str = "—")
     decimals = check_int("decimals", decimals, minimum=0)
     digits = check_int("digits", digits, minimum=1)
     check_str("na", na)
+    return _format_value(v, decimals, digits, na)
+
+
+def _format_value(v: Any, decimals: int, digits: int, na: str) -> str:
+    """:func:`format_value` with its arguments already checked (by it or by :func:`table`)."""
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
     if isinstance(v, (list, tuple, np.ndarray)):
@@ -125,8 +130,8 @@ def format_value(v: Any, *, decimals: int = 3, digits: int = 3, na: str = "—")
         if all(isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in items):
             arr = np.asarray(items, dtype=float)
             dec = _decimals(arr, digits) if not np.all(arr == np.round(arr)) else 0
-            return ", ".join(format_value(x, decimals=dec, digits=digits, na=na) for x in items)
-        return ", ".join(format_value(x, decimals=decimals, digits=digits, na=na) for x in items)
+            return ", ".join(_format_value(x, dec, digits, na) for x in items)
+        return ", ".join(_format_value(x, decimals, digits, na) for x in items)
     if _is_missing(v):
         return na
     if isinstance(v, (int, np.integer)):
@@ -377,6 +382,7 @@ def table(
     formats = dict(formats or {})
     names = {**LABELS, **(labels or {})}
     cells: dict[str, list[str]] = {}
+    header_of: dict[Any, str] = {}  # column -> its header, for the headers and the keys alike
     numeric: list[bool] = []
     for col in df.columns:
         values = df[col].tolist()
@@ -396,18 +402,20 @@ def table(
                 finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e15)
             )
             dec = 0 if integral else _decimals(arr, dig)
-            texts = [format_value(v, decimals=dec, digits=dig, na=na_text) for v in values]
+            texts = [_format_value(v, dec, dig, na_text) for v in values]
         else:
-            texts = [format_value(v, digits=dig, na=na_text) for v in values]
+            texts = [_format_value(v, 3, dig, na_text) for v in values]
         header = names.get(str(col), str(col).replace("_", " "))
-        cells[header if header not in cells else str(col)] = texts
+        header = header if header not in cells else str(col)
+        header_of[col] = header
+        cells[header] = texts
         numeric.append(bool(is_num) or _figures(texts))
     out = pd.DataFrame(cells)
     headers = [str(c) for c in out.columns]
     widths = [
         _width_pt(out.iloc[:, i].tolist(), headers[i], numeric[i]) for i in range(out.shape[1])
     ]
-    key_names = [names.get(k, k) for k in keys] if keys else headers[:1]
+    key_names = [header_of[k] for k in as_names("keys", keys)] if keys else headers[:1]
     key_pos = [headers.index(k) for k in key_names if k in headers]
     parts: list[tuple[int, ...]] = []
     current: list[int] = list(key_pos)

@@ -130,6 +130,17 @@ def test_decision_table_matches_scores_of_the_default_kernels():
             assert row.default_score == 0
 
 
+def test_repeated_seeds_count_once():
+    """sweep scores each distinct seed once: one seed twice is one seed (spread 0, not NaN)."""
+    twice = decision_table([3, 4], [2], [1], seeds=[0, 0])
+    once = decision_table([3, 4], [2], [1], seeds=[0])
+    assert not twice.isna().any().any()
+    assert (twice.default_spread == 0).all()
+    assert twice.equals(once)
+    several = decision_table([3, 4], [2], [1], seeds=[0, 1, 1])
+    assert several.equals(decision_table([3, 4], [2], [1], seeds=[0, 1]))
+
+
 def test_recommendations_follow_the_geometry():
     assert recommendation(5, 1) == RECOMMENDATIONS["stride 1"]
     assert recommendation(4, 2) == RECOMMENDATIONS["bilinear"]

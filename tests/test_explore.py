@@ -192,6 +192,16 @@ def test_stack_mode_shows_the_composite(app, case):
     assert len(state.formula) == len(layers)
 
 
+@pytest.mark.parametrize("nd", [1, 2])
+def test_stack_interior_is_the_librarys_for_a_large_padding(nd):
+    """A first-layer padding p > d*(k-1) crops samples the composite interior reads."""
+    state = explore_state(ndim=nd, input_size=8, kernel_size=3, stride=2,
+                          stack=[Layer(1, 2, 2)])  # fmt: skip
+    geoms = [al.TransposedConv(1, 2, 2, ndim=nd), al.TransposedConv(3, 2, 0, ndim=nd)]
+    np.testing.assert_array_equal(state.interior, al.stack_interior(8, geoms))
+    assert not state.interior.all()
+
+
 def test_adding_layers_in_either_order_shows_both_outcomes_computed(app):
     """k3/s2 then k4/s2 is even; k4/s2 then k3/s2 is not (DESIGN.md)."""
     results = {}

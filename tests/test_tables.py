@@ -73,6 +73,20 @@ def test_wide_tables_split_into_parts_that_fit_and_repeat_the_key():
     assert len(narrow.parts) == 1 and TEXT_WIDTH_PT > 500
 
 
+def test_a_key_column_with_underscores_leads_every_part():
+    """A key not in LABELS is found under its header (underscores as spaces), not dropped."""
+    frame = pd.DataFrame(
+        {"metric number 0": [1.23456, 2.5], "my_col": ["a", "b"],
+         **{f"metric number {i}": [1.23456, 2.5] for i in range(1, 14)}}
+    )  # fmt: skip
+    for keys in (["my_col"], "my_col"):
+        t = table(frame, keys=keys)
+        assert t.frame.columns[1] == "my col" and len(t.parts) > 1
+        for part in t.parts:
+            assert part[0] == 1  # the key column leads every part
+        assert sorted({c for p in t.parts for c in p}) == list(range(frame.shape[1]))
+
+
 def test_format_strings_and_callables_per_column():
     frame = pd.DataFrame({"diff": [2.2e-16, 0.0], "shape": [(13, 13), (7, 7)]})
     t = table(frame, formats={"diff": "{:.1e}", "shape": lambda v: " × ".join(map(str, v))})
