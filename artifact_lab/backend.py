@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import torch
 
-from ._checks import check_callable, check_device, check_int
+from ._util.checks import check_callable, check_device, check_int
 
 __all__ = [
     "ENV_VAR",

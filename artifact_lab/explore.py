@@ -13,7 +13,7 @@ The app is split in two so that it can be tested without a browser:
 
 Stack mode: layers added with "add layer" come first, the layer on the controls comes last;
 the views then show the stack (its overlap map for all-ones kernels, its output) and the
-composite layer (:func:`artifact_lab.stacks.composite`) that scores it.
+composite layer (:func:`artifact_lab.core.stacks.composite`) that scores it.
 """
 
 from __future__ import annotations
@@ -28,21 +28,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_bool, check_choice, check_int, check_ndim
-from .arithmetic import TransposedConv, output_size_terms
-from .explore_views import VIEWS, _png, formula_html, scores_html  # draw what the state holds
-from .images import IMAGES, load_image
-from .kernels import FAMILIES, make_kernel
-from .overlap import (
+from ._util.checks import check_bool, check_choice, check_int, check_ndim
+from .core.arithmetic import TransposedConv, output_size_terms
+from .core.images import IMAGES, load_image
+from .core.kernels import FAMILIES, make_kernel
+from .core.overlap import (
     has_holes,
     interior_mask,
     overlap_contrast,
     overlap_map,
     phase_counts,
 )
-from .scores import checkerboard_score, noise_checkerboard, noise_gains, phase_gains
-from .spectral import harmonic_stats, interior_crop, power_spectrum
-from .stacks import composite, stack_interior, stack_response
+from .core.scores import checkerboard_score, noise_checkerboard, noise_gains, phase_gains
+from .core.spectral import harmonic_stats, interior_crop, power_spectrum
+from .core.stacks import composite, stack_interior, stack_response
+from .explore_views import VIEWS, _png, formula_html, scores_html  # draw what the state holds
 
 __all__ = ["INPUTS", "ExploreState", "Explorer", "Layer", "explore", "explore_state"]
 
@@ -110,11 +110,11 @@ class ExploreState:
     checkerboard_score, noise_checkerboard : float
         Closed forms.
     harmonic_fraction, peak_db : float
-        Measured on ``crop`` (:func:`artifact_lab.spectral.harmonic_stats`); NaN without
+        Measured on ``crop`` (:func:`artifact_lab.core.spectral.harmonic_stats`); NaN without
         a crop.
     holes, zero_gain : bool
     size_terms : tuple of dict
-        :func:`artifact_lab.arithmetic.output_size_terms` of each layer (axis 0; every axis
+        :func:`artifact_lab.core.arithmetic.output_size_terms` of each layer (axis 0; every axis
         has the same geometry), the input of layer ``i+1`` being the output of layer ``i``.
     output_size : tuple of int
     notes : tuple of str
@@ -237,7 +237,7 @@ def explore_state(
     kernel_size, stride, padding, output_padding, dilation : int
         The layer on the controls, as in ``torch.nn.ConvTranspose{1,2}d``.
     family : str
-        One of :data:`artifact_lab.kernels.FAMILIES`. ``bilinear`` and ``hold`` take their
+        One of :data:`artifact_lab.core.kernels.FAMILIES`. ``bilinear`` and ``hold`` take their
         size from the stride (``kernel_size`` is ignored); ``icnr``'s ``kernel_size`` is
         the sub-kernel size, its transposed kernel has ``kernel_size * stride`` taps.
     seed : int
@@ -513,7 +513,7 @@ class Explorer:
 
     def _limits(self) -> None:
         """Keep every slider inside what torch accepts for the other controls."""
-        from .arithmetic import output_size
+        from .core.arithmetic import output_size
 
         v = self.values()
         c = self.controls

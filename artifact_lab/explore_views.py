@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import check_instance
+from ._util.checks import check_instance
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

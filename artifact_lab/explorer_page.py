@@ -7,10 +7,10 @@ page embeds them as JSON, drawn by plain JavaScript on SVG and canvas, with no n
 What is embedded, per configuration at padding 0 and output padding 0 (padding only crops
 the padding-0 output, so every padding is answered from it):
 
-- per axis and (k, s, d): the overlap map (:func:`artifact_lab.overlap.overlap_map`) and the
-  interior bounds (:func:`artifact_lab.overlap.interior_mask`);
-- per kernel and (s, d): the phase gains (:func:`artifact_lab.scores.phase_gains`), the
-  closed-form and measured scores of the atlas (:func:`artifact_lab.sweep.sweep`), and the
+- per axis and (k, s, d): the overlap map (:func:`artifact_lab.core.overlap.overlap_map`) and the
+  interior bounds (:func:`artifact_lab.core.overlap.interior_mask`);
+- per kernel and (s, d): the phase gains (:func:`artifact_lab.core.scores.phase_gains`), the
+  closed-form and measured scores of the atlas (:func:`artifact_lab.atlas.sweep.sweep`), and the
   outputs for a constant and a white-noise input (torch's ``conv_transpose``, quantised
   to 8 bits for drawing);
 - the kernels' taps.
@@ -40,11 +40,11 @@ import torch
 import torch.nn.functional as F
 
 from . import __version__
-from ._checks import check_float, check_mapping, int_values
-from ._io import write_atomic
-from .kernels import make_kernel
-from .overlap import interior_mask, overlap_map
-from .scores import phase_gains
+from ._util.checks import check_float, check_mapping, int_values
+from ._util.io import write_atomic
+from .core.kernels import make_kernel
+from .core.overlap import interior_mask, overlap_map
+from .core.scores import phase_gains
 
 __all__ = ["GRID", "explorer_data", "render_page", "write_explorer"]
 
@@ -103,7 +103,7 @@ def _kernels(grid: dict[str, Any], nd: int) -> dict[tuple[str, int, int, int], n
 
 
 def _atlas(grid: dict[str, Any], nd: int) -> dict[tuple, dict[str, Any]]:
-    from .sweep import sweep
+    from .atlas.sweep import sweep
 
     frame = sweep(
         kernel_sizes=grid["kernel_sizes"],
@@ -166,7 +166,7 @@ def explorer_data(
     Raises
     ------
     ValueError
-        An empty or out-of-range grid (through :func:`artifact_lab.sweep.sweep`).
+        An empty or out-of-range grid (through :func:`artifact_lab.atlas.sweep.sweep`).
 
     Examples
     --------

@@ -96,7 +96,7 @@ def user_loop(grid: dict, device: str) -> list[tuple]:
     import torch
     import torch.nn.functional as F
 
-    from artifact_lab.kernels import make_kernel
+    from artifact_lab.core.kernels import make_kernel
 
     n, b = grid["input_size"], grid["batch"]
     gen = torch.Generator().manual_seed(12345)
@@ -133,8 +133,8 @@ def _stage_compare(grid: dict, device: str) -> dict:
     import numpy as np
     import pandas as pd
 
-    from artifact_lab._sweep_chunk import _clear_caches
-    from artifact_lab.sweep import sweep
+    from artifact_lab.atlas._chunk import clear_caches
+    from artifact_lab.atlas.sweep import sweep
 
     small = dict(grid, kernel_sizes=range(1, 3), strides=range(1, 3))
     user_loop(small, device)
@@ -148,7 +148,7 @@ def _stage_compare(grid: dict, device: str) -> dict:
             rows = user_loop(grid, device)
             times["user"].append(time.perf_counter() - t0)
         for method in ("moments", "conv"):
-            _clear_caches()
+            clear_caches()
             t0 = time.perf_counter()
             frames[method] = sweep(**grid, method=method, device=device, progress=False)
             times[method].append(time.perf_counter() - t0)
@@ -201,8 +201,8 @@ SCENARIOS = {
 
 
 def _stage_methods() -> dict:
-    from artifact_lab._sweep_chunk import _clear_caches
-    from artifact_lab.sweep import sweep
+    from artifact_lab.atlas._chunk import clear_caches
+    from artifact_lab.atlas.sweep import sweep
 
     base = dict(kernels=("normal",), input_size=64, batch=8, inputs=("noise",), progress=False)
     for method in ("moments", "conv"):
@@ -215,7 +215,7 @@ def _stage_methods() -> dict:
         best = {}
         for _ in range(2):
             for method in ("moments", "conv"):
-                _clear_caches()
+                clear_caches()
                 t0 = time.perf_counter()
                 frame = sweep(**kw, method=method)
                 best[method] = min(best.get(method, 1e9), time.perf_counter() - t0)
@@ -226,7 +226,7 @@ def _stage_methods() -> dict:
 def _stage_sweep(name: str, grid: dict, out: Path, device: str | None, method: str) -> dict:
     import torch
 
-    from artifact_lab.sweep import naive_sweep, sweep
+    from artifact_lab.atlas.sweep import naive_sweep, sweep
 
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -253,7 +253,7 @@ def _stage_cuda(grid: dict) -> dict:
     """Warm GPU figures in one process: engine conv path, its kernel time, a user's loop."""
     import torch
 
-    from artifact_lab.sweep import sweep
+    from artifact_lab.atlas.sweep import sweep
 
     sweep(**grid, method="conv", device="cuda", progress=False)  # warm-up
     user_loop(dict(grid, kernel_sizes=range(1, 3)), "cuda")

@@ -13,7 +13,7 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from artifact_lab import decision, diagrams, explore_views, explorer_page, plotting, tables
-from artifact_lab.kernels import FAMILIES
+from artifact_lab.core.kernels import FAMILIES
 from tests._fuzz import (
     BAD_ARRAY,
     NOT_AX,
@@ -68,7 +68,7 @@ def _decision_table():
 def _audit_result():
     from torch import nn
 
-    from artifact_lab.audit import audit
+    from artifact_lab.models.audit import audit
 
     return audit(nn.Sequential(nn.ConvTranspose1d(1, 1, 3, 2)), (1, 1, 8), measure=False)
 

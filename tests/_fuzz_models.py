@@ -12,22 +12,18 @@ import torch
 from hypothesis import strategies as st
 from torch import nn
 
-from artifact_lab import (
-    adjoint,
-    backend,
-    findings,
-    fixes,
-    gradients,
-    loading,
-    losses,
-    measure,
-    tracing,
-    zoo,
-)
-from artifact_lab import nn as al_nn
+from artifact_lab import backend
+from artifact_lab.core import adjoint, calculator
+from artifact_lab.layers import blur, shuffle
+from artifact_lab.models import findings, loading, measure, strategies, zoo
+from artifact_lab.models import trace as tracing
+from artifact_lab.prevent import losses
+from artifact_lab.prevent import nn as al_nn
+from artifact_lab.studies import gradients
 from tests._fuzz import (
     BAD_ARRAY,
     BAD_DEVICE,
+    BAD_NDIM,
     NOT_BOOL,
     NOT_INT,
     NOT_MODULE,
@@ -42,8 +38,8 @@ from tests._fuzz import (
 )
 
 # al.audit and al.monitor are the functions: the modules by name
-audit = importlib.import_module("artifact_lab.audit")
-monitor = importlib.import_module("artifact_lab.monitor")
+audit = importlib.import_module("artifact_lab.models.audit")
+monitor = importlib.import_module("artifact_lab.prevent.monitor")
 CPU = torch.device("cpu")
 DIRECTIONS = ("forward", "backward")
 BAD_DIRECTION = bad_name(DIRECTIONS)
@@ -130,14 +126,14 @@ MODEL_ROWS: list[Row] = [
         ),
     ),
     Row(
-        fixes.fix,
+        audit.fix,
         lambda: dict(model=_up1d(), input_shape=(1, 1, 8)),
         dict(
             model=NOT_MODULE,
             input_shape=BAD_SHAPE,
             direction=BAD_DIRECTION,
             layers=st.sampled_from(["0", 5, [5], ["no-such-layer"], [None]]),
-            strategy=bad_name(tuple(fixes.STRATEGIES)).filter(lambda v: v is not None),
+            strategy=bad_name(tuple(strategies.STRATEGIES)).filter(lambda v: v is not None),
             seed=BAD_SEED,
         ),
     ),
@@ -153,10 +149,10 @@ MODEL_ROWS: list[Row] = [
     ),
     Row(
         loading.load_model,
-        dict(target="artifact_lab.zoo:ESPCN", kwargs={"width": 1 / 16}),
+        dict(target="artifact_lab.models.zoo:ESPCN", kwargs={"width": 1 / 16}),
         dict(
             target=st.sampled_from(
-                [5, None, "", "no_colon", ":f", "artifact_lab.zoo:", "/nonexistent.py:f"]
+                [5, None, "", "no_colon", ":f", "artifact_lab.models.zoo:", "/nonexistent.py:f"]
             ),
             checkpoint=st.sampled_from([5, b"x", ["a"], "/nonexistent.pt", Path("/nonexistent")]),
             kwargs=st.sampled_from([5, "width", [("width", 1)], {1: 2}, {"no_such_kwarg": 1}]),
@@ -323,7 +319,7 @@ MODEL_ROWS: list[Row] = [
     ),
     # fixes
     Row(
-        fixes.transposed_geometry,
+        calculator.transposed_geometry,
         dict(n=16, L=32, s=2, kernel_sizes=None),
         dict(
             n=ints(1),
@@ -332,9 +328,41 @@ MODEL_ROWS: list[Row] = [
             kernel_sizes=st.sampled_from(["4", 4.0, [0], [None], [True]]),
         ),
     ),
-    Row(fixes.even_conv_geometry, dict(n=64, L=32, s=2), dict(n=ints(1), L=ints(1), s=ints(1))),
+    Row(calculator.even_conv_geometry, dict(n=64, L=32, s=2), dict(n=ints(1), L=ints(1), s=ints(1))),
+    Row(calculator.times_stride_padding, dict(kernel_size=4, stride=2), dict(kernel_size=ints(1), stride=ints(1))),
     Row(
-        fixes.BlurPool,
+        calculator.transposed_options,
+        dict(n=(8, 8), L=(16, 16), s=(2, 2)),
+        dict(n=axes(1), L=axes(1), s=axes(1)),
+    ),
+    Row(
+        calculator.even_conv_options,
+        dict(n=(64, 7), L=(32, 4), s=(2, 2)),
+        dict(n=axes(1), L=axes(1), s=axes(1)),
+    ),
+    Row(
+        calculator.is_times_stride,
+        dict(n=(8, 8), L=(16, 16), s=(2, 2)),
+        dict(n=axes(1), L=axes(1), s=axes(1)),
+    ),
+    Row(blur.tent, dict(stride=2, ndim=1), dict(stride=axes(1), ndim=BAD_NDIM)),
+    Row(
+        blur.blur_pool,
+        lambda: dict(x=torch.ones(1, 1, 7), stride=2, pad=None),
+        dict(
+            x=st.one_of(st.none(), st.just(np.ones((1, 1, 7))), st.just(torch.ones(7))),
+            stride=axes(1),
+            pad=st.one_of(st.just(((1,),)), st.just((1, 1)), st.just(((1.5, 1),)), st.text(max_size=3)),
+        ),
+    ),
+    Row(shuffle.PixelShuffleND, dict(factor=2, ndim=1), dict(factor=ints(1), ndim=BAD_NDIM)),
+    Row(
+        strategies.resolve_strategy,
+        dict(strategy="blur", direction="backward"),
+        dict(strategy=bad_name(tuple(strategies.STRATEGIES)).filter(lambda v: v is not None), direction=bad_name(("forward", "backward"))),
+    ),
+    Row(
+        blur.BlurPool,
         dict(stride=2, ndim=1, rule="conv", offset=0, size=None),
         dict(
             stride=axes(1),
@@ -345,7 +373,7 @@ MODEL_ROWS: list[Row] = [
         ),
     ),
     Row(
-        fixes.strategy,
+        strategies.strategy,
         dict(name="demo", direction="backward", kinds=("avg_pool",), summary="s"),
         dict(
             name=st.one_of(NOT_STR, st.just(""), st.just("blur")),  # taken: would replace it

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import artifact_lab as al
-from artifact_lab.arithmetic import conv_transpose_by_zero_insertion
+from artifact_lab.core.arithmetic import conv_transpose_by_zero_insertion
 
 from ._strategies import geometry
 

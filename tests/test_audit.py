@@ -7,9 +7,10 @@ from hypothesis import strategies as st
 from torch import nn
 
 import artifact_lab as al
-from artifact_lab.audit import audit, fix, load_model
+from artifact_lab.models.audit import audit, fix
+from artifact_lab.models.loading import load_model
 from artifact_lab.cli import main
-from artifact_lab.zoo import ZOO, build, input_shape
+from artifact_lab.models.zoo import ZOO, build, input_shape
 
 
 class Nested(nn.Module):
@@ -134,11 +135,11 @@ def test_load_model_from_file_and_checkpoint(tmp_path):
     torch.save({"head.weight": torch.zeros(1)}, other)
     with pytest.raises(ValueError, match=r"missing keys: 0\.bias, 0\.weight; unexpected keys"):
         load_model(f"{src}:make", checkpoint=other)
-    assert isinstance(load_model("artifact_lab.zoo:UNet"), nn.Module)
+    assert isinstance(load_model("artifact_lab.models.zoo:UNet"), nn.Module)
     for target, match in [
         ("no_colon", "package.module:factory"),
         ("nope.py:f", "does not exist"),
-        ("artifact_lab.zoo:Missing", "no attribute"),
+        ("artifact_lab.models.zoo:Missing", "no attribute"),
         ("not_a_module_xyz:f", "cannot import"),
     ]:
         with pytest.raises(ValueError, match=match):

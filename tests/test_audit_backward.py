@@ -7,12 +7,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from artifact_lab.adjoint import adjoint_interior, measured_gains
-from artifact_lab.audit import audit, fix
-from artifact_lab.fixes import STRATEGIES, BlurPool
-from artifact_lab.measure import crop_periods, input_gradient
-from artifact_lab.spectral import harmonic_stats
-from artifact_lab.zoo import build
+from artifact_lab.core.adjoint import adjoint_interior, measured_gains
+from artifact_lab.models.audit import audit, fix
+from artifact_lab.models.strategies import STRATEGIES, BlurPool
+from artifact_lab.models.measure import crop_periods, input_gradient
+from artifact_lab.core.spectral import harmonic_stats
+from artifact_lab.models.zoo import build
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 AVG = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from artifact_lab.audit import load_model
+from artifact_lab.models.loading import load_model
 
 GOOD = (
     "import torch.nn as nn\n"

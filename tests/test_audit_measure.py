@@ -5,16 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from artifact_lab.audit import audit
-from artifact_lab.measure import (
-    backward_scores,
-    chance_level,
-    crop_periods,
-    fit_period,
-    forward_scores,
-)
-from artifact_lab.spectral import harmonic_stats
-from artifact_lab.zoo import build, input_shape
+from artifact_lab.models.audit import audit
+from artifact_lab.models.measure import backward_scores, chance_level, crop_periods, fit_period, forward_scores
+from artifact_lab.core.spectral import harmonic_stats
+from artifact_lab.models.zoo import build, input_shape
 
 
 @pytest.mark.parametrize(

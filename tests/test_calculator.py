@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import artifact_lab as al
-from artifact_lab.decision import clean_init_exists, verdict
+from artifact_lab.atlas.decision import clean_init_exists, verdict
 
 
 def _brute(n, target, ks, ss, ds, op_limit):

@@ -169,14 +169,14 @@ def test_unwritable_outputs_are_refused_before_any_work(capsys, tmp_path, monkey
     bad = str(a_file / "out.csv") if where == "file_parent" else "/proc/artifact_lab/out.csv"
     import importlib
 
-    import artifact_lab.calculator as calculator
+    import artifact_lab.core.calculator as calculator
 
-    sweep_module = importlib.import_module("artifact_lab.sweep")  # al.sweep is the function
+    sweep_module = importlib.import_module("artifact_lab.atlas.sweep")  # al.sweep is the function
 
     def no_work(*args, **kwargs):
         raise AssertionError("the work started before the output path was checked")
 
-    monkeypatch.setattr(calculator, "_solve_rows", no_work)
+    monkeypatch.setattr(calculator, "solve_rows", no_work)
     monkeypatch.setattr(sweep_module, "sweep", no_work)
     cases = [
         ["solve", "16", "32", "-o", bad],
@@ -212,12 +212,12 @@ def test_unwritable_outputs_are_refused_before_any_work(capsys, tmp_path, monkey
     ],
 )
 def test_any_failure_during_the_run_is_one_line(capsys, monkeypatch, raised, code, needle):
-    import artifact_lab.calculator as calculator
+    import artifact_lab.core.calculator as calculator
 
     def fail(*args, **kwargs):
         raise raised
 
-    monkeypatch.setattr(calculator, "_solve_rows", fail)
+    monkeypatch.setattr(calculator, "solve_rows", fail)
     _, err = _one_line_error(capsys, ["solve", "16", "32"], code)
     assert needle in err and err.startswith("artifact-lab solve:")
 

@@ -11,15 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import artifact_lab as al
-from artifact_lab.decision import (
-    RECOMMENDATIONS,
-    clean_init_exists,
-    clean_kernel,
-    decision_table,
-    recommendation,
-    verdict,
-)
-from artifact_lab.kernels import make_kernel
+from artifact_lab.atlas.decision import RECOMMENDATIONS, clean_init_exists, clean_kernel, decision_table, recommendation, verdict
+from artifact_lab.core.kernels import make_kernel
 
 GRID = list(itertools.product(range(1, 13), range(1, 7), range(1, 4)))  # k, s, d
 
@@ -77,7 +70,7 @@ def test_verdict_counts_the_taps_of_an_all_ones_kernel(k, s, d):
         else ("even" if response.min() == response.max() else "uneven")
     )
     assert verdict(k, s, d) == expected
-    # DESIGN.md's rule for the all-ones kernel
+    # the all-ones rule: even iff s == 1, or gcd(d, s) == 1 and s divides k
     assert (expected == "even") == (s == 1 or (math.gcd(d, s) == 1 and k % s == 0))
     # holes are exactly the geometries without a clean initialisation
     assert (expected == "holes") == (not clean_init_exists(k, s, d))

@@ -19,7 +19,7 @@ import artifact_lab as al
 from artifact_lab import spectral
 from artifact_lab.explore import INPUTS, Layer, _signal, explore, explore_state
 from artifact_lab.explore_views import VIEWS, _png, formula_html, scores_html
-from artifact_lab.kernels import FAMILIES, make_kernel
+from artifact_lab.core.kernels import FAMILIES, make_kernel
 
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
 # a few dozen settings in the fast suite; many more under `make test-all`
@@ -203,7 +203,7 @@ def test_stack_interior_is_the_librarys_for_a_large_padding(nd):
 
 
 def test_adding_layers_in_either_order_shows_both_outcomes_computed(app):
-    """k3/s2 then k4/s2 is even; k4/s2 then k3/s2 is not (DESIGN.md)."""
+    """k3/s2 then k4/s2 is even; k4/s2 then k3/s2 is not."""
     results = {}
     for first, second in ((3, 4), (4, 3)):
         app.set(ndim=1, family="ones", stride=2, dilation=1, padding=0, output_padding=0,

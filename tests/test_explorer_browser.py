@@ -30,8 +30,8 @@ import torch.nn.functional as F
 import artifact_lab as al
 from artifact_lab.explore import _signal
 from artifact_lab.explorer_page import GRID, write_explorer
-from artifact_lab.kernels import make_kernel
-from artifact_lab.sweep import naive_sweep
+from artifact_lab.core.kernels import make_kernel
+from artifact_lab.atlas.sweep import naive_sweep
 
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
 FLAGS = [
@@ -119,7 +119,7 @@ def test_the_report_writes_the_explorer_and_links_it(page_file, tmp_path, monkey
     import nbformat
 
     from artifact_lab import explorer_page
-    from artifact_lab.report import build_report
+    from artifact_lab.report.build import build_report
 
     src = tmp_path / "nb"
     src.mkdir()

@@ -26,21 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import artifact_lab as al
-from artifact_lab import (
-    arithmetic,
-    backend,
-    calculator,
-    compare,
-    images,
-    kernels,
-    scores,
-    spectral,
-    stacks,
-    training,
-    upsamplers,
-)
-from artifact_lab import report as report_module
-from artifact_lab._io import write_atomic
+from artifact_lab import backend
+from artifact_lab.core import arithmetic, calculator, images, kernels, scores, spectral, stacks
+from artifact_lab.layers import shuffle, upsamplers
+from artifact_lab.studies import compare, training
+from artifact_lab.report import build as report_module
+from artifact_lab._util.io import write_atomic
 from artifact_lab.cli import parse_ints, parse_range
 
 if __package__ in (None, ""):  # run as a script (python tests/test_fuzz.py): find ``tests``
@@ -69,7 +60,7 @@ from tests._fuzz import (
 from tests._fuzz_figures import FIGURE_ROWS
 from tests._fuzz_models import MODEL_ROWS
 
-overlap = importlib.import_module("artifact_lab.overlap")  # al.overlap is the function
+overlap = importlib.import_module("artifact_lab.core.overlap")  # al.overlap is the function
 
 T1 = al.TransposedConv(3, 2, 1, 1, ndim=1)
 Y16 = np.tile([2.0, 1.0], 8)
@@ -202,6 +193,32 @@ REGISTRY: list[Row] = [
     # calculator
     Row(
         calculator.solve,
+        dict(input_size=16, output_size=32, kernel_sizes=range(1, 5), strides=(2,)),
+        dict(
+            input_size=axes(1),
+            output_size=axes(1),
+            kernel_sizes=st.one_of(
+                st.text(max_size=4),
+                st.lists(below(1), min_size=1, max_size=3),
+                st.just([]),
+                st.just(range(1, 10**8)),
+                st.floats(),
+                st.none(),
+                st.lists(st.floats(), min_size=1, max_size=2),
+            ),
+            strides=st.one_of(st.text(max_size=3), st.lists(below(1), min_size=1), st.just([])),
+            dilations=st.one_of(st.text(max_size=3), st.lists(below(1), min_size=1), st.none()),
+            paddings=st.one_of(st.text(max_size=3), st.lists(below(0), min_size=1), st.floats()),
+            output_paddings=st.one_of(
+                st.lists(below(0), min_size=1),
+                st.lists(st.integers(2, 10**6), min_size=1, max_size=3),  # >= every stride
+                st.text(max_size=3),
+            ),
+            all_output_paddings=NOT_BOOL,
+        ),
+    ),
+    Row(
+        calculator.solve_rows,
         dict(input_size=16, output_size=32, kernel_sizes=range(1, 5), strides=(2,)),
         dict(
             input_size=axes(1),
@@ -481,7 +498,7 @@ REGISTRY: list[Row] = [
     ),
     # upsamplers
     Row(
-        upsamplers.pixel_shuffle,
+        shuffle.pixel_shuffle,
         lambda: dict(x=torch.ones(1, 4, 3, 3), factor=2, ndim=2),
         dict(
             x=st.sampled_from([np.ones((1, 4, 3, 3)), "x", torch.ones(1, 3, 3, 3), torch.ones(3)]),
@@ -493,7 +510,7 @@ REGISTRY: list[Row] = [
         upsamplers.make_upsampler,
         dict(name="sub-pixel", factor=2, channels=1, ndim=1, seed=0),
         dict(
-            name=bad_name(tuple(upsamplers._recipes(2))),
+            name=bad_name(tuple(upsamplers.recipes(2))),
             factor=ints(1),
             channels=ints(1),
             ndim=BAD_NDIM,
@@ -756,7 +773,7 @@ REGISTRY: list[Row] = [
 
 
 # --- sweep (folded in from tests/test_sweep.py): refused before any chunk runs
-sweep_module = importlib.import_module("artifact_lab.sweep")  # al.sweep is the function
+sweep_module = importlib.import_module("artifact_lab.atlas.sweep")  # al.sweep is the function
 _NOT_INT = st.sampled_from(["3", 2.5, None, True, b"3", object()])
 _BAD_GRID = st.one_of(
     st.just([]),
@@ -766,7 +783,7 @@ _BAD_GRID = st.one_of(
     st.just(range(1, 10**8)),
 )
 _BAD_COUNT = st.one_of(st.integers(max_value=0), _NOT_INT)
-_SWEEP_FAMILIES = importlib.import_module("artifact_lab._sweep_plan").SWEEP_FAMILIES
+_SWEEP_FAMILIES = importlib.import_module("artifact_lab.atlas._plan").SWEEP_FAMILIES
 NAIVE_SWEEP_BAD = dict(
     kernel_sizes=_BAD_GRID,
     strides=_BAD_GRID,
@@ -815,11 +832,11 @@ def _no_sweep_work():
     def started(chunk):
         raise AssertionError("sweep started work")
 
-    run, sweep_module._run_chunk = sweep_module._run_chunk, started
+    run, sweep_module.run_chunk = sweep_module.run_chunk, started
     try:
         yield
     finally:
-        sweep_module._run_chunk = run
+        sweep_module.run_chunk = run
 
 
 REGISTRY += [
@@ -880,14 +897,14 @@ def test_bad_values_are_refused_naming_the_argument(row, arg):
 def _public_callables():
     import artifact_lab
 
-    for info in pkgutil.iter_modules(artifact_lab.__path__):
-        if info.name.startswith("_"):
+    for info in pkgutil.walk_packages(artifact_lab.__path__, "artifact_lab."):
+        if any(part.startswith("_") for part in info.name.split(".")) or info.ispkg:
             continue
-        module = importlib.import_module(f"artifact_lab.{info.name}")
+        module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", ()):
             value = getattr(module, name)
             if callable(value) and not isinstance(value, dict) and name.upper() != name:
-                yield f"{info.name}.{name}", name, value
+                yield f"{info.name.removeprefix('artifact_lab.')}.{name}", name, value
 
 
 def test_the_registry_covers_every_public_callable_of_every_module():

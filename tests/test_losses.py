@@ -13,11 +13,11 @@ from torch import nn
 
 import artifact_lab as al
 from artifact_lab import kernels
-from artifact_lab.fixes import _hold_smoothed
-from artifact_lab.losses import checkerboard_penalty, find_layers, layer_scores
-from artifact_lab.nn import CheckerboardFreeConvTranspose2d
-from artifact_lab.upsamplers import ResizeConv, SubPixelConv, TransposedUpsampler
-from artifact_lab.zoo import PixelShuffleND
+from artifact_lab.models.strategies import _hold_smoothed
+from artifact_lab.prevent.losses import checkerboard_penalty, find_layers, layer_scores
+from artifact_lab.prevent.nn import CheckerboardFreeConvTranspose2d
+from artifact_lab.layers.upsamplers import ResizeConv, SubPixelConv, TransposedUpsampler
+from artifact_lab.layers.shuffle import PixelShuffleND
 
 
 def _value(t: torch.Tensor) -> float:
@@ -330,7 +330,7 @@ def test_find_layers_sees_subpixel_convs_from_structure_or_by_name():
 
         def forward(self, x):  # the first conv's pixel shuffle happens here, unseen
             y = self.body[0](x)
-            y = al.upsamplers.pixel_shuffle(y, 3, ndim=1)
+            y = al.layers.shuffle.pixel_shuffle(y, 3, ndim=1)
             return self.resize(self.up(y)) + self.nd(y)
 
     model = Hidden()

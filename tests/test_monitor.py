@@ -10,10 +10,10 @@ import torch
 from torch import nn
 
 import artifact_lab as al
-from artifact_lab.kernels import subpixel_as_transposed
-from artifact_lab.monitor import COLUMNS, Monitor
-from artifact_lab.nn import CheckerboardFreeConvTranspose2d
-from artifact_lab.upsamplers import SubPixelConv
+from artifact_lab.core.kernels import subpixel_as_transposed
+from artifact_lab.prevent.monitor import COLUMNS, Monitor
+from artifact_lab.prevent.nn import CheckerboardFreeConvTranspose2d
+from artifact_lab.layers.upsamplers import SubPixelConv
 
 from .test_losses import grouped_reference
 

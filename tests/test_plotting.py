@@ -18,8 +18,8 @@ from PIL import Image
 
 import artifact_lab as al
 from artifact_lab import diagrams, plotting
-from artifact_lab.decision import decision_table
-from artifact_lab.plotting import MIN_FONT_PT, TEXT_WIDTH, figure_fonts, figure_title
+from artifact_lab.atlas.decision import decision_table
+from artifact_lab.viz.plotting import MIN_FONT_PT, TEXT_WIDTH, figure_fonts, figure_title
 
 
 @pytest.fixture(autouse=True, scope="module")

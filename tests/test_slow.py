@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from artifact_lab.sweep import naive_sweep, sweep
-from artifact_lab.training import train_upsamplers
+from artifact_lab.atlas.sweep import naive_sweep, sweep
+from artifact_lab.studies.training import train_upsamplers
 
 pytestmark = pytest.mark.slow
 

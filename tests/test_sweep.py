@@ -17,13 +17,13 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from artifact_lab._moments import moment_powers, moment_tables
-from artifact_lab._sweep_cache import CacheWarning, ChunkCache
-from artifact_lab._sweep_chunk import _builtin_input
-from artifact_lab._sweep_plan import SWEEP_FAMILIES
-from artifact_lab.sweep import COLUMNS, naive_sweep, sweep
+from artifact_lab.atlas._moments import moment_powers, moment_tables
+from artifact_lab._util.store import CacheWarning, ChunkCache
+from artifact_lab.atlas._chunk import builtin_input
+from artifact_lab.atlas._plan import SWEEP_FAMILIES
+from artifact_lab.atlas.sweep import COLUMNS, naive_sweep, sweep
 
-sw = importlib.import_module("artifact_lab.sweep")  # the module (al.sweep is the function)
+sw = importlib.import_module("artifact_lab.atlas.sweep")  # the module (al.sweep is the function)
 
 KEYS = ["kernel_size", "stride", "padding", "output_padding", "dilation", "kernel", "seed", "input"]
 _CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -95,8 +95,8 @@ def test_every_path_equals_the_naive_reference_on_every_padding_torch_accepts(
     _same(sweep(**kw, progress=False), reference, 1e-9)
     _same(sweep(**kw, method="conv", progress=False), reference, 1e-9)
     # the batching GPUs use (zero-padded kernels, running-sum crops), run on the CPU
-    chunks = sw._plan(**kw, method="conv", strategy="padded")
-    padded = pd.concat([sw._run_chunk(c) for c in chunks], ignore_index=True)
+    chunks = sw.make_plan(**kw, method="conv", strategy="padded")
+    padded = pd.concat([sw.run_chunk(c) for c in chunks], ignore_index=True)
     _same(padded.astype({"holes": bool}), reference, 1e-9)
 
 
@@ -158,7 +158,7 @@ def test_moment_tables_give_the_crop_powers_of_torchs_output(nd, n, s, d, k, bat
 
 @pytest.mark.parametrize("nd, n", [(1, 40), (2, 24), (3, 7)])
 def test_moments_equal_conv_in_float64_on_real_images_and_caller_arrays(nd, n):
-    photos = np.stack([_builtin_input("images", n, nd, 3)[i] ** 2 for i in range(3)])
+    photos = np.stack([builtin_input("images", n, nd, 3)[i] ** 2 for i in range(3)])
     kw = dict(
         kernel_sizes=range(1, 6),
         strides=(1, 2, 3),
@@ -200,11 +200,11 @@ def test_auto_takes_the_faster_exact_path_per_chunk():
 
 
 def test_real_images_batch_is_bundled_pictures_in_unit_range():
-    x = _builtin_input("images", 16, 2, 20)  # more than the 15 pictures: rotated copies
+    x = builtin_input("images", 16, 2, 20)  # more than the 15 pictures: rotated copies
     assert x.shape == (20, 16, 16) and 0 <= x.min() and x.max() <= 1
     assert len({a.tobytes() for a in x}) == 20
-    assert _builtin_input("images", 16, 1, 2).shape == (2, 16)
-    assert _builtin_input("images", 4, 3, 2).shape == (2, 4, 4, 4)
+    assert builtin_input("images", 16, 1, 2).shape == (2, 16)
+    assert builtin_input("images", 4, 3, 2).shape == (2, 4, 4, 4)
 
 
 def test_float32_conv_matches_float64_moments_closely():
@@ -276,7 +276,7 @@ CACHE_KW = dict(
     progress=False,
     chunk_kernels=3,
 )
-PLAN_KW = {k: v for k, v in CACHE_KW.items() if k != "progress"}  # what _plan takes
+PLAN_KW = {k: v for k, v in CACHE_KW.items() if k != "progress"}  # what make_plan takes
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +287,7 @@ def uninterrupted():
 def test_cache_resumes_after_an_interruption_and_recomputes_only_missing(
     tmp_path, monkeypatch, uninterrupted
 ):
-    real = sw._run_chunk
+    real = sw.run_chunk
     calls = []
 
     def flaky(chunk):
@@ -296,15 +296,15 @@ def test_cache_resumes_after_an_interruption_and_recomputes_only_missing(
         calls.append(chunk)
         return real(chunk)
 
-    monkeypatch.setattr(sw, "_run_chunk", flaky)
+    monkeypatch.setattr(sw, "run_chunk", flaky)
     with pytest.raises(KeyboardInterrupt):
         sweep(**CACHE_KW, cache=tmp_path)
     assert len(list(tmp_path.glob("chunk-*.parquet"))) == 4
     assert not list(tmp_path.glob(".*tmp")) and not list(tmp_path.glob(".*claim"))
     calls.clear()
-    monkeypatch.setattr(sw, "_run_chunk", lambda c: (calls.append(c), real(c))[1])
+    monkeypatch.setattr(sw, "run_chunk", lambda c: (calls.append(c), real(c))[1])
     resumed = sweep(**CACHE_KW, cache=tmp_path)
-    total = len(sw._plan(**PLAN_KW, inputs=("constant", "noise")))
+    total = len(sw.make_plan(**PLAN_KW, inputs=("constant", "noise")))
     assert len(calls) == total - 4 and resumed.attrs["chunks_cached"] == 4
     pd.testing.assert_frame_equal(resumed, uninterrupted)
     calls.clear()
@@ -392,10 +392,10 @@ def test_stale_temporaries_are_removed_and_fresh_ones_kept(tmp_path, uninterrupt
 
 
 def test_a_chunk_claimed_by_another_run_is_left_to_it(tmp_path, monkeypatch, uninterrupted):
-    chunks = sw._plan(**PLAN_KW, inputs=("constant", "noise"))
+    chunks = sw.make_plan(**PLAN_KW, inputs=("constant", "noise"))
     theirs = chunks[0]
     (tmp_path / f".chunk-{theirs.key()}.claim").write_text("otherhost 1 0\n")
-    real = sw._run_chunk
+    real = sw.run_chunk
     mine = []
 
     def run(chunk):
@@ -404,7 +404,7 @@ def test_a_chunk_claimed_by_another_run_is_left_to_it(tmp_path, monkeypatch, uni
             ChunkCache(tmp_path).write(theirs.key(), real(theirs))
         return real(chunk)
 
-    monkeypatch.setattr(sw, "_run_chunk", run)
+    monkeypatch.setattr(sw, "run_chunk", run)
     out = sweep(**CACHE_KW, cache=tmp_path)
     assert theirs not in mine and len(mine) == len(chunks) - 1
     assert out.attrs["chunks_cached"] == 1
@@ -414,13 +414,13 @@ def test_a_chunk_claimed_by_another_run_is_left_to_it(tmp_path, monkeypatch, uni
     folder.mkdir()
     (folder / f".chunk-{theirs.key()}.claim").write_text("otherhost 1 0\n")
     mine.clear()
-    monkeypatch.setattr(sw, "_run_chunk", lambda c: (mine.append(c), real(c))[1])
+    monkeypatch.setattr(sw, "run_chunk", lambda c: (mine.append(c), real(c))[1])
     pd.testing.assert_frame_equal(sweep(**CACHE_KW, cache=folder), uninterrupted)
     assert mine[-1] == theirs and not list(folder.glob(".*claim"))
 
 
 def test_concurrent_runs_share_the_work(tmp_path, monkeypatch, uninterrupted):
-    real = sw._run_chunk
+    real = sw.run_chunk
     lock = threading.Lock()
     done = []
 
@@ -430,13 +430,13 @@ def test_concurrent_runs_share_the_work(tmp_path, monkeypatch, uninterrupted):
             done.append(chunk.key())
         return real(chunk)
 
-    monkeypatch.setattr(sw, "_run_chunk", slow)
+    monkeypatch.setattr(sw, "run_chunk", slow)
     with cf.ThreadPoolExecutor(2) as pool:
         runs = [pool.submit(sweep, **CACHE_KW, cache=tmp_path) for _ in range(2)]
         results = [r.result() for r in runs]
     for frame in results:
         pd.testing.assert_frame_equal(frame, uninterrupted)
-    total = len(sw._plan(**PLAN_KW, inputs=("constant", "noise")))
+    total = len(sw.make_plan(**PLAN_KW, inputs=("constant", "noise")))
     assert len(done) <= total + 2  # without sharing: 2 * total
     assert sum(r.attrs["chunks_cached"] for r in results) >= total - 2
 
@@ -540,13 +540,13 @@ def test_bad_arguments_are_clear_errors_before_any_work(kwargs, exc, match, monk
     def no_work(chunk):
         raise AssertionError("work started before the arguments were checked")
 
-    monkeypatch.setattr(sw, "_run_chunk", no_work)
+    monkeypatch.setattr(sw, "run_chunk", no_work)
     with pytest.raises(exc, match=match):
         sweep(**{"input_size": 8, **kwargs}, progress=False)
 
 
 def test_unusable_cache_folders_are_refused_before_any_work(tmp_path, monkeypatch):
-    monkeypatch.setattr(sw, "_run_chunk", lambda c: pytest.fail("work started"))
+    monkeypatch.setattr(sw, "run_chunk", lambda c: pytest.fail("work started"))
     afile = tmp_path / "a-file"
     afile.write_text("")
     for cache, match in [(afile, "is a file"), (afile / "below", "cannot be created")]:
@@ -555,7 +555,7 @@ def test_unusable_cache_folders_are_refused_before_any_work(tmp_path, monkeypatc
 
 
 def test_plans_that_cannot_fit_are_refused_with_how_to_fit(monkeypatch):
-    monkeypatch.setattr(sw, "_run_chunk", lambda c: pytest.fail("work started"))
+    monkeypatch.setattr(sw, "run_chunk", lambda c: pytest.fail("work started"))
     # issue 10.8: the noise images alone are 576 MiB at input_size=3000
     with pytest.raises(ValueError, match=r"inputs.*memory_mb=16.*memory_mb >= \d+") as err:
         sweep(kernel_sizes=[3], strides=[2], input_size=3000, memory_mb=16, progress=False)
@@ -596,9 +596,9 @@ def test_chunks_are_sized_from_the_devices_free_memory(monkeypatch):
     from artifact_lab import backend
 
     monkeypatch.setattr(backend, "free_memory", lambda device: 64 << 20)
-    chunks = sw._plan(**PLAN_KW, inputs=("noise",), device="cpu")
+    chunks = sw.make_plan(**PLAN_KW, inputs=("noise",), device="cpu")
     assert {c.budget for c in chunks} == {32 << 20}  # half of what is free
-    chunks = sw._plan(**PLAN_KW, inputs=("noise",), memory_mb=1000)
+    chunks = sw.make_plan(**PLAN_KW, inputs=("noise",), memory_mb=1000)
     assert {c.budget for c in chunks} == {64 << 20}  # never more than is free
 
 
@@ -648,10 +648,10 @@ def test_conv_blocks_under_a_tight_budget_give_the_same_numbers(strategy):
     )
     frames = []
     for memory_mb in (None, 1):
-        chunks = sw._plan(**kw, method="conv", strategy=strategy, memory_mb=memory_mb)
+        chunks = sw.make_plan(**kw, method="conv", strategy=strategy, memory_mb=memory_mb)
         if memory_mb:  # about one item and one kernel per call
             chunks = [dataclasses.replace(c, budget=150_000) for c in chunks]
-        frames.append(pd.concat([sw._run_chunk(c) for c in chunks], ignore_index=True))
+        frames.append(pd.concat([sw.run_chunk(c) for c in chunks], ignore_index=True))
     pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=False, rtol=0, atol=1e-12)
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from artifact_lab.tables import TEXT_WIDTH_PT, format_value, label, table
+from artifact_lab.viz.tables import TEXT_WIDTH_PT, format_value, label, table
 
 
 def test_float_noise_prints_as_zero_and_columns_keep_fixed_digits():

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from artifact_lab.training import COLUMNS, VARIANTS, Budget, summarize, train_upsamplers
-from artifact_lab.upsamplers import make_upsampler
+from artifact_lab.studies.training import COLUMNS, VARIANTS, Budget, summarize, train_upsamplers
+from artifact_lab.layers.upsamplers import make_upsampler
 
-tr = importlib.import_module("artifact_lab.training")
+tr = importlib.import_module("artifact_lab.studies.training")
 
 
 @pytest.fixture(scope="module")
@@ -366,7 +366,7 @@ def test_prevention_bad_arguments(kwargs, error, match):
 def test_prevention_summary_pair_scores_and_figure(prevention):
     import matplotlib.pyplot as plt
 
-    from artifact_lab.plotting import plot_prevention
+    from artifact_lab.viz.plotting import plot_prevention
 
     table = prevention.summary().set_index(["factor", "method"])
     s = prevention.scores

@@ -4,14 +4,8 @@ import torch
 import torch.nn.functional as F
 
 import artifact_lab as al
-from artifact_lab.compare import compare_upsamplers
-from artifact_lab.upsamplers import (
-    ResizeConv,
-    SubPixelConv,
-    TransposedUpsampler,
-    pixel_shuffle,
-    standard_upsamplers,
-)
+from artifact_lab.studies.compare import compare_upsamplers
+from artifact_lab.layers.upsamplers import ResizeConv, SubPixelConv, TransposedUpsampler, pixel_shuffle, standard_upsamplers
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])
@@ -101,7 +95,7 @@ def test_upsampler_bad_input():
     ("mode", "ndim"), [("linear", 1), ("bilinear", 2), ("bicubic", 2), ("trilinear", 3)]
 )
 def test_deterministic_interpolation_path_equals_torch_forward_and_backward(mode, ndim):
-    from artifact_lab.upsamplers import _interpolate_by_matrices
+    from artifact_lab.layers.upsamplers import _interpolate_by_matrices
 
     shape = (2, 3, *(5, 4, 3)[:ndim])
     x = torch.randn(shape, dtype=torch.float64, requires_grad=True)

@@ -1,0 +1,989 @@
+"""What learning does to artifacts: train small upsamplers on real images, track the scores.
+
+Each variant is a small super-resolution network ``conv3 -> ReLU -> upsampler -> ReLU ->
+conv3`` (or a small convolutional autoencoder whose decoder uses the upsampler twice),
+trained with Adam on random patches of scikit-image's bundled pictures. At chosen steps the
+run records PSNR and SSIM on held-out pictures (scikit-image metrics), the closed-form
+scores of the upsampler's learned effective kernel, and the harmonic fraction and peak dB
+measured on the outputs. Deterministic for a seed: training runs with
+``torch.use_deterministic_algorithms(True)`` (restored afterwards) and, on CUDA, the cuBLAS
+workspace setting that deterministic matrix products need.
+
+Checkpoints (``checkpoint=``) hold each finished run with its key and a checksum of its
+rows; a damaged, truncated or misplaced file is recomputed and replaced with a warning that
+names it, and temporary files left by a killed run are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+import json
+import os
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .._util.checks import as_names, check_bool, check_choice, check_float, check_int, check_seeds
+from .._util.io import write_atomic
+from ..backend import select_device
+from ..core.images import IMAGES, load_image
+from ..core.spectral import harmonic_fraction, peak_db
+from ..layers.upsamplers import Upsampler, make_upsampler, recipes
+from ..prevent.losses import checkerboard_penalty, find_layers, layer_scores
+from ..prevent.monitor import monitor
+
+__all__ = [
+    "BUDGETS",
+    "COLUMNS",
+    "PENALTIES",
+    "PREVENTION_COLUMNS",
+    "SUM_PENALTIES",
+    "VARIANTS",
+    "Budget",
+    "PreventionResult",
+    "constrained_variants",
+    "prevention_methods",
+    "prevention_study",
+    "summarize",
+    "train_upsamplers",
+    "trained_model",
+    "variants",
+]
+
+TRAIN_IMAGES = ("camera", "astronaut", "brick", "grass", "gravel", "coffee", "rocket", "cell")
+HELD_OUT = ("coins", "moon", "clock", "page")
+
+
+def variants(factor: int = 2) -> tuple[str, ...]:
+    """The upsampler variants trained by default (names of :func:`make_upsampler`).
+
+    Examples
+    --------
+    >>> variants(2)[:2]
+    ('transposed k=3', 'transposed k=4')
+    """
+    s = check_int("factor", factor, minimum=2)
+    return (
+        f"transposed k={2 * s - 1}",
+        f"transposed k={2 * s}",
+        f"transposed k={2 * s - s % 2} bilinear init",
+        f"transposed k={s} hold init",
+        "resize-conv nearest",
+        "resize-conv bilinear",
+        "sub-pixel",
+        "sub-pixel ICNR",
+    )
+
+
+VARIANTS = variants(2)
+
+COLUMNS = {
+    "task": "sr (super-resolution) or autoencoder",
+    "variant": "upsampler variant",
+    "factor": "upsampling factor of the upsampler",
+    "seed": "seed of the initialisation and of the patch sampling",
+    "step": "optimiser steps taken",
+    "loss": "MSE on a fixed training batch",
+    "psnr": "mean PSNR (dB) on the held-out pictures",
+    "ssim": "mean SSIM on the held-out pictures",
+    "checkerboard_score": "closed form of the upsampler's effective kernel (all channels)",
+    "noise_checkerboard": "closed form, uneven output variance on white noise",
+    "harmonic_fraction": "measured on the held-out outputs, interior crop, DC removed",
+    "peak_db": "measured peak-to-neighbourhood ratio at the stride harmonics of the outputs",
+    "seconds": "wall time of the run so far",
+}
+
+
+TRAIN_SIZE = 256  # side of the training pictures the patches are cut from
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long to train: steps, evaluation points, batch, patch size, channels, rate.
+
+    Parameters
+    ----------
+    steps : int
+        Optimiser steps, at least 1.
+    evals : int
+        Evaluations after the one at step 0, between 1 and ``steps``.
+    batch : int
+        Patches per step, at least 1.
+    patch : int
+        Side of the high-resolution training patches, at least 8 and at most the
+        256-pixel training pictures; a multiple of the factor (checked per task).
+    channels : int
+        Feature channels of the small models, at least 1.
+    lr : float
+        Adam's learning rate, finite and > 0.
+    eval_size : int
+        Side of the held-out pictures, large enough for a border margin and SSIM's window
+        (checked per task).
+
+    Raises
+    ------
+    TypeError, ValueError
+        At construction, naming the field, the value and the rule.
+
+    Examples
+    --------
+    >>> Budget(steps=10, evals=2, batch=4, patch=16, channels=4, lr=1e-3, eval_size=32).steps
+    10
+    """
+
+    steps: int
+    evals: int
+    batch: int
+    patch: int
+    channels: int
+    lr: float
+    eval_size: int
+
+    def __post_init__(self) -> None:
+        steps = check_int("Budget.steps", self.steps, minimum=1)
+        evals = check_int("Budget.evals", self.evals, minimum=1)
+        if evals > steps:
+            raise ValueError(f"Budget.evals must be at most Budget.steps={steps}, got {evals}")
+        check_int("Budget.batch", self.batch, minimum=1)
+        patch = check_int("Budget.patch", self.patch, minimum=8)
+        if patch > TRAIN_SIZE:
+            raise ValueError(
+                f"Budget.patch must be at most {TRAIN_SIZE}, the side of the training "
+                f"pictures, got {patch}"
+            )
+        check_int("Budget.channels", self.channels, minimum=1)
+        check_float("Budget.lr", self.lr, positive=True)
+        check_int("Budget.eval_size", self.eval_size, minimum=8)
+
+
+BUDGETS = {
+    # well under a minute for all variants: the tests and the quick report
+    "tiny": Budget(steps=40, evals=2, batch=8, patch=32, channels=8, lr=3e-3, eval_size=64),
+    # a few minutes on 2 CPU cores for 8 variants x 2 seeds
+    "default": Budget(steps=400, evals=8, batch=16, patch=48, channels=16, lr=2e-3, eval_size=128),
+    # the prevention study (notebook 08): 7 methods x 2 factors x 3 seeds in about 30 s
+    "prevention": Budget(steps=80, evals=2, batch=8, patch=32, channels=8, lr=3e-3, eval_size=64),
+}
+
+
+class _SR(nn.Module):
+    def __init__(self, up: Upsampler, channels: int) -> None:
+        super().__init__()
+        conv = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[up.ndim]
+        self.head = conv(1, channels, 3, padding=1, padding_mode="replicate")
+        self.up = up
+        self.tail = conv(channels, 1, 3, padding=1, padding_mode="replicate")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.tail(F.relu(self.up(F.relu(self.head(x)))))
+
+
+class _AutoEncoder(nn.Module):
+    """Two stride-2 convolutions down, the upsampler (factor 2) twice up."""
+
+    def __init__(self, make_up, channels: int) -> None:
+        super().__init__()
+        self.enc = nn.Sequential(
+            nn.Conv2d(1, channels, 4, 2, 1),
+            nn.ReLU(),
+            nn.Conv2d(channels, channels, 4, 2, 1),
+            nn.ReLU(),
+        )
+        self.up = make_up(1)
+        self.up2 = make_up(2)
+        self.tail = nn.Conv2d(channels, 1, 3, padding=1, padding_mode="replicate")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.tail(F.relu(self.up2(F.relu(self.up(self.enc(x))))))
+
+
+@functools.lru_cache(maxsize=8)
+def _stacked(names: tuple[str, ...], size: int) -> torch.Tensor:
+    """The pictures as one float32 tensor, loaded once per process (runs only read it)."""
+    return torch.stack([load_image(n, size) for n in names]).float()
+
+
+def _downsample(hr: torch.Tensor, factor: int) -> torch.Tensor:
+    return F.avg_pool2d(hr, factor)
+
+
+def _patches(images: torch.Tensor, n: int, size: int, gen: torch.Generator) -> torch.Tensor:
+    k, h, w = images.shape
+    idx = torch.randint(0, k, (n,), generator=gen)
+    ys = torch.randint(0, h - size + 1, (n,), generator=gen)
+    xs = torch.randint(0, w - size + 1, (n,), generator=gen)
+    flips = torch.rand(n, generator=gen) < 0.5
+    out = torch.stack(
+        [
+            images[i, y : y + size, x : x + size]
+            for i, y, x in zip(idx.tolist(), ys.tolist(), xs.tolist(), strict=True)
+        ]
+    )
+    out[flips] = out[flips].flip(-1)
+    return out[:, None]
+
+
+@dataclass(frozen=True)
+class _Run:
+    task: str
+    variant: str
+    factor: int
+    seed: int
+    budget: Budget
+    train_images: tuple[str, ...]
+    held_out: tuple[str, ...]
+    penalty: float = 0.0  # weight of losses.checkerboard_penalty in the training loss
+    penalty_channels: str = "pairs"  # its channels= option
+
+    def key(self) -> str:
+        spec = asdict(self)
+        if not spec["penalty"]:  # runs without a penalty keep their checkpoint names
+            del spec["penalty"], spec["penalty_channels"]
+        spec["version"] = 1
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _evaluate(
+    model, up: Upsampler, run: _Run, hr_eval: torch.Tensor, fixed_lr, fixed_hr, dev
+) -> dict[str, float]:
+    model.eval()
+    with torch.no_grad():
+        loss = F.mse_loss(model(fixed_lr), fixed_hr).item()
+        inp = hr_eval if run.task == "autoencoder" else _downsample(hr_eval, run.factor)
+        out = model(inp.to(dev)).double().cpu()
+    model.train()
+    scale = run.factor if run.task == "sr" else 4
+    quality = _quality(out, hr_eval, scale)
+    scores = up.scores()
+    return {
+        "loss": loss,
+        "psnr": quality["psnr"],
+        "ssim": quality["ssim"],
+        "checkerboard_score": scores.checkerboard_score,
+        "noise_checkerboard": scores.noise_checkerboard,
+        "harmonic_fraction": quality["harmonic_fraction"],
+        "peak_db": quality["peak_db"],
+    }
+
+
+def _quality(
+    out: torch.Tensor, hr_eval: torch.Tensor, scale: int, *, metrics: bool = True
+) -> dict[str, float]:
+    """PSNR, SSIM, harmonic fraction and peak dB of outputs ``(N, 1, H, W)`` against the
+    pictures, on a centre crop of whole periods (a border of two periods dropped);
+    ``metrics=False`` skips PSNR and SSIM (for the pictures themselves)."""
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    m = 2 * scale
+    crop = out.double().cpu()[:, 0, m:-m, m:-m]
+    ref = hr_eval[:, 0, m:-m, m:-m].double()
+    length = (crop.shape[-1] // scale) * scale
+    crop, ref = crop[..., :length, :length], ref[..., :length, :length]
+    clipped = crop.clamp(0, 1).numpy()
+    pairs = list(zip(ref.numpy(), clipped, strict=True)) if metrics else []
+    return {
+        "psnr": float(np.mean([peak_signal_noise_ratio(r, c, data_range=1.0) for r, c in pairs]))
+        if metrics
+        else float("nan"),
+        "ssim": float(np.mean([structural_similarity(r, c, data_range=1.0) for r, c in pairs]))
+        if metrics
+        else float("nan"),
+        "harmonic_fraction": float(
+            np.mean(harmonic_fraction(crop.numpy(), (scale, scale), remove_dc=True))
+        ),
+        "peak_db": peak_db(crop.numpy(), (scale, scale)),
+    }
+
+
+@contextlib.contextmanager
+def _deterministic(dev: torch.device) -> Iterator[None]:
+    """Deterministic algorithms while training; the caller's settings restored afterwards.
+
+    On CUDA, cuBLAS needs ``CUBLAS_WORKSPACE_CONFIG`` for deterministic matrix products;
+    it is set (if unset) before the first product, and ops without a deterministic CUDA
+    kernel warn rather than fail (bilinear interpolation has a deterministic path in
+    :class:`~artifact_lab.layers.upsamplers.ResizeConv`). cuDNN's benchmark mode, which picks
+    algorithms by timing, is off while training.
+    """
+    if dev.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    was = torch.are_deterministic_algorithms_enabled()
+    was_warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    benchmark = torch.backends.cudnn.benchmark
+    torch.use_deterministic_algorithms(True, warn_only=dev.type != "cpu")
+    torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(was, warn_only=was_warn_only)
+        torch.backends.cudnn.benchmark = benchmark
+
+
+def _train_one(
+    run: _Run, dev: torch.device, bar, keep_model: bool = False, scores_every: int | None = None
+):
+    with _deterministic(dev):
+        return _train_one_deterministic(run, dev, bar, keep_model, scores_every)
+
+
+def _train_one_deterministic(run: _Run, dev: torch.device, bar, keep_model, scores_every):
+    b = run.budget
+    train = _stacked(run.train_images, TRAIN_SIZE)
+    hr_eval = _stacked(run.held_out, b.eval_size)[:, None]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(run.seed)
+        if run.task == "sr":
+            up = _make_upsampler(run.variant, run.factor, b.channels, seed=run.seed)
+            model = _SR(up, b.channels)
+        else:
+            model = _AutoEncoder(
+                lambda i: _make_upsampler(run.variant, 2, b.channels, seed=run.seed + 1000 * i),
+                b.channels,
+            )
+            up = model.up2
+    model = model.to(dev).float()
+    gen = torch.Generator().manual_seed(run.seed)
+    size = b.patch
+    fixed_hr = _patches(train, b.batch, size, torch.Generator().manual_seed(10**6 + run.seed))
+    to_input = (
+        (lambda hr: hr) if run.task == "autoencoder" else (lambda hr: _downsample(hr, run.factor))
+    )
+    fixed_lr, fixed_hr = to_input(fixed_hr).to(dev), fixed_hr.to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=b.lr)
+    points = sorted({round(i * b.steps / b.evals) for i in range(b.evals + 1)})
+    # found once: the penalty and the monitor read the live weights, no forward pass
+    penalized = find_layers(model) if run.penalty else ()
+    mon = monitor(model, every=scores_every) if scores_every else None
+    rows = []
+    start = time.perf_counter()
+    for step in range(b.steps + 1):
+        if mon is not None:
+            mon(step)
+        if step in points:
+            rows.append(
+                {
+                    "task": run.task,
+                    "variant": run.variant,
+                    "factor": run.factor,
+                    "seed": run.seed,
+                    "step": step,
+                    **_evaluate(model, up, run, hr_eval, fixed_lr, fixed_hr, dev),
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+        if step == b.steps:
+            break
+        hr = _patches(train, b.batch, size, gen).to(dev)
+        loss = F.mse_loss(model(to_input(hr)), hr)
+        if penalized:
+            loss = loss + run.penalty * checkerboard_penalty(
+                penalized, channels=run.penalty_channels
+            )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if bar is not None:
+            bar.update(1)
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    if mon is not None:
+        scores = mon.to_frame()
+        head = {"task": run.task, "variant": run.variant, "factor": run.factor, "seed": run.seed}
+        for i, (col, value) in enumerate(head.items()):
+            scores.insert(i, col, value)
+        scores["microseconds_per_layer"] = mon.microseconds_per_layer
+        frame = (frame, scores)
+    return (frame, model.eval()) if keep_model else frame
+
+
+def trained_model(
+    variant: str,
+    *,
+    task: str = "sr",
+    factor: int = 2,
+    budget: str | Budget = "tiny",
+    seed: int = 0,
+    train_images: Sequence[str] = TRAIN_IMAGES,
+    held_out: Sequence[str] = HELD_OUT,
+    device: str | torch.device | None = None,
+) -> nn.Module:
+    """Train one variant exactly as :func:`train_upsamplers` does and return the model.
+
+    Deterministic for a seed, so the model is the one whose scores the table holds.
+    Arguments as in :func:`train_upsamplers` (``variant`` is one name, ``seed`` one int).
+    """
+    if not isinstance(variant, str):
+        raise TypeError(f"variant must be one name (a str), got {type(variant).__name__}")
+    seed = check_int("seed", seed, minimum=0)
+    task, factor, budget, _, _, train_images, held_out = _check_study(
+        task, factor, budget, variant, (seed,), train_images, held_out
+    )
+    run = _run_spec(task, variant, factor, seed, budget, train_images, held_out)
+    _, model = _train_one(run, select_device(device), None, keep_model=True)
+    return model
+
+
+def _run_spec(task, variant, factor, seed, budget, train_images, held_out) -> _Run:
+    # the autoencoder's upsampler always works at factor 2 (twice)
+    return _Run(
+        task,
+        variant,
+        factor if task == "sr" else 2,
+        check_int("seed", seed, minimum=0),
+        budget,
+        tuple(train_images),
+        tuple(held_out),
+    )
+
+
+def _budget(budget: str | Budget, task: str, factor: int) -> Budget:
+    if isinstance(budget, str):
+        if budget not in BUDGETS:
+            raise ValueError(f"budget must be one of {sorted(BUDGETS)} or a Budget, got {budget!r}")
+        budget = BUDGETS[budget]
+    if not isinstance(budget, Budget):
+        raise TypeError(f"budget must be a name or a Budget, got {type(budget).__name__}")
+    scale = factor if task == "sr" else 4
+    for name in ("patch", "eval_size"):
+        value = getattr(budget, name)
+        if value % scale:
+            raise ValueError(
+                f"Budget.{name}={value} must be a multiple of the factor ({scale} for task "
+                f"{task!r})"
+            )
+    # the evaluation crops a margin of 2*scale per side and SSIM needs a 7-pixel window
+    smallest = 4 * scale + 7
+    if budget.eval_size < smallest:
+        raise ValueError(
+            f"Budget.eval_size={budget.eval_size} is too small for task {task!r} at factor "
+            f"{scale}: at least {smallest} (a border margin of {2 * scale} per side and "
+            "SSIM's 7-pixel window)"
+        )
+    return budget
+
+
+def _check_images(train_images, held_out) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The picture names as tuples (one string is one picture), known and disjoint."""
+    train_images = as_names("train_images", train_images, allowed=IMAGES)
+    held_out = as_names("held_out", held_out, allowed=IMAGES)
+    if set(train_images) & set(held_out):
+        raise ValueError("train_images and held_out must be disjoint")
+    return train_images, held_out
+
+
+def _check_study(task, factor, budget, variant_names, seeds, train_images, held_out):
+    """Every argument of a study checked before any work; returns them normalised."""
+    task = check_choice("task", task, ("sr", "autoencoder"))
+    factor = check_int("factor", factor, minimum=2)
+    if task == "autoencoder" and factor != 2:
+        raise ValueError(f"the autoencoder upsamples by 2 twice; factor must be 2, got {factor}")
+    budget = _budget(budget, task, factor)
+    if variant_names is None:
+        names = variants(factor)
+    else:  # one string is one variant, not a sequence of letters
+        names = as_names("variant_names", variant_names)
+    known = set(recipes(factor)) | set(constrained_variants(factor))
+    for name in names:
+        if name not in known:
+            raise ValueError(
+                f"variant_names: variant {name!r} unknown at factor {factor}; choose from "
+                f"{sorted(known)}"
+            )
+    seeds = check_seeds("seeds", seeds)
+    train_images, held_out = _check_images(train_images, held_out)
+    return task, factor, budget, names, seeds, train_images, held_out
+
+
+def train_upsamplers(
+    variant_names: Sequence[str] | None = None,
+    *,
+    task: str = "sr",
+    factor: int = 2,
+    budget: str | Budget = "tiny",
+    seeds: Sequence[int] = (0,),
+    train_images: Sequence[str] = TRAIN_IMAGES,
+    held_out: Sequence[str] = HELD_OUT,
+    device: str | torch.device | None = None,
+    checkpoint: str | Path | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Train one small model per upsampler variant and seed; return the tracked scores.
+
+    Parameters
+    ----------
+    variant_names : sequence of str, optional
+        Upsampler names (default :func:`variants` for the factor: transposed k=2s-1 and k=2s
+        with default init, k=2s bilinear and k=s hold initialisations, resize-conv nearest and
+        bilinear, sub-pixel with and without ICNR). One string is one variant.
+    task : {"sr", "autoencoder"}
+        ``sr``: map an area-downsampled patch back to the original (factor 2 or 4).
+        ``autoencoder``: reconstruct patches through two stride-2 convs and the upsampler
+        twice (factor 2 each).
+    budget : {"tiny", "default"} or Budget
+        ``tiny`` runs in well under a minute for every variant on a laptop CPU; ``default``
+        in a few minutes on 2 cores.
+    seeds : int or sequence of int
+    train_images, held_out : str or sequence of str
+        scikit-image pictures for training patches and for evaluation (disjoint).
+    checkpoint : path, optional
+        Folder where each finished (variant, seed) run is stored (Parquet, atomically, with
+        its key and a checksum of its rows); a rerun skips what is there, so an interrupted
+        study resumes. A damaged or misplaced file is recomputed and replaced with a
+        warning naming it; temporary files left by a killed run are removed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Any bad argument, naming it, before any training.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variant x seed x evaluation step; columns :data:`COLUMNS`.
+    """
+    task, factor, budget, names, seeds, train_images, held_out = _check_study(
+        task, factor, budget, variant_names, seeds, train_images, held_out
+    )
+    progress = check_bool("progress", progress)
+    dev = select_device(device)
+    runs = [
+        _run_spec(task, v, factor, s, budget, train_images, held_out) for s in seeds for v in names
+    ]
+    folder = Path(checkpoint) if checkpoint is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(folder)
+    frames = []
+    bar = tqdm(total=len(runs) * budget.steps, disable=not progress, desc="training", unit="step")
+    try:
+        for run in runs:
+            path = folder / f"run-{run.key()}.parquet" if folder else None
+            if path is not None and path.exists():
+                frame = _read_checkpoint(path, run.key())
+                if frame is not None:
+                    frames.append(frame)
+                    bar.update(budget.steps)
+                    continue
+            bar.set_postfix_str(f"{run.variant}, seed {run.seed}")
+            frame = _train_one(run, dev, bar)
+            if path is not None:
+                _write_checkpoint(path, run.key(), frame)
+            frames.append(frame)
+    finally:
+        bar.close()
+    return pd.concat(frames, ignore_index=True)
+
+
+_STALE_SECONDS = 60.0  # a checkpoint is written in one go: an older temporary is a killed run's
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Delete temporary files that a killed run left behind (``write_atomic``'s names)."""
+    now = time.time()
+    for tmp in folder.glob(".run-*.parquet.*.tmp"):
+        with contextlib.suppress(OSError):  # a concurrent run may remove it first
+            if now - tmp.stat().st_mtime > _STALE_SECONDS:
+                tmp.unlink()
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    """Checksum of a run's rows: columns, dtypes and every value (floats exactly)."""
+    text = json.dumps([list(frame.columns), [str(t) for t in frame.dtypes]])
+    return hashlib.sha256((text + frame.to_csv(index=False)).encode()).hexdigest()
+
+
+_META = b"artifact_lab"
+
+
+def _write_checkpoint(path: Path, key: str, frame: pd.DataFrame) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[_META] = json.dumps({"key": key, "sha256": _digest(frame)}).encode()
+    buf = io.BytesIO()
+    pq.write_table(table.replace_schema_metadata(meta), buf)
+    write_atomic(path, buf.getvalue())
+
+
+def _read_checkpoint(path: Path, key: str) -> pd.DataFrame | None:
+    """The stored run, or None (with a warning naming the file) when it cannot be trusted."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+        stamp = json.loads((table.schema.metadata or {})[_META])
+        frame = table.to_pandas()
+        if stamp.get("key") != key:
+            reason = f"it holds run {stamp.get('key')!r}, not {key!r}"
+        elif stamp.get("sha256") != _digest(frame) or list(frame.columns) != list(COLUMNS):
+            reason = "its rows do not match their checksum"
+        else:
+            return frame
+    except Exception as exc:  # truncated, empty, random bytes, no stamp: all untrustworthy
+        reason = f"it cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})"
+    warnings.warn(
+        f"checkpoint {path} is damaged ({reason}); recomputing and replacing it",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return None
+
+
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """First and last evaluation per variant (mean over seeds): quality and artifact scores."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be train_upsamplers' DataFrame, got {type(frame).__name__}")
+    missing = sorted(set(COLUMNS) - set(frame.columns))
+    if missing:
+        raise ValueError(f"frame must be train_upsamplers' output: missing columns {missing}")
+    if frame.empty:
+        raise ValueError("frame must not be empty")
+    keys = ["task", "variant"]
+    first = frame[frame.step == frame.step.min()].groupby(keys).mean(numeric_only=True)
+    last = frame[frame.step == frame.step.max()].groupby(keys).mean(numeric_only=True)
+    out = pd.DataFrame(
+        {
+            "score at init": first.checkerboard_score,
+            "score trained": last.checkerboard_score,
+            "harmonic fraction trained": last.harmonic_fraction,
+            "peak dB trained": last.peak_db,
+            "PSNR trained": last.psnr,
+            "SSIM trained": last.ssim,
+            "loss init": first.loss,
+            "loss trained": last.loss,
+        }
+    )
+    return out.sort_values("score trained", ascending=False)
+
+
+def constrained_variants(factor: int = 2) -> tuple[str, ...]:
+    """Transposed variants whose layer is :mod:`artifact_lab.prevent.nn`'s constrained one.
+
+    ``"transposed k=2s-1 constrained"`` and ``"transposed k=2s constrained"``: the geometry
+    of the plain variant, the weight ``h0 ∗ hold`` (closed-form score 0 at every step), with
+    the constrained layer's own seeded initialisation and a zero bias.
+
+    Examples
+    --------
+    >>> constrained_variants(2)
+    ('transposed k=3 constrained', 'transposed k=4 constrained')
+    """
+    s = check_int("factor", factor, minimum=1)
+    return tuple(f"transposed k={k} constrained" for k in (max(2 * s - 1, 1), 2 * s))
+
+
+def _make_upsampler(name: str, factor: int, channels: int, *, seed: int) -> Upsampler:
+    from ..prevent.nn import CONSTRAINED_CLASSES
+
+    suffix = " constrained"
+    if not name.endswith(suffix):
+        return make_upsampler(name, factor, channels, seed=seed)
+    up = make_upsampler(name.removesuffix(suffix), factor, channels, seed=seed)
+    conv = up.conv
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layer = CONSTRAINED_CLASSES[up.ndim](
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            stride=conv.stride,
+            padding=conv.padding,
+            output_padding=conv.output_padding,
+        )
+    with torch.no_grad():
+        layer.bias.zero_()
+    up.conv, up.init = layer, "constrained"
+    up.name = f"transposed k={up.kernel_size} (constrained)"
+    return up
+
+
+PENALTIES = (1e-3, 1e-1, 1.0)  # channels="pairs", the penalty's default
+SUM_PENALTIES = (0.1,)  # channels="sum": weight_scores' aggregate
+
+PREVENTION_COLUMNS = {
+    "method": "what keeps the artifacts away (or nothing: plain transposed)",
+    "penalty": "weight of losses.checkerboard_penalty in the loss (0: none)",
+    "channels": "the penalty's channels= option (pairs or sum)",
+    **COLUMNS,
+}
+
+
+def _check_lambdas(name: str, lambdas: Sequence[float]) -> tuple[float, ...]:
+    if isinstance(lambdas, (str, bytes)) or not isinstance(lambdas, (Sequence, range)):
+        raise TypeError(f"{name} must be a sequence of positive numbers, got {lambdas!r}")
+    out = []
+    for lam in lambdas:
+        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not lam > 0:
+            raise ValueError(f"{name} must be positive numbers, got {lam!r}")
+        if not np.isfinite(lam):
+            raise ValueError(f"{name} must be finite, got {lam!r}")
+        out.append(float(lam))
+    return tuple(out)
+
+
+def prevention_methods(
+    factor: int = 2,
+    lambdas: Sequence[float] = PENALTIES,
+    sum_lambdas: Sequence[float] = SUM_PENALTIES,
+) -> pd.DataFrame:
+    """The methods compared by :func:`prevention_study`.
+
+    Plain transposed convolution ``k = 2s`` (torch's init); the same with the penalty
+    (``channels="pairs"``, the default) at each of ``lambdas`` and with its
+    ``channels="sum"`` variant at each of ``sum_lambdas``; the constrained layer of the same
+    geometry; ICNR sub-pixel convolution; nearest resize-convolution.
+
+    Returns
+    -------
+    DataFrame with columns ``method``, ``variant``, ``penalty``, ``channels``.
+
+    Examples
+    --------
+    >>> print(prevention_methods(2, (0.1,), (1.0,)).to_string(index=False))
+                method                   variant  penalty channels
+            transposed            transposed k=4      0.0    pairs
+         penalty λ=0.1            transposed k=4      0.1    pairs
+     penalty (sum) λ=1            transposed k=4      1.0      sum
+           constrained transposed k=4 constrained      0.0    pairs
+        sub-pixel ICNR            sub-pixel ICNR      0.0    pairs
+           resize-conv       resize-conv nearest      0.0    pairs
+    """
+    s = check_int("factor", factor, minimum=2)
+    plain = f"transposed k={2 * s}"
+    rows = [("transposed", plain, 0.0, "pairs")]
+    rows += [(f"penalty λ={x:g}", plain, x, "pairs") for x in _check_lambdas("lambdas", lambdas)]
+    rows += [
+        (f"penalty (sum) λ={x:g}", plain, x, "sum")
+        for x in _check_lambdas("sum_lambdas", sum_lambdas)
+    ]
+    rows += [
+        ("constrained", f"{plain} constrained", 0.0, "pairs"),
+        ("sub-pixel ICNR", "sub-pixel ICNR", 0.0, "pairs"),
+        ("resize-conv", "resize-conv nearest", 0.0, "pairs"),
+    ]
+    return pd.DataFrame(rows, columns=["method", "variant", "penalty", "channels"])
+
+
+@dataclass(frozen=True)
+class PreventionResult:
+    """What :func:`prevention_study` measured.
+
+    Attributes
+    ----------
+    quality : DataFrame
+        One row per method x factor x seed x evaluation step; :data:`PREVENTION_COLUMNS`.
+    scores : DataFrame
+        The monitor's records (:func:`artifact_lab.monitor`), every ``scores_every`` steps,
+        for every method with a transposed or sub-pixel layer (resize-convolution has none:
+        its effective kernel is a convolution smoothed by the hold, score 0 by construction),
+        with ``method``, ``penalty``, ``factor``, ``seed`` columns.
+    reference : DataFrame
+        Per factor, what the numbers are to be read against: PSNR and SSIM of bicubic
+        interpolation of the same inputs (no training), the harmonic fraction of the pictures
+        themselves (the measured fraction's chance level), and the mean and standard deviation
+        of the score of torch's default initialisation of the plain layer over 100 seeds (the
+        score's chance level; about ``1 - 1/s^2``).
+    budget : Budget
+    models : dict
+        ``(factor, method)`` -> the trained model of the first seed (``keep_models=True``).
+    """
+
+    quality: pd.DataFrame
+    scores: pd.DataFrame
+    reference: pd.DataFrame
+    budget: Budget
+    models: dict[tuple[int, str], nn.Module] = field(default_factory=dict, repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.quality.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """Final evaluation per factor and method over seeds: mean and spread.
+
+        Columns: score at initialisation (mean), final score (mean, max over seeds), final
+        pair score from the monitor (mean, max; NaN for resize-convolution, which has no
+        weight to score and is 0 by construction), PSNR and SSIM (mean, std, min, max), the
+        harmonic fraction measured on the held-out outputs (mean), and the PSNR difference to
+        plain transposed convolution paired by seed (mean, std, standard error of the mean).
+        """
+        q = self.quality
+        last = q[q.step == q.step.max()]
+        plain = last[last.method == "transposed"].set_index(["factor", "seed"]).psnr
+        last = last.assign(
+            dpsnr=last.psnr.to_numpy()
+            - plain.reindex(pd.MultiIndex.from_frame(last[["factor", "seed"]])).to_numpy()
+        )
+        order = {m: i for i, m in enumerate(dict.fromkeys(q.method))}
+        g = last.groupby(["factor", "method"], sort=False)
+        first = q[q.step == q.step.min()].groupby(["factor", "method"], sort=False)
+        m = self.scores
+        pair = m[m.step == m.step.max()].groupby(["factor", "method"]).pair_score
+        out = pd.DataFrame(
+            {
+                "score at init": first.checkerboard_score.mean(),
+                "score mean": g.checkerboard_score.mean(),
+                "score max": g.checkerboard_score.max(),
+                "pair score mean": pair.mean(),
+                "pair score max": pair.max(),
+                "PSNR mean": g.psnr.mean(),
+                "PSNR std": g.psnr.std(ddof=1),
+                "PSNR min": g.psnr.min(),
+                "PSNR max": g.psnr.max(),
+                "SSIM mean": g.ssim.mean(),
+                "SSIM std": g.ssim.std(ddof=1),
+                "harmonic fraction": g.harmonic_fraction.mean(),
+                "ΔPSNR vs plain": g.dpsnr.mean(),
+                "ΔPSNR std": g.dpsnr.std(ddof=1),
+                "ΔPSNR se": g.dpsnr.std(ddof=1) / np.sqrt(g.seed.nunique()),
+                "seeds": g.seed.nunique(),
+            }
+        ).reset_index()
+        out["_o"] = out.method.map(order)
+        return out.sort_values(["factor", "_o"]).drop(columns="_o").reset_index(drop=True)
+
+
+def _reference(factor: int, budget: Budget, held_out: tuple[str, ...]) -> dict[str, float]:
+    from ..core.kernels import default_weight
+    from ..core.scores import weight_scores
+
+    hr = _stacked(held_out, budget.eval_size)[:, None]
+    bicubic = F.interpolate(
+        _downsample(hr, factor), scale_factor=factor, mode="bicubic", align_corners=False
+    )
+    q = _quality(bicubic, hr, factor)
+    truth = _quality(hr, hr, factor, metrics=False)
+    weights = [
+        default_weight(budget.channels, budget.channels, 2 * factor, seed=seed)
+        for seed in range(100)
+    ]
+    chance = [weight_scores(w, factor).checkerboard_score for w in weights]
+    pairs = [float(layer_scores(w, factor, channels="pairs")[0]) for w in weights]
+    return {
+        "factor": factor,
+        "bicubic PSNR": q["psnr"],
+        "bicubic SSIM": q["ssim"],
+        "pictures harmonic fraction": truth["harmonic_fraction"],
+        "bicubic harmonic fraction": q["harmonic_fraction"],
+        "random-init score mean": float(np.mean(chance)),
+        "random-init score std": float(np.std(chance, ddof=1)),
+        "random-init pair score mean": float(np.mean(pairs)),
+        "1 - 1/s^2": 1 - 1 / factor**2,
+    }
+
+
+def prevention_study(
+    factors: Sequence[int] = (2, 4),
+    *,
+    lambdas: Sequence[float] = PENALTIES,
+    sum_lambdas: Sequence[float] = SUM_PENALTIES,
+    seeds: Sequence[int] = (0, 1, 2),
+    budget: str | Budget = "prevention",
+    scores_every: int = 5,
+    train_images: Sequence[str] = TRAIN_IMAGES,
+    held_out: Sequence[str] = HELD_OUT,
+    device: str | torch.device | None = None,
+    keep_models: bool = False,
+    progress: bool = True,
+) -> PreventionResult:
+    """Does the penalty keep artifacts away, at what cost, and where do the others stand?
+
+    Trains the ×``factor`` super-resolution model of :func:`train_upsamplers` with each
+    method of :func:`prevention_methods` (plain transposed ``k = 2s``; the same plus
+    ``λ · checkerboard_penalty(model)`` for each ``λ``; the constrained layer; ICNR sub-pixel;
+    nearest resize-convolution), once per seed, recording the scores with the monitor every
+    ``scores_every`` steps and PSNR/SSIM on the held-out pictures at the budget's evaluation
+    points. Same seed, same initialisation and same patches for every method.
+
+    Parameters
+    ----------
+    factors : sequence of int
+        Upsampling factors (each >= 2; the budget's patch must be a multiple of each).
+    lambdas : sequence of float
+        Penalty weights (positive) for ``checkerboard_penalty(..., channels="pairs")``; the
+        loss is ``MSE + λ · penalty``, with the MSE of pictures in [0, 1] (about 1e-2).
+    sum_lambdas : sequence of float
+        Weights for the ``channels="sum"`` variant (``weight_scores``'s aggregate).
+    seeds : sequence of int
+    budget : str or Budget
+        ``"prevention"`` (default: 80 steps, 32-pixel patches, 8 channels; about 30 s of CPU
+        for 2 factors x 8 methods x 3 seeds) or any :data:`BUDGETS` entry.
+    scores_every : int
+        Monitor period in steps.
+    keep_models : bool
+        Keep the first seed's trained model of each factor and method (in eval mode).
+
+    Returns
+    -------
+    PreventionResult
+        ``.quality``, ``.scores``, ``.reference``; ``.summary()`` for the final table.
+
+    Examples
+    --------
+    >>> tiny = Budget(steps=4, evals=1, batch=2, patch=16, channels=2, lr=1e-3, eval_size=32)
+    >>> r = prevention_study((2,), lambdas=(0.1,), seeds=(0,), budget=tiny, progress=False)
+    >>> table = r.summary().set_index("method")
+    >>> bool(table.loc[["constrained", "resize-conv"], "score max"].max() < 1e-9)
+    True
+    >>> bool(table.loc["transposed", "score max"] > 0.1)
+    True
+    """
+    if isinstance(factors, (str, bytes)) or not isinstance(factors, (Sequence, range)):
+        raise TypeError(f"factors must be a sequence of ints, got {factors!r}")
+    factors = tuple(check_int("factors", f, minimum=2) for f in factors)
+    if not factors:
+        raise ValueError("factors must not be empty")
+    methods = {f: prevention_methods(f, lambdas, sum_lambdas) for f in factors}
+    seeds = check_seeds("seeds", seeds, scalar=False)
+    keep_models = check_bool("keep_models", keep_models)
+    progress = check_bool("progress", progress)
+    scores_every = check_int("scores_every", scores_every, minimum=1)
+    budgets = {f: _budget(budget, "sr", f) for f in factors}
+    train_images, held_out = _check_images(train_images, held_out)
+    dev = select_device(device)
+    runs = []
+    for f in factors:
+        for seed in seeds:
+            for m in methods[f].itertuples():
+                run = _run_spec("sr", m.variant, f, seed, budgets[f], train_images, held_out)
+                runs.append(
+                    (m.method, replace(run, penalty=m.penalty, penalty_channels=m.channels))
+                )
+    quality, scores, models = [], [], {}
+    total = sum(r.budget.steps for _, r in runs)
+    bar = tqdm(total=total, disable=not progress, desc="prevention", unit="step")
+    try:
+        for method, run in runs:
+            bar.set_postfix_str(f"x{run.factor} {method}, seed {run.seed}")
+            keep = keep_models and run.seed == seeds[0]
+            result = _train_one(run, dev, bar, keep_model=keep, scores_every=scores_every)
+            if keep:
+                result, models[run.factor, method] = result
+            frame, monitored = result
+            for part, out in ((frame, quality), (monitored, scores)):
+                part.insert(0, "channels", run.penalty_channels if run.penalty else "")
+                part.insert(0, "penalty", run.penalty)
+                part.insert(0, "method", method)
+                out.append(part)
+    finally:
+        bar.close()
+    reference = pd.DataFrame([_reference(f, budgets[f], tuple(held_out)) for f in factors])
+    return PreventionResult(
+        pd.concat(quality, ignore_index=True),
+        pd.concat(scores, ignore_index=True),
+        reference,
+        budgets[factors[0]],
+        models,
+    )
