@@ -28,7 +28,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "compare": ("studies.compare",),
     "decision": ("atlas.decision",),
     "diagrams": ("viz.diagrams",),
-    "findings": ("models.findings",),
+    "findings": ("models.findings", "models.periods", "models.recommend"),
     "fixes": ("models.strategies", "models.audit", "layers.blur", "core.calculator"),
     "gradients": ("studies.gradients",),
     "images": ("core.images",),

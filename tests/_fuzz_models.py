@@ -15,7 +15,7 @@ from torch import nn
 from artifact_lab import backend
 from artifact_lab.core import adjoint, calculator
 from artifact_lab.layers import blur, shuffle
-from artifact_lab.models import findings, loading, measure, strategies, zoo
+from artifact_lab.models import findings, loading, measure, periods, recommend, strategies, zoo
 from artifact_lab.models import trace as tracing
 from artifact_lab.prevent import losses
 from artifact_lab.prevent import nn as al_nn
@@ -247,17 +247,17 @@ MODEL_ROWS: list[Row] = [
     Row(findings.forward_finding, lambda: dict(op=_op()), dict(op=BAD_OP)),
     Row(findings.backward_finding, lambda: dict(op=_backward_op()), dict(op=BAD_OP)),
     Row(
-        findings.forward_period,
+        periods.forward_period,
         lambda: dict(findings=[_finding()], nd=1),
         dict(findings=BAD_OPS, nd=st.one_of(ints(1), st.integers(4, 9))),
     ),
     Row(
-        findings.backward_period,
+        periods.backward_period,
         lambda: dict(ops=[_backward_op()], spatial=(8, 8)),
         dict(ops=BAD_OPS, spatial=BAD_SPATIAL),
     ),
-    Row(findings.recommend_forward, lambda: dict(f=_finding()), dict(f=BAD_FINDING)),
-    Row(findings.recommend_backward, lambda: dict(f=_finding()), dict(f=BAD_FINDING)),
+    Row(recommend.recommend_forward, lambda: dict(f=_finding()), dict(f=BAD_FINDING)),
+    Row(recommend.recommend_backward, lambda: dict(f=_finding()), dict(f=BAD_FINDING)),
     # adjoint
     *[
         Row(
@@ -328,8 +328,14 @@ MODEL_ROWS: list[Row] = [
             kernel_sizes=st.sampled_from(["4", 4.0, [0], [None], [True]]),
         ),
     ),
-    Row(calculator.even_conv_geometry, dict(n=64, L=32, s=2), dict(n=ints(1), L=ints(1), s=ints(1))),
-    Row(calculator.times_stride_padding, dict(kernel_size=4, stride=2), dict(kernel_size=ints(1), stride=ints(1))),
+    Row(
+        calculator.even_conv_geometry, dict(n=64, L=32, s=2), dict(n=ints(1), L=ints(1), s=ints(1))
+    ),
+    Row(
+        calculator.times_stride_padding,
+        dict(kernel_size=4, stride=2),
+        dict(kernel_size=ints(1), stride=ints(1)),
+    ),
     Row(
         calculator.transposed_options,
         dict(n=(8, 8), L=(16, 16), s=(2, 2)),
@@ -352,14 +358,19 @@ MODEL_ROWS: list[Row] = [
         dict(
             x=st.one_of(st.none(), st.just(np.ones((1, 1, 7))), st.just(torch.ones(7))),
             stride=axes(1),
-            pad=st.one_of(st.just(((1,),)), st.just((1, 1)), st.just(((1.5, 1),)), st.text(max_size=3)),
+            pad=st.one_of(
+                st.just(((1,),)), st.just((1, 1)), st.just(((1.5, 1),)), st.text(max_size=3)
+            ),
         ),
     ),
     Row(shuffle.PixelShuffleND, dict(factor=2, ndim=1), dict(factor=ints(1), ndim=BAD_NDIM)),
     Row(
         strategies.resolve_strategy,
         dict(strategy="blur", direction="backward"),
-        dict(strategy=bad_name(tuple(strategies.STRATEGIES)).filter(lambda v: v is not None), direction=bad_name(("forward", "backward"))),
+        dict(
+            strategy=bad_name(tuple(strategies.STRATEGIES)).filter(lambda v: v is not None),
+            direction=bad_name(("forward", "backward")),
+        ),
     ),
     Row(
         blur.BlurPool,

@@ -9,7 +9,14 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from artifact_lab.core.adjoint import adjoint_geometry, adjoint_interior, adjoint_pattern, downsample_size, measured_gains, pool_kernel
+from artifact_lab.core.adjoint import (
+    adjoint_geometry,
+    adjoint_interior,
+    adjoint_pattern,
+    downsample_size,
+    measured_gains,
+    pool_kernel,
+)
 from artifact_lab.core.scores import checkerboard_score, phase_gains
 
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}

@@ -8,10 +8,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from artifact_lab.core.adjoint import adjoint_interior, measured_gains
-from artifact_lab.models.audit import audit, fix
-from artifact_lab.models.strategies import STRATEGIES, BlurPool
-from artifact_lab.models.measure import crop_periods, input_gradient
 from artifact_lab.core.spectral import harmonic_stats
+from artifact_lab.models.audit import audit, fix
+from artifact_lab.models.measure import crop_periods, input_gradient
+from artifact_lab.models.strategies import STRATEGIES, BlurPool
 from artifact_lab.models.zoo import build
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}

@@ -5,9 +5,15 @@ import pytest
 import torch
 from torch import nn
 
-from artifact_lab.models.audit import audit
-from artifact_lab.models.measure import backward_scores, chance_level, crop_periods, fit_period, forward_scores
 from artifact_lab.core.spectral import harmonic_stats
+from artifact_lab.models.audit import audit
+from artifact_lab.models.measure import (
+    backward_scores,
+    chance_level,
+    crop_periods,
+    fit_period,
+    forward_scores,
+)
 from artifact_lab.models.zoo import build, input_shape
 
 

@@ -5,7 +5,14 @@ import torch
 
 from artifact_lab import backend
 from artifact_lab.atlas._conv import per_item_channel_bytes, plan_blocks
-from artifact_lab.backend import ENV_VAR, KernelTimer, exact_dtype, exact_math, select_device, work_budget
+from artifact_lab.backend import (
+    ENV_VAR,
+    KernelTimer,
+    exact_dtype,
+    exact_math,
+    select_device,
+    work_budget,
+)
 
 
 def test_explicit_and_env_selection(monkeypatch):

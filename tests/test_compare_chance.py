@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from artifact_lab.studies.compare import white_noise_levels
 from artifact_lab.core.spectral import harmonic_fraction
+from artifact_lab.studies.compare import white_noise_levels
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import artifact_lab as al
-from artifact_lab.atlas.decision import RECOMMENDATIONS, clean_init_exists, clean_kernel, decision_table, recommendation, verdict
+from artifact_lab.atlas.decision import (
+    RECOMMENDATIONS,
+    clean_init_exists,
+    clean_kernel,
+    decision_table,
+    recommendation,
+    verdict,
+)
 from artifact_lab.core.kernels import make_kernel
 
 GRID = list(itertools.product(range(1, 13), range(1, 7), range(1, 4)))  # k, s, d

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab import spectral
+from artifact_lab.core.kernels import FAMILIES, make_kernel
 from artifact_lab.explore import INPUTS, Layer, _signal, explore, explore_state
 from artifact_lab.explore_views import VIEWS, _png, formula_html, scores_html
-from artifact_lab.core.kernels import FAMILIES, make_kernel
 
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
 # a few dozen settings in the fast suite; many more under `make test-all`

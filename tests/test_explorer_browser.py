@@ -28,10 +28,10 @@ import torch
 import torch.nn.functional as F
 
 import artifact_lab as al
+from artifact_lab.atlas.sweep import naive_sweep
+from artifact_lab.core.kernels import make_kernel
 from artifact_lab.explore import _signal
 from artifact_lab.explorer_page import GRID, write_explorer
-from artifact_lab.core.kernels import make_kernel
-from artifact_lab.atlas.sweep import naive_sweep
 
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
 FLAGS = [

@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab import backend
-from artifact_lab.core import arithmetic, calculator, images, kernels, scores, spectral, stacks
-from artifact_lab.layers import shuffle, upsamplers
-from artifact_lab.studies import compare, training
-from artifact_lab.report import build as report_module
 from artifact_lab._util.io import write_atomic
 from artifact_lab.cli import parse_ints, parse_range
+from artifact_lab.core import arithmetic, calculator, images, kernels, scores, spectral, stacks
+from artifact_lab.layers import shuffle, upsamplers
+from artifact_lab.report import build as report_module
+from artifact_lab.studies import compare, training
 
 if __package__ in (None, ""):  # run as a script (python tests/test_fuzz.py): find ``tests``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -859,7 +859,7 @@ NOT_FUZZED = {
     "OverlapStats", "WeightScores", "Composite", "MeasuredGains", "AuditResult",
     "LayerFinding", "Fit", "FixStudy", "TrainedClassifier", "PenaltyLayer", "Strategy",
     "Op", "ExploreState", "Animation", "Table", "ZooEntry", "ReportEntry",
-    "PreventionResult", "NotebookError", "CacheWarning", "ChunkCache",
+    "PreventionResult", "NotebookError", "StoreWarning", "VerifiedStore",
     "Upsampler",  # base class: its subclasses are fuzzed
     # nothing to fuzz: no arguments
     "house_rc", "use_house_style", "exact_math", "host_available_memory", "zoo_table",

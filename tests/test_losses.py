@@ -13,11 +13,11 @@ from torch import nn
 
 import artifact_lab as al
 from artifact_lab import kernels
+from artifact_lab.layers.shuffle import PixelShuffleND
+from artifact_lab.layers.upsamplers import ResizeConv, SubPixelConv, TransposedUpsampler
 from artifact_lab.models.strategies import _hold_smoothed
 from artifact_lab.prevent.losses import checkerboard_penalty, find_layers, layer_scores
 from artifact_lab.prevent.nn import CheckerboardFreeConvTranspose2d
-from artifact_lab.layers.upsamplers import ResizeConv, SubPixelConv, TransposedUpsampler
-from artifact_lab.layers.shuffle import PixelShuffleND
 
 
 def _value(t: torch.Tensor) -> float:

@@ -11,9 +11,9 @@ from torch import nn
 
 import artifact_lab as al
 from artifact_lab.core.kernels import subpixel_as_transposed
+from artifact_lab.layers.upsamplers import SubPixelConv
 from artifact_lab.prevent.monitor import COLUMNS, Monitor
 from artifact_lab.prevent.nn import CheckerboardFreeConvTranspose2d
-from artifact_lab.layers.upsamplers import SubPixelConv
 
 from .test_losses import grouped_reference
 

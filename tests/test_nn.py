@@ -15,10 +15,18 @@ from torch import nn
 
 import artifact_lab as al
 from artifact_lab import kernels
-from artifact_lab.models.audit import audit
+from artifact_lab.models.audit import audit, fix
 from artifact_lab.models.strategies import _hold_smoothed
-from artifact_lab.models.audit import fix
-from artifact_lab.prevent.nn import CheckerboardFreeConvTranspose1d, CheckerboardFreeConvTranspose2d, CheckerboardFreeConvTranspose3d, check_geometry, from_module, hold_compose, hold_fit, hold_response
+from artifact_lab.prevent.nn import (
+    CheckerboardFreeConvTranspose1d,
+    CheckerboardFreeConvTranspose2d,
+    CheckerboardFreeConvTranspose3d,
+    check_geometry,
+    from_module,
+    hold_compose,
+    hold_fit,
+    hold_response,
+)
 
 CLEAN = {
     1: CheckerboardFreeConvTranspose1d,

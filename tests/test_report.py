@@ -16,8 +16,8 @@ from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
 from artifact_lab.report import build as report_module
-from artifact_lab.viz.plotting import MIN_FONT_PT, TEXT_WIDTH
 from artifact_lab.report.build import NotebookError, build_report
+from artifact_lab.viz.plotting import MIN_FONT_PT, TEXT_WIDTH
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from artifact_lab.atlas._moments import moment_powers, moment_tables
-from artifact_lab._util.store import CacheWarning, ChunkCache
+from artifact_lab._util.store import StoreWarning, VerifiedStore
 from artifact_lab.atlas._chunk import builtin_input
+from artifact_lab.atlas._moments import moment_powers, moment_tables
 from artifact_lab.atlas._plan import SWEEP_FAMILIES
 from artifact_lab.atlas.sweep import COLUMNS, naive_sweep, sweep
 
@@ -319,7 +319,7 @@ def _damage_and_rerun(folder, damage, uninterrupted, expect_warnings=1):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = sweep(**CACHE_KW, cache=folder)
-    named = [w for w in caught if issubclass(w.category, CacheWarning)]
+    named = [w for w in caught if issubclass(w.category, StoreWarning)]
     assert len(named) == expect_warnings, [str(w.message) for w in caught]
     for path in damaged:
         assert any(str(path) in str(w.message) for w in named)
@@ -327,7 +327,7 @@ def _damage_and_rerun(folder, damage, uninterrupted, expect_warnings=1):
     pd.testing.assert_frame_equal(out, uninterrupted)
     # the replacement is trusted again
     with warnings.catch_warnings():
-        warnings.simplefilter("error", CacheWarning)
+        warnings.simplefilter("error", StoreWarning)
         assert sweep(**CACHE_KW, cache=folder).attrs["chunks_computed"] == 0
 
 
@@ -401,7 +401,9 @@ def test_a_chunk_claimed_by_another_run_is_left_to_it(tmp_path, monkeypatch, uni
     def run(chunk):
         mine.append(chunk)
         if len(mine) == 2:  # meanwhile the other run finishes its chunk
-            ChunkCache(tmp_path).write(theirs.key(), real(theirs))
+            VerifiedStore(tmp_path, prefix="chunk", what="sweep cache file").write(
+                theirs.key(), real(theirs)
+            )
         return real(chunk)
 
     monkeypatch.setattr(sw, "run_chunk", run)

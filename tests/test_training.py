@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import torch
 
-from artifact_lab.studies.training import COLUMNS, VARIANTS, Budget, summarize, train_upsamplers
+from artifact_lab._util.store import StoreWarning
 from artifact_lab.layers.upsamplers import make_upsampler
+from artifact_lab.studies.training import COLUMNS, VARIANTS, Budget, summarize, train_upsamplers
 
 tr = importlib.import_module("artifact_lab.studies.training")
 
@@ -154,7 +155,7 @@ def _same(frame, reference):
 
 def _damage_and_rerun(folder, path, reference, damage):
     damage(path)
-    with pytest.warns(RuntimeWarning, match=f"checkpoint {re.escape(str(path))} is damaged"):
+    with pytest.warns(StoreWarning, match=f"checkpoint {re.escape(str(path))} is damaged"):
         frame = _run(folder)
     _same(frame, reference)
     with warnings.catch_warnings():  # replaced by a good file: the next run trusts it
@@ -177,7 +178,7 @@ def test_damaged_checkpoints_are_recomputed_with_a_warning(tmp_path, uninterrupt
     a, b = first.read_bytes(), second.read_bytes()
     first.write_bytes(b)
     second.write_bytes(a)
-    with pytest.warns(RuntimeWarning, match="holds run") as record:
+    with pytest.warns(StoreWarning, match="holds") as record:
         frame = _run(tmp_path)
     _same(frame, uninterrupted)
     assert {str(w.message).split()[1] for w in record} == {str(first), str(second)}

@@ -4,8 +4,14 @@ import torch
 import torch.nn.functional as F
 
 import artifact_lab as al
+from artifact_lab.layers.upsamplers import (
+    ResizeConv,
+    SubPixelConv,
+    TransposedUpsampler,
+    pixel_shuffle,
+    standard_upsamplers,
+)
 from artifact_lab.studies.compare import compare_upsamplers
-from artifact_lab.layers.upsamplers import ResizeConv, SubPixelConv, TransposedUpsampler, pixel_shuffle, standard_upsamplers
 
 
 @pytest.mark.parametrize("ndim", [1, 2, 3])

@@ -1,4 +1,4 @@
-"""Helpers every layer uses: argument checks, atomic file writes, the verified store, numeric helpers.
+"""Helpers every layer uses: argument checks, atomic writes, the verified store, numeric helpers.
 
 Nothing here imports torch, pandas or matplotlib at module level."""
 

@@ -17,6 +17,8 @@ IntOrTuple = int | Sequence[int]
 # Largest number of values a range or list argument may hold: beyond it a grid is a mistake
 # (``--kernel-sizes 1-100000000``), and building it would exhaust memory.
 MAX_VALUES = 1_000_000
+# Largest array (kernel, map, mask) any closed form builds: 2**27 float64 values are 1 GiB.
+MAX_ELEMENTS = 1 << 27
 
 
 def is_tensor(value: object) -> bool:

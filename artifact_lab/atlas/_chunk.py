@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 
 from ..backend import KernelTimer, exact_math
+from ..core.arithmetic import phase_count_contrast
 from ..core.scores import harmonic_fraction_of_gains, phase_sums
 from ..core.spectral import stats_from_harmonics
 from ._conv import conv_powers, default_strategy
@@ -252,9 +253,7 @@ def run_chunk(chunk: Chunk) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         ncb = np.where(e_mean > 0, noise.std(axis=axes) / np.where(e_mean > 0, e_mean, 1), 0.0)
     counts_1d = {k: np.bincount((np.arange(k) * d) % s, minlength=s) for k in np.unique(sizes)}
-    contrast = {
-        k: float((c.max() ** nd - c.min() ** nd) / c.mean() ** nd) for k, c in counts_1d.items()
-    }
+    contrast = {k: phase_count_contrast((k,) * nd, (s,) * nd, (d,) * nd) for k in counts_1d}
     holes = {k: bool(c.min() == 0) for k, c in counts_1d.items()}
     rows = _rows(chunk, sizes)
     idx = rows["idx"]

@@ -28,7 +28,7 @@ import torch
 
 from .._util.checks import check_int, check_ndim, int_values
 from ..backend import host_available_memory, select_device, work_budget
-from ..core.kernels import FAMILIES, make_kernel
+from ..core.kernels import FAMILIES, fixed_size, is_seeded, make_kernel
 from ._conv import STRATEGIES, default_strategy, per_item_channel_bytes
 from ._moments import moment_workspace_bytes
 
@@ -207,18 +207,13 @@ class Chunk:
 
 
 def family_kernel(family: str, k: int, s: int, ndim: int, seed: int) -> np.ndarray:
-    return make_kernel(
-        family, k if family not in ("bilinear", "hold") else None, s, ndim=ndim, seed=seed
-    )
+    return make_kernel(family, None if fixed_size(family, s) else k, s, ndim=ndim, seed=seed)
 
 
 def _family_sizes(family: str, sizes: Sequence[int], s: int) -> list[int]:
     """Kernel sizes at which a family exists: bilinear and hold are fixed by the stride."""
-    if family == "bilinear":
-        k = 2 * s - s % 2
-    elif family == "hold":
-        k = s
-    else:
+    k = fixed_size(family, s)
+    if k is None:
         return list(sizes)
     return [k] if k in sizes else []
 
@@ -427,7 +422,7 @@ def make_plan(
                 (fam, k, seed)
                 for fam in families
                 for k in _family_sizes(fam, ks, s)
-                for seed in (sd if fam in ("default", "normal") else sd[:1])
+                for seed in (sd if is_seeded(fam) else sd[:1])
             ]
             first = "moments" if method == "auto" else method
             template = Chunk(

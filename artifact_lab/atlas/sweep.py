@@ -39,7 +39,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .._util.store import ChunkCache
+from .._util.store import VerifiedStore
 from ..backend import exact_math, select_device
 from ..core.spectral import harmonic_stats, interior_crop
 from ._chunk import COLUMNS, input_array, run_chunk
@@ -48,8 +48,8 @@ from ._plan import (
     METHODS,
     check_cache,
     check_executor,
-    fits,
     family_kernel,
+    fits,
     make_plan,
     require_rows,
 )
@@ -72,7 +72,7 @@ class _Inline:
         return fut
 
 
-def _execute(chunks, executor, cache: ChunkCache | None, bar) -> tuple[dict, int, int, float]:
+def _execute(chunks, executor, cache: VerifiedStore | None, bar) -> tuple[dict, int, int, float]:
     """Run (or read back) every chunk. Before each one the cache is re-read, so concurrent
     runs on one folder share the work; chunks another run has claimed come last."""
     columns = list(COLUMNS)
@@ -265,7 +265,9 @@ def sweep(
             raise ValueError(f"max_seconds must be > 0 (or None), got {max_seconds!r}")
     folder = check_cache(cache)
     estimates = fits(chunks, memory_mb, max_seconds)
-    store = None if folder is None else ChunkCache(folder)
+    store = (
+        None if folder is None else VerifiedStore(folder, prefix="chunk", what="sweep cache file")
+    )
     bar = tqdm(total=len(chunks), disable=not progress, desc="sweep", unit="chunk")
     try:
         frames, computed, cached, conv_seconds = _execute(chunks, executor, store, bar)

@@ -148,5 +148,3 @@ def print_table(rows: list[dict], columns: Sequence[str]) -> None:
     print("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)))
     for r in cells:
         print("  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)))
-
-

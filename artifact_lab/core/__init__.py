@@ -4,4 +4,17 @@ spectra, kernels, stacks and adjoints. numpy first; torch only as the numeric or
 
 import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(__name__, submodules=["adjoint", "arithmetic", "calculator", "images", "kernels", "overlap", "scores", "spectral", "stacks"])
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=[
+        "adjoint",
+        "arithmetic",
+        "calculator",
+        "images",
+        "kernels",
+        "overlap",
+        "scores",
+        "spectral",
+        "stacks",
+    ],
+)

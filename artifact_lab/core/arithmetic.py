@@ -90,6 +90,23 @@ def axis_count_range(k: int, s: int, d: int) -> tuple[int, int]:
     return (0 if g > 1 else q), q + (1 if r else 0)
 
 
+def phase_count_contrast(k: Sequence[int], s: Sequence[int], d: Sequence[int]) -> float:
+    """The overlap contrast ``(max c - min c) / mean c`` of the N-d phase counts ``c``, from
+    checked per-axis tuples, in closed form (no array): the N-d counts are products over axes,
+    so their extremes are the products of :func:`axis_count_range`'s, and their mean is
+    ``prod(k) / prod(s)``. The one home of the formula (overlap maps, ``solve``, the sweep).
+
+    Examples
+    --------
+    >>> phase_count_contrast((3,), (2,), (1,)), phase_count_contrast((3, 3), (2, 2), (1, 1))
+    (0.6666666666666666, 1.3333333333333333)
+    """
+    ranges = [axis_count_range(ka, sa, da) for ka, sa, da in zip(k, s, d, strict=True)]
+    low = math.prod(r[0] for r in ranges)
+    high = math.prod(r[1] for r in ranges)
+    return float((high - low) / (math.prod(k) / math.prod(s)))
+
+
 def output_sizes(n: tuple[int, ...], k, s, p, op, d) -> tuple[int, ...]:
     """Output sizes of checked per-axis tuples (torch's formula); refuses a size below 1.
 

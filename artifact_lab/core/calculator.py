@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._util.checks import MAX_VALUES, IntOrTuple, check_bool, check_int, int_values, per_axis
-from .arithmetic import axis_count_range
+from .arithmetic import axis_count_range, phase_count_contrast
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,7 +64,7 @@ def _overlap_flags(k: int, s: int, d: int, nd: int) -> dict[str, Any]:
         "even_overlap": low == high,  # s == 1, or gcd(d, s) == 1 and s divides k
         "clean_init_exists": low > 0,  # gcd(d, s) == 1 and k >= s
         "holes": low == 0,  # gcd(d, s) > 1 or k < s
-        "overlap_contrast": float((high**nd - low**nd) / (k**nd / s**nd)),
+        "overlap_contrast": phase_count_contrast((k,) * nd, (s,) * nd, (d,) * nd),
     }
 
 

@@ -12,20 +12,40 @@ import math
 import numpy as np
 import torch
 
-from .._util.checks import IntOrTuple, as_real_array, check_choice, check_int, check_ndim, per_axis
+from .._util.checks import (
+    MAX_ELEMENTS,
+    IntOrTuple,
+    as_real_array,
+    check_choice,
+    check_elements,
+    check_int,
+    check_ndim,
+    per_axis,
+)
 from .._util.numeric import outer
 
 __all__ = [
     "FAMILIES",
+    "FAMILY_TRAITS",
     "bilinear",
     "default_weight",
+    "fixed_size",
     "hold",
     "icnr",
+    "is_seeded",
     "make_kernel",
     "normal",
     "ones",
     "subpixel_as_transposed",
 ]
+
+
+def _shape(name: str, value: IntOrTuple, ndim: int, *lead: int, hint: str = "") -> tuple[int, ...]:
+    """Per-axis sizes of a kernel, refused before any allocation beyond ``MAX_ELEMENTS``."""
+    k = per_axis(name, value, check_ndim(ndim), minimum=1)
+    hint = hint or f"use a smaller {name}"
+    check_elements(f"a kernel with {name}={value!r}", (*lead, *k), MAX_ELEMENTS, hint)
+    return k
 
 
 def ones(kernel_size: IntOrTuple, *, ndim: int = 2) -> np.ndarray:
@@ -36,7 +56,7 @@ def ones(kernel_size: IntOrTuple, *, ndim: int = 2) -> np.ndarray:
     >>> ones(3, ndim=1)
     array([1., 1., 1.])
     """
-    return np.ones(per_axis("kernel_size", kernel_size, check_ndim(ndim), minimum=1))
+    return np.ones(_shape("kernel_size", kernel_size, ndim))
 
 
 def normal(kernel_size: IntOrTuple, *, ndim: int = 2, seed: int = 0) -> np.ndarray:
@@ -47,7 +67,7 @@ def normal(kernel_size: IntOrTuple, *, ndim: int = 2, seed: int = 0) -> np.ndarr
     >>> normal(4, ndim=2, seed=1).shape
     (4, 4)
     """
-    k = per_axis("kernel_size", kernel_size, check_ndim(ndim), minimum=1)
+    k = _shape("kernel_size", kernel_size, ndim)
     return np.random.default_rng(check_int("seed", seed, minimum=0)).standard_normal(k)
 
 
@@ -72,12 +92,12 @@ def default_weight(
     >>> torch.equal(w, torch.nn.ConvTranspose2d(4, 2, 3).weight)
     True
     """
-    k = per_axis("kernel_size", kernel_size, check_ndim(ndim), minimum=1)
-    w = torch.empty(
-        check_int("in_channels", in_channels, minimum=1),
-        check_int("out_channels", out_channels, minimum=1),
-        *k,
+    a = check_int("in_channels", in_channels, minimum=1)
+    b = check_int("out_channels", out_channels, minimum=1)
+    k = _shape(
+        "kernel_size", kernel_size, ndim, a, b, hint="use fewer channels or a smaller kernel_size"
     )
+    w = torch.empty(a, b, *k)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(check_int("seed", seed, minimum=0))
         torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5))
@@ -96,6 +116,10 @@ def bilinear(stride: IntOrTuple, *, ndim: int = 2) -> np.ndarray:
     array([0.25, 0.75, 0.75, 0.25])
     """
     s = per_axis("stride", stride, check_ndim(ndim), minimum=1)
+    size = tuple(2 * st - st % 2 for st in s)
+    check_elements(
+        f"the bilinear kernel of stride={stride!r}", size, MAX_ELEMENTS, "use a smaller stride"
+    )
     axes = []
     for st in s:
         k = 2 * st - st % 2
@@ -113,7 +137,7 @@ def hold(stride: IntOrTuple, *, ndim: int = 2) -> np.ndarray:
     >>> hold(3, ndim=1)
     array([1., 1., 1.])
     """
-    return np.ones(per_axis("stride", stride, check_ndim(ndim), minimum=1))
+    return np.ones(_shape("stride", stride, ndim))
 
 
 def icnr(
@@ -142,13 +166,12 @@ def icnr(
     torch.Size([12, 8, 3, 3])
     """
     ndim = check_ndim(ndim)
-    k = per_axis("kernel_size", kernel_size, ndim, minimum=1)
     r = per_axis("scale", scale, ndim, minimum=1)
-    sub = torch.empty(
-        check_int("out_channels", out_channels, minimum=1),
-        check_int("in_channels", in_channels, minimum=1),
-        *k,
-    )
+    a = check_int("out_channels", out_channels, minimum=1)
+    b = check_int("in_channels", in_channels, minimum=1)
+    hint = "use fewer channels, a smaller kernel_size or a smaller scale"
+    k = _shape("kernel_size", kernel_size, ndim, a * math.prod(r), b, hint=hint)
+    sub = torch.empty(a, b, *k)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(check_int("seed", seed, minimum=0))
         torch.nn.init.kaiming_normal_(sub)
@@ -228,7 +251,43 @@ def subpixel_as_transposed(
     return wt, pad
 
 
-FAMILIES = ("ones", "default", "normal", "bilinear", "hold", "icnr")
+#: Every kernel family: whether its size is fixed by the stride (bilinear ``2s - s % 2``,
+#: hold ``s``), and whether it is random (one kernel per seed). The one table of families.
+FAMILY_TRAITS: dict[str, tuple[bool, bool]] = {
+    "ones": (False, False),
+    "default": (False, True),
+    "normal": (False, True),
+    "bilinear": (True, False),
+    "hold": (True, False),
+    "icnr": (False, True),
+}
+FAMILIES = tuple(FAMILY_TRAITS)
+
+
+def fixed_size(family: str, stride: int) -> int | None:
+    """The kernel size a family has at ``stride`` when the stride fixes it, else None.
+
+    Examples
+    --------
+    >>> fixed_size("bilinear", 3), fixed_size("hold", 3), fixed_size("ones", 3)
+    (5, 3, None)
+    """
+    check_choice("family", family, FAMILIES)
+    s = check_int("stride", stride, minimum=1)
+    if not FAMILY_TRAITS[family][0]:
+        return None
+    return 2 * s - s % 2 if family == "bilinear" else s
+
+
+def is_seeded(family: str) -> bool:
+    """Whether a family is random (a seed picks the kernel).
+
+    Examples
+    --------
+    >>> is_seeded("default"), is_seeded("bilinear")
+    (True, False)
+    """
+    return FAMILY_TRAITS[check_choice("family", family, FAMILIES)][1]
 
 
 def make_kernel(
@@ -256,7 +315,7 @@ def make_kernel(
     per_axis("stride", stride, ndim, minimum=1)
     seed = check_int("seed", seed, minimum=0)
     k = None if kernel_size is None else per_axis("kernel_size", kernel_size, ndim, minimum=1)
-    if family in ("bilinear", "hold"):
+    if FAMILY_TRAITS[family][0]:
         kern = bilinear(stride, ndim=ndim) if family == "bilinear" else hold(stride, ndim=ndim)
         if k is not None and k != kern.shape:
             raise ValueError(

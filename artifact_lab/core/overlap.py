@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._util.checks import (
+    MAX_ELEMENTS,
     IntOrTuple,
     check_choice,
     check_elements,
@@ -25,7 +26,7 @@ from .._util.checks import (
 )
 from .._util.dims import functional
 from .._util.numeric import outer
-from .arithmetic import axis_count_range, check_geometry, output_sizes
+from .arithmetic import axis_count_range, check_geometry, output_sizes, phase_count_contrast
 
 if TYPE_CHECKING:  # torch and pandas load only where used: `artifact-lab solve` needs neither
     import pandas as pd
@@ -42,7 +43,6 @@ __all__ = [
     "rule_table",
 ]
 
-MAX_ELEMENTS = 1 << 27
 MAX_PHASES = 1 << 20
 
 
@@ -229,11 +229,7 @@ def overlap_contrast(
     >>> overlap_contrast(3, 2), overlap_contrast(4, 2)
     (0.6666666666666666, 0.0)
     """
-    k, s, d = _per_axis_kds(kernel_size, stride, dilation, padding, ndim)
-    ranges = [axis_count_range(ka, sa, da) for ka, sa, da in zip(k, s, d, strict=True)]
-    low = math.prod(r[0] for r in ranges)
-    high = math.prod(r[1] for r in ranges)
-    return float((high - low) / (math.prod(k) / math.prod(s)))
+    return phase_count_contrast(*_per_axis_kds(kernel_size, stride, dilation, padding, ndim))
 
 
 def _per_axis_kds(kernel_size, stride, dilation, padding, ndim):
@@ -327,7 +323,7 @@ def overlap(
         interior=interior_mask(*args, ndim=ndim),
         stride=per_axis("stride", stride, ndim),
         phase_counts=counts,
-        contrast=float((counts.max() - counts.min()) / counts.mean()),
+        contrast=overlap_contrast(kernel_size, stride, dilation, padding, ndim=ndim),
         holes=bool((counts == 0).any()),
     )
 
@@ -368,7 +364,7 @@ def rule_table(kernel_sizes=range(1, 13), strides=range(1, 7), dilations=(1, 2, 
                         "dilation": d,
                         "k_mod_s": k % s,
                         "gcd_d_s": math.gcd(d, s),
-                        "overlap_contrast": float((c.max() - c.min()) / c.mean()),
+                        "overlap_contrast": phase_count_contrast((k,), (s,), (d,)),
                         "holes": bool((c == 0).any()),
                         "even": bool(c.min() == c.max()),
                         "rule_even": s == 1 or (math.gcd(d, s) == 1 and k % s == 0),

@@ -409,7 +409,7 @@ def score_families(
     bilinear            4                 0.0
     """
     from .._util.checks import as_names, int_values
-    from .kernels import FAMILIES, make_kernel
+    from .kernels import FAMILIES, FAMILY_TRAITS, is_seeded, make_kernel
     from .overlap import overlap_contrast
 
     families = as_names("families", families, allowed=FAMILIES)
@@ -417,13 +417,12 @@ def score_families(
     strides = int_values("strides", strides, minimum=1, limit=1000)
     seeds = int_values("seeds", seeds, minimum=0, limit=10_000)
     ndim = check_ndim(ndim)
-    random_families = {"default", "normal", "icnr"}
     rows = []
     for family in families:
         for s in strides:
-            sizes = [None] if family in ("hold", "bilinear") else list(kernel_sizes)
+            sizes = [None] if FAMILY_TRAITS[family][0] else list(kernel_sizes)
             for k in sizes:
-                for seed in seeds if family in random_families else [0]:
+                for seed in seeds if is_seeded(family) else [0]:
                     kern = make_kernel(family, k, s, ndim=ndim, seed=seed)
                     size = kern.shape[0]
                     rows.append(

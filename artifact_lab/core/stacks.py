@@ -182,9 +182,7 @@ def stack_interior(input_size: IntOrTuple, layers: Sequence[TransposedConv]) -> 
     ndim = layers[0].ndim
     n = per_axis("input_size", input_size, ndim, minimum=1)
     sizes = _stack_sizes(n, layers)
-    check_elements(
-        "the stack's interior mask", sizes[-1], MAX_ELEMENTS, "use a smaller input_size"
-    )
+    check_elements("the stack's interior mask", sizes[-1], MAX_ELEMENTS, "use a smaller input_size")
     c = composite(layers)
     axes = []
     for a in range(ndim):

@@ -39,7 +39,10 @@ def tent(stride: int | tuple[int, ...], *, ndim: int = 2) -> np.ndarray:
 
 
 def blur_pool(
-    x: torch.Tensor, stride: int | tuple[int, ...], *, pad: tuple[tuple[int, int], ...] | None = None
+    x: torch.Tensor,
+    stride: int | tuple[int, ...],
+    *,
+    pad: tuple[tuple[int, int], ...] | None = None,
 ) -> torch.Tensor:
     """Blur with :func:`tent` and subsample by ``stride``, per channel (depthwise).
 
@@ -72,7 +75,9 @@ def blur_pool(
         or len(pad) != nd
         or not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pad)
     ):
-        raise ValueError(f"pad must hold one (before, after) pair per spatial axis ({nd}), got {pad!r}")
+        raise ValueError(
+            f"pad must hold one (before, after) pair per spatial axis ({nd}), got {pad!r}"
+        )
     else:
         pad = tuple(tuple(check_int("pad", v) for v in p) for p in pad)
     flat: list[int] = []

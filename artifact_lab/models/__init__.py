@@ -3,4 +3,6 @@ model, and fix it (audit, strategies); loading user models and the example zoo."
 
 import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(__name__, submodules=["audit", "findings", "loading", "measure", "strategies", "trace", "zoo"])
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__, submodules=["audit", "findings", "loading", "measure", "strategies", "trace", "zoo"]
+)

@@ -36,19 +36,10 @@ from .._util.checks import (
     check_shape,
 )
 from ..backend import select_device
-from .findings import (
-    REC_COLUMNS,
-    LayerFinding,
-    backward_finding,
-    backward_period,
-    compact,
-    forward_finding,
-    forward_period,
-    geometry_text,
-    recommend_backward,
-    recommend_forward,
-)
+from .findings import LayerFinding, backward_finding, compact, forward_finding, geometry_text
 from .measure import COLUMNS, MAX_ELEMENTS, PROJECTIONS, backward_scores, measure_forward
+from .periods import backward_period, forward_period
+from .recommend import REC_COLUMNS, recommend_backward, recommend_forward
 from .strategies import resolve_strategy
 from .trace import trace
 

@@ -6,14 +6,17 @@ shuffle through the convolution that feeds it, an interpolation by its factor. B
 gradient (:mod:`artifact_lab.core.adjoint`): strided convolutions from their weights (through the
 depthwise blur that feeds them, if any), average and LP pools as all-ones kernels, max pools
 measured by autograd at the input they received, ``interpolate`` measured exactly by
-autograd (it is linear). Also the period a stack can paint, and the replacements to propose.
+autograd (it is linear).
+
+Each operation kind has one scorer, registered in :data:`FORWARD` or :data:`BACKWARD`; a
+new kind plugs in with the decorator :func:`scorer`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,40 +25,26 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .._util.checks import check_instance, check_int, check_items, per_axis
+from .._util.checks import check_instance
 from .._util.dims import functional
 from ..core.adjoint import adjoint_interior, measured_gains, pool_kernel
-from ..core.calculator import even_conv_options, is_times_stride, transposed_options
 from ..core.kernels import subpixel_as_transposed
 from ..core.overlap import has_holes, overlap_contrast
 from ..core.scores import checkerboard_score, noise_checkerboard, weight_scores
-from .strategies import STRATEGIES, sizes_and_stride
 from .trace import Op
 
 __all__ = [
+    "BACKWARD",
     "FLAG",
+    "FORWARD",
     "MEASURED_FLAG",
     "LayerFinding",
     "backward_finding",
-    "backward_period",
     "forward_finding",
-    "forward_period",
-    "recommend_backward",
-    "recommend_forward",
 ]
 
 FLAG = 1e-6  # closed-form score above which a layer is flagged
 MEASURED_FLAG = 4.0  # a measured score is flagged above this many times its chance level
-REC_COLUMNS = (
-    "layer",
-    "strategy",
-    "option",
-    "kernel_size",
-    "stride",
-    "padding",
-    "output_padding",
-    "replaceable",
-)
 
 
 @dataclass(frozen=True)
@@ -132,77 +121,135 @@ def compact(v):
     return v
 
 
-# --------------------------------------------------------------------------- forward findings
+# --------------------------------------------------------------------------- the registry
+
+Scorer = Callable[[Op, dict[str, Any]], "LayerFinding"]
+#: operation kind -> the scorer of its forward (output) finding
+FORWARD: dict[str, Scorer] = {}
+#: operation kind -> the scorer of its backward (input gradient) finding
+BACKWARD: dict[str, Scorer] = {}
+
+
+def scorer(direction: str, *kinds: str):
+    """Register a scorer ``f(op, base) -> LayerFinding`` for ``kinds`` (a decorator).
+
+    ``base`` holds the fields every finding shares (name, kind, shapes, factor, direction,
+    functional); the scorer adds the geometry and the scores.
+    """
+    table = FORWARD if direction == "forward" else BACKWARD
+
+    def register(fn: Scorer) -> Scorer:
+        for kind in kinds:
+            table[kind] = fn
+        return fn
+
+    return register
+
+
+def _base(op: Op, direction: str) -> dict[str, Any]:
+    n_in, n_out = op.input_shape[2:], op.output_shape[2:]
+    if direction == "forward":
+        factor = tuple(o / i for o, i in zip(n_out, n_in, strict=True))
+    else:
+        factor = tuple(i / o for i, o in zip(n_in, n_out, strict=True))
+    return {
+        "name": op.name,
+        "kind": op.kind,
+        "input_shape": op.input_shape,
+        "output_shape": op.output_shape,
+        "factor": factor,
+        "direction": direction,
+        "functional": op.module is None,
+    }
 
 
 def forward_finding(op: Op) -> LayerFinding:
-    check_instance("op", op, Op, hint="artifact_lab.tracing.trace records them")
-    in_shape, out_shape = op.input_shape, op.output_shape
-    nd = len(in_shape) - 2
-    factor = tuple(o / i for o, i in zip(out_shape[2:], in_shape[2:], strict=True))
-    base = {"name": op.name, "kind": op.kind, "input_shape": in_shape, "output_shape": out_shape}
-    base |= {"factor": factor, "functional": op.module is None}
-    if op.kind == "transposed":
-        m = op.module
-        geom = {
-            "kernel_size": m.kernel_size,
-            "stride": m.stride,
-            "padding": m.padding,
-            "output_padding": m.output_padding,
-            "dilation": m.dilation,
-            "groups": m.groups,
-        }
-        ws = weight_scores(m.weight.detach(), m.stride, m.dilation, ndim=nd, groups=m.groups)
-        return LayerFinding(
-            **base,
-            geometry=geom,
-            overlap_contrast=overlap_contrast(m.kernel_size, m.stride, m.dilation, m.padding),
-            holes=has_holes(m.kernel_size, m.stride, m.dilation),
-            checkerboard_score=ws.checkerboard_score,
-            noise_checkerboard=ws.noise_checkerboard,
-            pairs=ws.pairs,
-        )
-    if op.kind == "pixel_shuffle":
-        r = int(op.params["factor"])
-        geom: dict[str, Any] = {"stride": (r,) * nd}
+    """The finding of one upsampling operation (its output's checkerboard)."""
+    check_instance("op", op, Op, hint="artifact_lab.models.trace.trace records them")
+    return FORWARD.get(op.kind, _interpolate_forward)(op, _base(op, "forward"))
 
-        def unscored(note: str) -> LayerFinding:
-            nan = float("nan")
-            return LayerFinding(
-                **base,
-                geometry=geom,
-                overlap_contrast=0.0,
-                holes=False,
-                checkerboard_score=nan,
-                noise_checkerboard=nan,
-                note=note,
-            )
 
-        if op.producer is None:
-            return unscored("no convolution feeds it directly: not scored")
-        cname, conv = op.producer
-        if any(s != 1 for s in conv["stride"]) or isinstance(conv["padding"], str):
-            return unscored(f"{cname} is strided or padded by name: not scored")
-        if conv["groups"] != 1:
-            return unscored(f"{cname} is grouped: not scored")
-        wt, pad = subpixel_as_transposed(
-            conv["weight"].detach().cpu().double(), r, padding=conv["padding"], ndim=nd
+def backward_finding(op: Op) -> LayerFinding:
+    """The finding of one downsampling operation (its input gradient's checkerboard)."""
+    check_instance("op", op, Op, hint="artifact_lab.models.trace.trace records them")
+    return BACKWARD.get(op.kind, _pixel_unshuffle)(op, _base(op, "backward"))
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _unscored(base: dict[str, Any], note: str, geometry: dict[str, Any], **extra: Any):
+    nan = float("nan")
+    fields = {"overlap_contrast": nan, "holes": False, "checkerboard_score": nan}
+    fields |= {"noise_checkerboard": nan} | extra
+    return LayerFinding(**base, geometry=geometry, note=note, **fields)
+
+
+# --------------------------------------------------------------------------- forward findings
+
+
+@scorer("forward", "transposed")
+def _transposed(op: Op, base: dict[str, Any]) -> LayerFinding:
+    m = op.module
+    nd = len(op.input_shape) - 2
+    geom = {
+        "kernel_size": m.kernel_size,
+        "stride": m.stride,
+        "padding": m.padding,
+        "output_padding": m.output_padding,
+        "dilation": m.dilation,
+        "groups": m.groups,
+    }
+    ws = weight_scores(m.weight.detach(), m.stride, m.dilation, ndim=nd, groups=m.groups)
+    return LayerFinding(
+        **base,
+        geometry=geom,
+        overlap_contrast=overlap_contrast(m.kernel_size, m.stride, m.dilation, m.padding),
+        holes=has_holes(m.kernel_size, m.stride, m.dilation),
+        checkerboard_score=ws.checkerboard_score,
+        noise_checkerboard=ws.noise_checkerboard,
+        pairs=ws.pairs,
+    )
+
+
+@scorer("forward", "pixel_shuffle")
+def _pixel_shuffle(op: Op, base: dict[str, Any]) -> LayerFinding:
+    nd = len(op.input_shape) - 2
+    r = int(op.params["factor"])
+    geom: dict[str, Any] = {"stride": (r,) * nd}
+    unscored = {"overlap_contrast": 0.0}
+    if op.producer is None:
+        return _unscored(base, "no convolution feeds it directly: not scored", geom, **unscored)
+    cname, conv = op.producer
+    if any(s != 1 for s in conv["stride"]) or isinstance(conv["padding"], str):
+        return _unscored(
+            base, f"{cname} is strided or padded by name: not scored", geom, **unscored
         )
-        ws = weight_scores(wt, r, ndim=nd)
-        geom |= {"kernel_size": tuple(wt.shape[2:]), "padding": pad, "conv": cname}
-        return LayerFinding(
-            **base,
-            geometry=geom,
-            overlap_contrast=0.0,
-            holes=False,
-            checkerboard_score=ws.checkerboard_score,
-            noise_checkerboard=ws.noise_checkerboard,
-            pairs=ws.pairs,
-            note=f"with {cname}",
-        )
-    # interpolation: nearest and (bi/tri)linear at integer factors have equal phase gains
+    if conv["groups"] != 1:
+        return _unscored(base, f"{cname} is grouped: not scored", geom, **unscored)
+    wt, pad = subpixel_as_transposed(
+        conv["weight"].detach().cpu().double(), r, padding=conv["padding"], ndim=nd
+    )
+    ws = weight_scores(wt, r, ndim=nd)
+    geom |= {"kernel_size": tuple(wt.shape[2:]), "padding": pad, "conv": cname}
+    return LayerFinding(
+        **base,
+        geometry=geom,
+        overlap_contrast=0.0,
+        holes=False,
+        checkerboard_score=ws.checkerboard_score,
+        noise_checkerboard=ws.noise_checkerboard,
+        pairs=ws.pairs,
+        note=f"with {cname}",
+    )
+
+
+@scorer("forward", "interpolate")
+def _interpolate_forward(op: Op, base: dict[str, Any]) -> LayerFinding:
+    """Nearest and (bi/tri)linear interpolation at integer factors have equal phase gains."""
     mode = op.params.get("mode", "nearest")
-    integer = all(abs(f - round(f)) < 1e-9 for f in factor)
+    integer = all(abs(f - round(f)) < 1e-9 for f in base["factor"])
     return LayerFinding(
         **base,
         geometry={"mode": mode},
@@ -214,25 +261,6 @@ def forward_finding(op: Op) -> LayerFinding:
         else float("nan"),
         note="" if integer else "non-integer factor: not periodic",
     )
-
-
-def forward_period(findings: Sequence[LayerFinding], nd: int) -> tuple[int, ...]:
-    """The total upsampling factor as the product of every layer's stride (transposed) or
-    integer factor: the period of any checkerboard the stack can paint."""
-    findings = check_items("findings", findings, LayerFinding)
-    nd = check_int("nd", nd, minimum=1)
-    for i, f in enumerate(findings):
-        if len(f.input_shape) - 2 != nd:
-            raise ValueError(
-                f"nd={nd}, but findings[{i}] has {len(f.input_shape) - 2} spatial axes"
-            )
-    period = [1] * nd
-    for f in findings:
-        steps = f.geometry.get("stride") if f.kind == "transposed" else f.factor
-        for a in range(nd):
-            if abs(steps[a] - round(steps[a])) < 1e-9:
-                period[a] *= round(steps[a])
-    return tuple(period)
 
 
 # --------------------------------------------------------------------------- backward findings
@@ -279,138 +307,129 @@ def _conv_geometry(params: dict[str, Any], nd: int) -> dict[str, Any]:
 
 
 def _max_pool_fn(nd: int, g: dict[str, Any]):
-    pool = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[nd]
+    pool = functional("max_pool", nd)
     k, s, p, d, c = g["kernel_size"], g["stride"], g["padding"], g["dilation"], g["ceil_mode"]
     return lambda t: pool(t, k, s, p, d, ceil_mode=c)
 
 
-def backward_finding(op: Op) -> LayerFinding:
-    check_instance("op", op, Op, hint="artifact_lab.tracing.trace records them")
-    in_shape, out_shape = op.input_shape, op.output_shape
-    nd = len(in_shape) - 2
-    n_in, n_out = in_shape[2:], out_shape[2:]
-    factor = tuple(i / o for i, o in zip(n_in, n_out, strict=True))
-    base = {"name": op.name, "kind": op.kind, "input_shape": in_shape, "output_shape": out_shape}
-    base |= {"factor": factor, "direction": "backward", "functional": op.module is None}
-    note = op.note
-    nan = float("nan")
-    P = op.params
-
-    def join(*parts: str) -> str:
-        return "; ".join(p for p in parts if p)
-
-    if op.kind in ("conv", "blur_pool"):
-        geom = _conv_geometry(P, nd)
-        weight = P["weight"]
-        if op.producer is not None:
-            pname, blur = op.producer
-            weight, pad = _compose(weight, geom, blur | _conv_geometry(blur, nd))
-            geom |= {"kernel_size": tuple(weight.shape[2:]), "padding": pad}
-            geom |= {"dilation": (1,) * nd, "blur": pname}
-            note = join(f"scored with the blur {pname} that feeds it", note)
-        ws = weight_scores(weight, geom["stride"], geom["dilation"], groups=geom["groups"])
-        k, s, p, d = (geom[x] for x in ("kernel_size", "stride", "padding", "dilation"))
-        return LayerFinding(
-            **base,
-            geometry=geom,
-            overlap_contrast=overlap_contrast(k, s, d, p),
-            holes=has_holes(k, s, d),
-            checkerboard_score=ws.checkerboard_score,
-            noise_checkerboard=ws.noise_checkerboard,
-            pairs=ws.pairs,
-            note=note,
-        )
-    if op.kind in ("adaptive_avg_pool", "adaptive_max_pool"):
-        if not all(i % o == 0 for i, o in zip(n_in, n_out)):
-            return LayerFinding(
-                **base,
-                geometry={},
-                overlap_contrast=nan,
-                holes=False,
-                checkerboard_score=nan,
-                noise_checkerboard=nan,
-                note=join("windows of unequal size: not periodic, not scored", note),
-            )
-        s = tuple(i // o for i, o in zip(n_in, n_out))
-        P = {"kernel_size": s, "stride": s, "padding": (0,) * nd, "dilation": (1,) * nd}
-        P |= {"ceil_mode": False, "count_include_pad": True, "divisor_override": None}
-        if all(o == 1 for o in n_out):
-            note = join("global pooling", note)
-        kind = "avg_pool" if op.kind == "adaptive_avg_pool" else "max_pool"
-        op = Op(kind, op.name, op.module, in_shape, out_shape, P, op.input, None, note)
-        return dataclasses.replace(backward_finding(op), kind=base["kind"])
-    if op.kind in ("avg_pool", "lp_pool"):
-        geom = {x: P[x] for x in ("kernel_size", "stride", "padding", "dilation", "ceil_mode")}
-        k, s, p = geom["kernel_size"], geom["stride"], geom["padding"]
-        if op.kind == "avg_pool":
-            kern = pool_kernel("avg", k, ndim=nd, divisor_override=P.get("divisor_override"))
-            geom["count_include_pad"] = P["count_include_pad"]
-        else:
-            norm = P["norm_type"]
-            if not 0 < norm < math.inf:
-                return backward_finding(
-                    Op("max_pool", op.name, op.module, in_shape, out_shape, P, op.input)
-                )
-            kern = pool_kernel("lp", k, ndim=nd, norm_type=norm)
-            geom["norm_type"] = norm
-            note = join("adjoint linearised at a constant positive input", note)
-        return LayerFinding(
-            **base,
-            geometry=geom,
-            overlap_contrast=overlap_contrast(k, s, 1, p),
-            holes=has_holes(k, s, 1),
-            checkerboard_score=float(checkerboard_score(kern, s)),
-            noise_checkerboard=float(noise_checkerboard(kern, s)),
-            note=note,
-        )
-    if op.kind == "max_pool":
-        geom = {x: P[x] for x in ("kernel_size", "stride", "padding", "dilation", "ceil_mode")}
-        k, s, p, d = geom["kernel_size"], geom["stride"], geom["padding"], geom["dilation"]
-        common = {
-            "geometry": geom,
-            "overlap_contrast": overlap_contrast(k, s, d, p),
-            "holes": has_holes(k, s, d),
-            "noise_checkerboard": nan,
-            "method": "measured",
-        }
-        mask = adjoint_interior(n_in, k, s, p, d, ceil_mode=geom["ceil_mode"], whole_windows=True)
-        try:
-            m = measured_gains(_max_pool_fn(nd, geom), op.input, s, mask)
-        except ValueError:
-            return LayerFinding(
-                **base,
-                **common,
-                checkerboard_score=nan,
-                note=join("input too small to measure the data-dependent adjoint", note),
-            )
-        zeros = float((op.input == 0).float().mean())
-        ties = (
-            f"{zeros:.0%} of its input is exactly 0 (after a ReLU?): torch sends a tied "
-            "window's gradient to its first position"
-            if zeros >= 0.25
-            else ""
-        )
-        return LayerFinding(
-            **base,
-            **common,
-            checkerboard_score=m.score,
-            chance=m.chance,
-            note=join("argmax routing measured at the input it received", ties, note),
-        )
-    if op.kind == "interpolate":
-        return _interpolate_finding(op, base, note)
-    return LayerFinding(  # pixel_unshuffle
+@scorer("backward", "conv", "blur_pool")
+def _strided_conv(op: Op, base: dict[str, Any]) -> LayerFinding:
+    nd = len(op.input_shape) - 2
+    geom = _conv_geometry(op.params, nd)
+    weight, note = op.params["weight"], op.note
+    if op.producer is not None:
+        pname, blur = op.producer
+        weight, pad = _compose(weight, geom, blur | _conv_geometry(blur, nd))
+        geom |= {"kernel_size": tuple(weight.shape[2:]), "padding": pad}
+        geom |= {"dilation": (1,) * nd, "blur": pname}
+        note = _join(f"scored with the blur {pname} that feeds it", note)
+    ws = weight_scores(weight, geom["stride"], geom["dilation"], groups=geom["groups"])
+    k, s, p, d = (geom[x] for x in ("kernel_size", "stride", "padding", "dilation"))
+    return LayerFinding(
         **base,
-        geometry={"stride": (int(P.get("factor", 1)),) * nd},
-        overlap_contrast=nan,
-        holes=False,
-        checkerboard_score=nan,
-        noise_checkerboard=nan,
-        note=join("a permutation (its adjoint is a pixel shuffle): not scored", note),
+        geometry=geom,
+        overlap_contrast=overlap_contrast(k, s, d, p),
+        holes=has_holes(k, s, d),
+        checkerboard_score=ws.checkerboard_score,
+        noise_checkerboard=ws.noise_checkerboard,
+        pairs=ws.pairs,
+        note=note,
     )
 
 
-def _inverse_scale(P: dict[str, Any], n_in, n_out) -> tuple[float, ...]:
+@scorer("backward", "adaptive_avg_pool", "adaptive_max_pool")
+def _adaptive_pool(op: Op, base: dict[str, Any]) -> LayerFinding:
+    """An adaptive pool with equal windows is the fixed pool of that window: scored as one."""
+    nd = len(op.input_shape) - 2
+    n_in, n_out = op.input_shape[2:], op.output_shape[2:]
+    if not all(i % o == 0 for i, o in zip(n_in, n_out)):
+        note = _join("windows of unequal size: not periodic, not scored", op.note)
+        return _unscored(base, note, {})
+    s = tuple(i // o for i, o in zip(n_in, n_out))
+    P = {"kernel_size": s, "stride": s, "padding": (0,) * nd, "dilation": (1,) * nd}
+    P |= {"ceil_mode": False, "count_include_pad": True, "divisor_override": None}
+    note = _join("global pooling", op.note) if all(o == 1 for o in n_out) else op.note
+    kind = "avg_pool" if op.kind == "adaptive_avg_pool" else "max_pool"
+    fixed = Op(kind, op.name, op.module, op.input_shape, op.output_shape, P, op.input, None, note)
+    return dataclasses.replace(backward_finding(fixed), kind=op.kind)
+
+
+@scorer("backward", "avg_pool", "lp_pool")
+def _linear_pool(op: Op, base: dict[str, Any]) -> LayerFinding:
+    """Average pools (and LP pools, linearised) are all-ones kernels: closed form."""
+    nd = len(op.input_shape) - 2
+    P, note = op.params, op.note
+    geom = {x: P[x] for x in ("kernel_size", "stride", "padding", "dilation", "ceil_mode")}
+    k, s, p = geom["kernel_size"], geom["stride"], geom["padding"]
+    if op.kind == "avg_pool":
+        kern = pool_kernel("avg", k, ndim=nd, divisor_override=P.get("divisor_override"))
+        geom["count_include_pad"] = P["count_include_pad"]
+    else:
+        norm = P["norm_type"]
+        if not 0 < norm < math.inf:  # p = inf is a max pool, and reads as one
+            as_max = Op(
+                "max_pool", op.name, op.module, op.input_shape, op.output_shape, P, op.input
+            )
+            return backward_finding(as_max)
+        kern = pool_kernel("lp", k, ndim=nd, norm_type=norm)
+        geom["norm_type"] = norm
+        note = _join("adjoint linearised at a constant positive input", note)
+    return LayerFinding(
+        **base,
+        geometry=geom,
+        overlap_contrast=overlap_contrast(k, s, 1, p),
+        holes=has_holes(k, s, 1),
+        checkerboard_score=float(checkerboard_score(kern, s)),
+        noise_checkerboard=float(noise_checkerboard(kern, s)),
+        note=note,
+    )
+
+
+@scorer("backward", "max_pool")
+def _max_pool(op: Op, base: dict[str, Any]) -> LayerFinding:
+    """A max pool routes the gradient to its argmax: measured at the input it received."""
+    nd = len(op.input_shape) - 2
+    geom = {x: op.params[x] for x in ("kernel_size", "stride", "padding", "dilation", "ceil_mode")}
+    k, s, p, d = geom["kernel_size"], geom["stride"], geom["padding"], geom["dilation"]
+    common = {
+        "geometry": geom,
+        "overlap_contrast": overlap_contrast(k, s, d, p),
+        "holes": has_holes(k, s, d),
+        "noise_checkerboard": float("nan"),
+        "method": "measured",
+    }
+    n_in = op.input_shape[2:]
+    mask = adjoint_interior(n_in, k, s, p, d, ceil_mode=geom["ceil_mode"], whole_windows=True)
+    try:
+        m = measured_gains(_max_pool_fn(nd, geom), op.input, s, mask)
+    except ValueError:
+        note = _join("input too small to measure the data-dependent adjoint", op.note)
+        return LayerFinding(**base, **common, checkerboard_score=float("nan"), note=note)
+    zeros = float((op.input == 0).float().mean())
+    ties = (
+        f"{zeros:.0%} of its input is exactly 0 (after a ReLU?): torch sends a tied "
+        "window's gradient to its first position"
+        if zeros >= 0.25
+        else ""
+    )
+    return LayerFinding(
+        **base,
+        **common,
+        checkerboard_score=m.score,
+        chance=m.chance,
+        note=_join("argmax routing measured at the input it received", ties, op.note),
+    )
+
+
+@scorer("backward", "pixel_unshuffle")
+def _pixel_unshuffle(op: Op, base: dict[str, Any]) -> LayerFinding:
+    nd = len(op.input_shape) - 2
+    geom = {"stride": (int(op.params.get("factor", 1)),) * nd}
+    note = _join("a permutation (its adjoint is a pixel shuffle): not scored", op.note)
+    return _unscored(base, note, geom)
+
+
+def inverse_scale(P: dict[str, Any], n_in, n_out) -> tuple[float, ...]:
     """The sampling step interpolate really uses: ``1 / scale_factor`` when one is given
     (and not recomputed), else the size ratio."""
     sf = P.get("scale_factor")
@@ -433,7 +452,8 @@ def _replay_interpolate(P: dict[str, Any], n_out):
     return lambda t: F.interpolate(t, **kwargs)
 
 
-def _interpolate_finding(op: Op, base: dict[str, Any], note: str) -> LayerFinding:
+@scorer("backward", "interpolate")
+def _interpolate_backward(op: Op, base: dict[str, Any]) -> LayerFinding:
     """Interpolation is linear: its adjoint is measured exactly by autograd (the call replayed
     on ones) wherever its sampling step is an integer."""
     P = op.params
@@ -443,7 +463,7 @@ def _interpolate_finding(op: Op, base: dict[str, Any], note: str) -> LayerFindin
     geom = {"mode": P.get("mode"), "align_corners": P.get("align_corners")}
     unscored = {"overlap_contrast": nan, "holes": False, "checkerboard_score": nan}
     unscored |= {"noise_checkerboard": nan, "geometry": geom}
-    ratio = _inverse_scale(P, n_in, n_out)
+    ratio = inverse_scale(P, n_in, n_out)
     if not all(abs(r - round(r)) < 1e-9 and round(r) >= 1 for r in ratio):
         return LayerFinding(**base, **unscored, note="non-integer factor: not periodic")
     s = tuple(round(r) for r in ratio)
@@ -472,134 +492,5 @@ def _interpolate_finding(op: Op, base: dict[str, Any], note: str) -> LayerFindin
         checkerboard_score=m.score,
         noise_checkerboard=nan,
         method="autograd",
-        note=note,
+        note=op.note,
     )
-
-
-def _step(op: Op, nd: int) -> tuple[int, ...]:
-    if "stride" in op.params and op.kind != "interpolate":
-        return tuple(int(s) for s in op.params["stride"])
-    if op.kind == "pixel_unshuffle":
-        return (int(op.params["factor"]),) * nd
-    n_in, n_out = op.input_shape[2:], op.output_shape[2:]
-    if op.kind == "interpolate":
-        ratio = list(_inverse_scale(op.params, n_in, n_out))
-    else:
-        ratio = [i / o for i, o in zip(n_in, n_out)]
-    return tuple(round(r) if abs(r - round(r)) < 1e-9 else 1 for r in ratio)
-
-
-def backward_period(ops: Sequence[Op], spatial: tuple[int, ...]) -> tuple[int, ...]:
-    """Least common multiple, per axis, of each operation's cumulative stride from the input.
-
-    A resolution level is known by its spatial shape: an op's input at a known shape
-    inherits that level's cumulative stride (else the size ratio to the model's input), so
-    parallel branches (a ResNet shortcut beside its strided conv) are not counted twice.
-    Global pools (output 1) paint no period and are left out.
-    """
-    ops = check_items("ops", ops, Op, hint="artifact_lab.tracing.trace records them")
-    spatial = per_axis("spatial", spatial, None, minimum=1)
-    nd = len(spatial)
-    level: dict[tuple[int, ...], tuple[int, ...]] = {tuple(spatial): (1,) * nd}
-    period = [1] * nd
-    for op in ops:
-        n_in, n_out = tuple(op.input_shape[2:]), tuple(op.output_shape[2:])
-        base = level.get(n_in) or tuple(max(1, round(n0 / n)) for n0, n in zip(spatial, n_in))
-        cum = tuple(b * s for b, s in zip(base, _step(op, nd)))
-        level.setdefault(n_out, cum)
-        for a in range(nd):
-            if n_out[a] > 1:
-                period[a] = math.lcm(period[a], cum[a])
-    return tuple(period)
-
-
-# --------------------------------------------------------------------------- recommendations
-
-
-def _rec(f: LayerFinding, strategy: str, option: str, **geometry: Any) -> dict[str, Any]:
-    module_ok = not f.functional and strategy in STRATEGIES and f.kind in STRATEGIES[strategy].kinds
-    if f.functional:
-        option += " (a functional call: change the forward)"
-    return {"layer": f.name, "strategy": strategy, "option": option, **geometry,
-            "replaceable": module_ok}  # fmt: skip
-
-
-def recommend_forward(f: LayerFinding) -> list[dict[str, Any]]:
-    check_instance("f", f, LayerFinding)
-    if f.kind != "transposed" or not f.flagged:
-        return []
-    s = f.geometry["stride"]
-    out = []
-    if len(set(s)) == 1:
-        _, common = transposed_options(*sizes_and_stride(f))
-        for k, p, op in common[:3]:
-            out.append(
-                _rec(
-                    f,
-                    "transposed",
-                    f"ConvTranspose k{k}/s{s[0]}/p{p}/op{op} (hold-smoothed init)",
-                    kernel_size=k,
-                    stride=s[0],
-                    padding=p,
-                    output_padding=op,
-                )
-            )
-    if is_times_stride(*sizes_and_stride(f)):
-        out.append(_rec(f, "resize", f"nearest x{s[0]} + conv3 (resize-conv)"))
-        out.append(_rec(f, "subpixel", f"conv3 + pixel shuffle x{s[0]}, ICNR init"))
-    return out
-
-
-def recommend_backward(f: LayerFinding) -> list[dict[str, Any]]:
-    check_instance("f", f, LayerFinding)
-    if not f.flagged:
-        return []
-    g = f.geometry
-    out = []
-    if f.kind == "conv":
-        k, s = g["kernel_size"], g["stride"]
-        out.append(
-            _rec(
-                f,
-                "blur",
-                f"Conv k{compact(k)}/s1 + BlurPool s{compact(s)} "
-                "(blur before subsampling, Zhang 2019)",
-                kernel_size=k,
-                stride=s,
-            )
-        )
-        picks = even_conv_options(*sizes_and_stride(f))
-        if all(p is not None for p in picks):
-            ke, pe = tuple(p[0] for p in picks), tuple(p[1] for p in picks)
-            out.append(
-                _rec(
-                    f,
-                    "even",
-                    f"Conv k{compact(ke)}/s{compact(s)}/p{compact(pe)} (k % s == 0), "
-                    "hold-smoothed init (retrain)",
-                    kernel_size=ke,
-                    stride=s,
-                    padding=pe,
-                )
-            )
-        option = f"Conv k{compact(k)}/s1 + AvgPool k{compact(s)}/s{compact(s)}"
-        out.append(_rec(f, "pool", option, stride=s))
-    elif f.kind in ("avg_pool", "max_pool", "lp_pool"):
-        name = {"avg_pool": "AvgPool", "max_pool": "MaxPool", "lp_pool": "LPPool"}[f.kind]
-        k, s = g["kernel_size"], g["stride"]
-        extra = " (MaxBlurPool)" if f.kind == "max_pool" else ""
-        out.append(
-            _rec(
-                f,
-                "blur",
-                f"{name} k{compact(k)}/s1 + BlurPool s{compact(s)}{extra} (Zhang 2019)",
-                kernel_size=k,
-                stride=s,
-            )
-        )
-    elif f.kind == "interpolate":
-        s = f.geometry.get("stride")
-        out.append(_rec(f, "blur", f"BlurPool s{compact(s)} of the same output size (Zhang 2019)"))
-    elif f.kind == "adaptive_max_pool":
-        out.append(_rec(f, "edit", "AdaptiveAvgPool instead (an even average)"))
-    return out

@@ -28,7 +28,6 @@ import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -44,10 +43,9 @@ from ..core.calculator import even_conv_options, is_times_stride, transposed_opt
 from ..core.kernels import default_weight, icnr
 from ..layers.blur import BlurPool
 from ..layers.shuffle import PixelShuffleND
+from ..prevent.nn import constrained_replacement, hold_compose
+from .findings import LayerFinding
 from .trace import KINDS
-
-if TYPE_CHECKING:
-    from .findings import LayerFinding
 
 __all__ = ["DEFAULT_STRATEGY", "STRATEGIES", "Strategy", "resolve_strategy", "strategy"]
 
@@ -99,8 +97,6 @@ def _hold_smoothed(a: int, b: int, k: Sequence[int], s: Sequence[int], seed: int
     random sub-kernels of size ``k - s + 1`` convolved with the hold kernel ``ones(s)``.
     Each phase sums the sub-kernel once, so it scores 0 for any ``k >= s`` (forward for a
     ConvTranspose weight ``(in, out, *k)``, backward for a Conv weight ``(out, in, *k)``)."""
-    from ..prevent.nn import hold_compose
-
     nd = len(k)
     sub = default_weight(a, b, tuple(ka - sa + 1 for ka, sa in zip(k, s)), ndim=nd, seed=seed)
     return (hold_compose(sub.double(), tuple(s), ndim=nd) / math.prod(s)).float()
@@ -192,8 +188,6 @@ def _subpixel(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
     "the same geometry as a constrained layer (weight h0 ∗ hold), fitted to the learned weight",
 )
 def _constrained(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
-    from ..prevent.nn import constrained_replacement
-
     return constrained_replacement(module)
 
 

@@ -3,4 +3,6 @@ gradients."""
 
 import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(__name__, submodules=["compare", "gradients", "training"])
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__, submodules=["compare", "gradients", "training"]
+)

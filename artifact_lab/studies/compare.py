@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,7 +11,14 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .._util.checks import as_names, check_bool, check_choice, check_int, check_seeds
+from .._util.checks import (
+    as_names,
+    check_bool,
+    check_choice,
+    check_elements,
+    check_int,
+    check_seeds,
+)
 from ..backend import select_device
 from ..core.images import IMAGES, PROBES, load_image, probe
 from ..core.spectral import filtering_db, harmonic_fraction, peak_db, replica_fraction
@@ -23,6 +31,9 @@ __all__ = [
     "rank_upsamplers",
     "white_noise_levels",
 ]
+
+#: Largest upsampled picture compared (float64, a few copies in flight): 4096 x 4096.
+MAX_OUTPUT = 1 << 24
 
 COLUMNS = {
     "upsampler": "name of the upsampler",
@@ -97,6 +108,12 @@ def compare_upsamplers(
     seeds = check_seeds("seeds", seeds)
     progress = check_bool("progress", progress)
     given = _checked_upsamplers(upsamplers, factor)
+    check_elements(
+        f"the upsampled picture of size={size} at factor={factor}",
+        (size * factor, size * factor),
+        MAX_OUTPUT,
+        f"use size <= {math.isqrt(MAX_OUTPUT) // factor}",
+    )
     margin = 4 * factor
     if (size * factor - 2 * margin) // factor < 1:
         raise ValueError(

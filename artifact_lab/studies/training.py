@@ -9,9 +9,10 @@ measured on the outputs. Deterministic for a seed: training runs with
 ``torch.use_deterministic_algorithms(True)`` (restored afterwards) and, on CUDA, the cuBLAS
 workspace setting that deterministic matrix products need.
 
-Checkpoints (``checkpoint=``) hold each finished run with its key and a checksum of its
-rows; a damaged, truncated or misplaced file is recomputed and replaced with a warning that
-names it, and temporary files left by a killed run are removed.
+Checkpoints (``checkpoint=``) hold each finished run in the package's verified store
+(:mod:`artifact_lab._util.store`): a damaged, truncated or misplaced file is recomputed and
+replaced with a warning that names it, temporary files left by a killed run are removed, and
+a folder that cannot be written is refused before any training.
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import io
 import json
 import os
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -36,7 +35,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._util.checks import as_names, check_bool, check_choice, check_float, check_int, check_seeds
-from .._util.io import write_atomic
+from .._util.store import VerifiedStore
 from ..backend import select_device
 from ..core.images import IMAGES, load_image
 from ..core.spectral import harmonic_fraction, peak_db
@@ -560,86 +559,26 @@ def train_upsamplers(
     runs = [
         _run_spec(task, v, factor, s, budget, train_images, held_out) for s in seeds for v in names
     ]
-    folder = Path(checkpoint) if checkpoint is not None else None
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(folder)
+    store = None
+    if checkpoint is not None:  # checked before any training, so no run is lost at the end
+        store = VerifiedStore(checkpoint, prefix="run", what="checkpoint")
     frames = []
     bar = tqdm(total=len(runs) * budget.steps, disable=not progress, desc="training", unit="step")
     try:
         for run in runs:
-            path = folder / f"run-{run.key()}.parquet" if folder else None
-            if path is not None and path.exists():
-                frame = _read_checkpoint(path, run.key())
-                if frame is not None:
-                    frames.append(frame)
-                    bar.update(budget.steps)
-                    continue
+            frame = None if store is None else store.read(run.key(), list(COLUMNS))
+            if frame is not None:
+                frames.append(frame)
+                bar.update(budget.steps)
+                continue
             bar.set_postfix_str(f"{run.variant}, seed {run.seed}")
             frame = _train_one(run, dev, bar)
-            if path is not None:
-                _write_checkpoint(path, run.key(), frame)
+            if store is not None:
+                store.write(run.key(), frame)
             frames.append(frame)
     finally:
         bar.close()
     return pd.concat(frames, ignore_index=True)
-
-
-_STALE_SECONDS = 60.0  # a checkpoint is written in one go: an older temporary is a killed run's
-
-
-def _remove_stale_temporaries(folder: Path) -> None:
-    """Delete temporary files that a killed run left behind (``write_atomic``'s names)."""
-    now = time.time()
-    for tmp in folder.glob(".run-*.parquet.*.tmp"):
-        with contextlib.suppress(OSError):  # a concurrent run may remove it first
-            if now - tmp.stat().st_mtime > _STALE_SECONDS:
-                tmp.unlink()
-
-
-def _digest(frame: pd.DataFrame) -> str:
-    """Checksum of a run's rows: columns, dtypes and every value (floats exactly)."""
-    text = json.dumps([list(frame.columns), [str(t) for t in frame.dtypes]])
-    return hashlib.sha256((text + frame.to_csv(index=False)).encode()).hexdigest()
-
-
-_META = b"artifact_lab"
-
-
-def _write_checkpoint(path: Path, key: str, frame: pd.DataFrame) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[_META] = json.dumps({"key": key, "sha256": _digest(frame)}).encode()
-    buf = io.BytesIO()
-    pq.write_table(table.replace_schema_metadata(meta), buf)
-    write_atomic(path, buf.getvalue())
-
-
-def _read_checkpoint(path: Path, key: str) -> pd.DataFrame | None:
-    """The stored run, or None (with a warning naming the file) when it cannot be trusted."""
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-        stamp = json.loads((table.schema.metadata or {})[_META])
-        frame = table.to_pandas()
-        if stamp.get("key") != key:
-            reason = f"it holds run {stamp.get('key')!r}, not {key!r}"
-        elif stamp.get("sha256") != _digest(frame) or list(frame.columns) != list(COLUMNS):
-            reason = "its rows do not match their checksum"
-        else:
-            return frame
-    except Exception as exc:  # truncated, empty, random bytes, no stamp: all untrustworthy
-        reason = f"it cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})"
-    warnings.warn(
-        f"checkpoint {path} is damaged ({reason}); recomputing and replacing it",
-        RuntimeWarning,
-        stacklevel=3,
-    )
-    return None
 
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:

@@ -3,4 +3,7 @@ topic, step diagrams and report tables."""
 
 import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(__name__, submodules=["diagrams", "plotting", "tables"])
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["audits", "diagrams", "maps", "plotting", "spectra", "style", "tables", "training"],
+)

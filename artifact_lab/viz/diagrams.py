@@ -38,13 +38,14 @@ from .._util.checks import (
     per_axis,
 )
 from ..core.arithmetic import zero_insert
-from .plotting import (
+from .style import (
     FONT_PT,
     TEXT_WIDTH,
     count_cmap,
     figure_fonts,
     figure_svg,
     house_rc,
+    house_style,
     ink,
     new_figure,
 )
@@ -119,6 +120,7 @@ def _transposed_1d(x: np.ndarray, kernel: np.ndarray, s: int, p: int, d: int) ->
     return y
 
 
+@house_style
 def plot_steps_1d(
     x: Sequence[float],
     kernel: Sequence[float],
@@ -238,6 +240,7 @@ def _grid(ax, x0, y0, rows, cols, colors, *, dashed=None, texts=None):
             )
 
 
+@house_style
 def plot_steps_2d(
     input_size: int,
     kernel_size: int,
@@ -404,6 +407,7 @@ def _painting_title(n, k, s, step):
     return f"step {step}: input ({i}, {j}) adds a {k}×{k} copy at ({i * s}, {j * s})"
 
 
+@house_style
 def plot_painting(
     input_size: int, kernel_size: int, stride: int, *, step: int | None = None
 ) -> Figure:
@@ -431,6 +435,7 @@ def _count_colorbar(fig, axes, vmax):
     cb.set_label("overlap (copies)")
 
 
+@house_style
 def plot_painting_strip(
     input_size: int, kernel_size: int, stride: int, *, ncols: int = 5, fig: Figure | None = None
 ) -> Figure:
