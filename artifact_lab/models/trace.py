@@ -5,14 +5,15 @@ every operation of interest with its real input and output shapes:
 
 - ``direction="forward"`` (upsampling, which paints the output): ``ConvTranspose1d/2d/3d``;
   ``Upsample`` and ``F.interpolate``; ``PixelShuffle`` (and
-  :class:`~artifact_lab.layers.shuffle.PixelShuffleND`) and ``F.pixel_shuffle``, each with the convolution that feeds it.
+  :class:`~artifact_lab.layers.shuffle.PixelShuffleND`) and ``F.pixel_shuffle``, each with the
+  convolution that feeds it.
 - ``direction="backward"`` (downsampling, whose adjoint paints the gradient): ``Conv1d/2d/3d``
   and ``F.conv1d/2d/3d`` with a stride above 1; ``AvgPool``, ``MaxPool``, ``LPPool`` and
   ``F.avg_pool*``, ``F.max_pool*``, ``F.lp_pool*``; adaptive pools; ``Upsample`` and
   ``F.interpolate`` that shrink an axis; ``PixelUnshuffle`` and ``F.pixel_unshuffle``; the
   :class:`~artifact_lab.layers.blur.BlurPool` that :func:`~artifact_lab.models.audit.fix`
-  inserts. A strided convolution fed directly by a depthwise stride-1 convolution (a blur, as in StyleGAN2)
-  carries that producer, so the pair is scored as one composite kernel.
+  inserts. A strided convolution fed directly by a depthwise stride-1 convolution (a blur, as
+  in StyleGAN2) carries that producer, so the pair is scored as one composite kernel.
 
 Functional calls are seen by replacing the ``torch.nn.functional`` attributes for the
 duration of the pass. Calls made inside a hooked module, or inside another patched function
