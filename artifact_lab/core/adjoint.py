@@ -193,8 +193,9 @@ def adjoint_interior(
     ``(k-1)*d - p <= i <= (L-1)*s - p`` with ``L`` the layer's output size (the transposed
     convolution's interior, with the roles of input and output swapped). With
     ``whole_windows`` it must also lie at least ``(k-1)*d`` from both ends of the unpadded
-    input, so every window that reaches it lies inside the input: needed for pools, whose border windows have other
-    divisors (``count_include_pad=False``, ``ceil_mode``) or fewer candidates (max pool).
+    input, so every window that reaches it lies inside the input: needed for pools, whose
+    border windows have other divisors (``count_include_pad=False``, ``ceil_mode``) or fewer
+    candidates (max pool).
 
     Returns
     -------
