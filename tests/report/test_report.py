@@ -19,7 +19,7 @@ from artifact_lab.report import build as report_module
 from artifact_lab.report.build import NotebookError, build_report
 from artifact_lab.viz.plotting import MIN_FONT_PT, TEXT_WIDTH
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 DEFAULT_ALT = "No description has been provided for this image"
 
