@@ -13,7 +13,10 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from artifact_lab import decision, diagrams, explore_views, explorer_page, plotting, tables
+from artifact_lab.core import kernels
 from artifact_lab.core.kernels import FAMILIES
+from artifact_lab.viz import spectra
+from artifact_lab.viz import training as training_figures
 from tests._fuzz import (
     BAD_ARRAY,
     NOT_AX,
@@ -107,6 +110,23 @@ EXPLORE_BAD = dict(
 BAD_STATE = st.sampled_from([None, "state", 5, {"ndim": 1}])
 
 FIGURE_ROWS: list[Row] = [
+    # kernel families
+    Row(
+        kernels.fixed_size,
+        dict(family="bilinear", stride=2),
+        dict(family=bad_name(FAMILIES), stride=ints(1)),
+    ),
+    Row(kernels.is_seeded, dict(family="default"), dict(family=bad_name(FAMILIES))),
+    Row(
+        spectra.spectrum_db,
+        lambda: dict(y=np.ones((8, 8)), window="hann"),
+        dict(y=BAD_ARRAY, window=st.sampled_from(["hamming", 5, True])),
+    ),
+    Row(
+        training_figures.plot_prevention,
+        dict(result=None, score="pair_score"),
+        dict(result=st.sampled_from([None, "result", 5, {"a": 1}])),
+    ),
     # decision
     *[
         Row(

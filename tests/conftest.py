@@ -32,6 +32,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The report's notebooks are the suite's longest work: schedule them first, so that on
+    two workers they run beside everything else instead of after it."""
+    items.sort(key=lambda item: "tests/report/" not in item.nodeid)
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Figures a test drew are closed after it, so a long run holds no stale figures."""

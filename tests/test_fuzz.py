@@ -57,6 +57,7 @@ from tests._fuzz import (
     probe,
     signal,
 )
+from tests._fuzz_claims import CLAIM_ROWS
 from tests._fuzz_figures import FIGURE_ROWS
 from tests._fuzz_models import MODEL_ROWS
 
@@ -851,7 +852,7 @@ REGISTRY += [
         sweep_module.naive_sweep, SWEEP_VALID, NAIVE_SWEEP_BAD, names={"device": ("device", "cuda")}
     ),
 ]
-REGISTRY += MODEL_ROWS + FIGURE_ROWS
+REGISTRY += MODEL_ROWS + FIGURE_ROWS + CLAIM_ROWS  # other topics: tests/_fuzz_<topic>.py
 
 # Public callables with no row, and why (a test checks that every other one has a row).
 NOT_FUZZED = {
@@ -859,10 +860,12 @@ NOT_FUZZED = {
     "OverlapStats", "WeightScores", "Composite", "MeasuredGains", "AuditResult",
     "LayerFinding", "Fit", "FixStudy", "TrainedClassifier", "PenaltyLayer", "Strategy",
     "Op", "ExploreState", "Animation", "Table", "ZooEntry", "ReportEntry",
-    "PreventionResult", "NotebookError", "StoreWarning", "VerifiedStore",
+    "PreventionResult", "Claim", "Sentences", "NotebookError", "StoreWarning", "VerifiedStore",
     "Upsampler",  # base class: its subclasses are fuzzed
     # nothing to fuzz: no arguments
-    "house_rc", "use_house_style", "exact_math", "host_available_memory", "zoo_table",
+    "house_rc", "use_house_style",
+    # a decorator: wraps any figure function, whose own rows fuzz it
+    "house_style", "exact_math", "host_available_memory", "zoo_table",
     # every value is a valid column name: label(x) is str(x) unless LABELS names it
     "label",
     # the command line answers bad arguments with exit code 2, tested in tests/test_cli.py

@@ -104,10 +104,12 @@ class VerifiedStore:
         File names are ``<prefix>-<key>.parquet``.
     what : str
         How a warning names one entry (``"sweep cache file"``, ``"checkpoint"``).
+    name : str
+        The argument the folder came from, for errors (``"cache"``, ``"checkpoint"``).
     """
 
-    def __init__(self, folder: str | Path, *, prefix: str, what: str) -> None:
-        self.folder = check_folder("folder", folder)
+    def __init__(self, folder: str | Path, *, prefix: str, what: str, name: str = "folder") -> None:
+        self.folder = check_folder(name, folder)
         self.prefix, self.what = prefix, what
         self.folder.mkdir(parents=True, exist_ok=True)
         self._claims: set[str] = set()

@@ -266,7 +266,9 @@ def sweep(
     folder = check_cache(cache)
     estimates = fits(chunks, memory_mb, max_seconds)
     store = (
-        None if folder is None else VerifiedStore(folder, prefix="chunk", what="sweep cache file")
+        None
+        if folder is None
+        else VerifiedStore(folder, prefix="chunk", what="sweep cache file", name="cache")
     )
     bar = tqdm(total=len(chunks), disable=not progress, desc="sweep", unit="chunk")
     try:

@@ -22,6 +22,9 @@ def add_parser(sub) -> None:
     p.add_argument("--no-pdf", action="store_true", help="skip the PDFs")
     p.add_argument("--show-code", action="store_true", help="keep code cells in the report")
     p.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    p.add_argument(
+        "--jobs", type=int, default=1, help="notebooks executed at the same time (default 1)"
+    )
     p.set_defaults(func=run)
 
 
@@ -37,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         pdf=not args.no_pdf,
         show_code=args.show_code,
         timeout=args.timeout,
+        jobs=args.jobs,
         progress=lambda line: print(line, flush=True),  # stderr is for the one-line error
     )
     return 0

@@ -178,16 +178,77 @@ def _read_notebook(path: Path) -> nbformat.NotebookNode:
 def _execute(
     nb: nbformat.NotebookNode, path: Path, *, timeout: int, kernel_name: str
 ) -> nbformat.NotebookNode:
+    """Execute one notebook (see :func:`_execute_many`)."""
+    return _execute_many([(path, nb)], timeout=timeout, kernel_name=kernel_name, jobs=1)[0]
+
+
+def _execute_many(
+    books: Sequence[tuple[Path, nbformat.NotebookNode]],
+    *,
+    timeout: int,
+    kernel_name: str,
+    jobs: int,
+    started: Callable[[int], None] | None = None,
+    finished: Callable[[int, float], None] | None = None,
+) -> list[nbformat.NotebookNode]:
+    """Execute notebooks, up to ``jobs`` at a time, each in a fresh kernel in its own folder.
+
+    The kernels are separate processes; this process only relays their messages, in one
+    event loop, so that Ctrl-C interrupts every running cell (instead of nbclient's handler,
+    which kills a kernel mid-cell and then fails in its own cleanup). The first notebook to
+    fail stops the others. ``started(i)`` and ``finished(i, seconds)`` report progress.
+    """
+    from nbclient.util import run_sync
+
+    try:
+        return run_sync(_run_all)(books, timeout, kernel_name, jobs, started, finished)
+    except _Interrupted:  # raised inside the loop as an Exception, so every kernel stopped
+        raise KeyboardInterrupt from None
+
+
+class _Interrupted(Exception):
+    """Ctrl-C reached a running notebook (a KeyboardInterrupt once the loop has unwound)."""
+
+
+async def _run_all(books, timeout, kernel_name, jobs, started, finished):
+    import asyncio
+
+    gate = asyncio.Semaphore(jobs)
+    running: list = []
+    interrupted: list = []
+
+    async def one(i: int, path: Path, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+        async with gate:
+            if started is not None:
+                started(i)
+            start = time.perf_counter()
+            nb = await _execute_one(nb, path, timeout, kernel_name, running, interrupted)
+            if finished is not None:
+                finished(i, time.perf_counter() - start)
+            return nb
+
+    tasks = [asyncio.ensure_future(one(i, p, nb)) for i, (p, nb) in enumerate(books)]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception()]
+        if failed:
+            raise failed[0].exception()
+        return [t.result() for t in tasks]
+    finally:
+        for t in tasks:
+            t.cancel()  # the others stop: their kernels shut down as they unwind
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _execute_one(nb, path, timeout, kernel_name, running, interrupted):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    started: list[int] = []
-    interrupted: list[bool] = []
+    cells: list[int] = []
 
     def on_cell_start(cell, cell_index: int) -> None:
-        started.append(cell_index)
-        if len(started) == 1:
-            _catch_interrupt(client, interrupted)
+        cells.append(cell_index)
+        _catch_interrupt(running, interrupted)  # again: a finished client removes it
 
     client = NotebookClient(
         nb,
@@ -198,16 +259,17 @@ def _execute(
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
         on_cell_start=on_cell_start,
     )
+    running.append(client)
     try:
         # the kernel's own log (a ZMQ traceback when it is stopped mid-message) would
         # interleave with the one-line error: cells' output reaches the notebook anyway
-        client.execute(stderr=subprocess.DEVNULL)
+        await client.async_execute(stderr=subprocess.DEVNULL)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         if interrupted:
-            raise KeyboardInterrupt from None
+            raise _Interrupted from None
         index = next(
             (i for i, c in enumerate(nb.cells) if c.cell_type == "code" and _failed(c)),
-            started[-1] if started else None,
+            cells[-1] if cells else None,
         )
         where = f"cell {index + 1}" if index is not None else "a cell"
         if isinstance(exc, CellTimeoutError):
@@ -220,24 +282,26 @@ def _execute(
     except AssertionError:
         # nbclient's own SIGINT handler (before the first cell) tears the kernel down and
         # then trips over its own cleanup: that is a Ctrl-C, not a notebook failure
-        raise KeyboardInterrupt from None
+        raise _Interrupted from None
+    finally:
+        running.remove(client)
     if interrupted:
-        raise KeyboardInterrupt
+        raise _Interrupted
     return nb
 
 
-def _catch_interrupt(client, interrupted: list[bool]) -> None:
-    """On Ctrl-C, interrupt the running cell and remember it (instead of nbclient's handler,
-    which kills the kernel mid-cell and then fails in its own cleanup)."""
+def _catch_interrupt(running: list, interrupted: list) -> None:
+    """On Ctrl-C, interrupt every running cell and remember it."""
     import asyncio
     import inspect
     import signal
 
     def on_sigint() -> None:
         interrupted.append(True)
-        result = client.km.interrupt_kernel()
-        if inspect.isawaitable(result):
-            interrupted.append(asyncio.ensure_future(result))  # kept: the task must not vanish
+        for client in list(running):
+            result = client.km.interrupt_kernel()
+            if inspect.isawaitable(result):
+                interrupted.append(asyncio.ensure_future(result))  # kept: must not vanish
 
     with contextlib.suppress(RuntimeError, NotImplementedError, ValueError):
         asyncio.get_event_loop().add_signal_handler(signal.SIGINT, on_sigint)
@@ -474,6 +538,7 @@ def build_report(
     timeout: int = 600,
     kernel_name: str = "python3",
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> list[ReportEntry]:
     """Execute notebooks and write ``<name>.html``, ``<name>.pdf`` and ``index.html``.
 
@@ -496,6 +561,9 @@ def build_report(
         Seconds allowed per cell.
     progress : callable, optional
         Called with one line per notebook (default: print to stderr).
+    jobs : int
+        Notebooks executed at the same time, each in its own kernel (rendering follows in
+        order). The first one to fail stops the others.
 
     Returns
     -------
@@ -513,6 +581,7 @@ def build_report(
     say = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     pdf, show_code = check_bool("pdf", pdf), check_bool("show_code", show_code)
     timeout = check_int("timeout", timeout, minimum=1)
+    jobs = check_int("jobs", jobs, minimum=1)
     if not isinstance(out_dir, (str, os.PathLike)):
         raise TypeError(f"out_dir must be a folder path, got {out_dir!r}")
     if isinstance(notebooks, (str, os.PathLike)):
@@ -536,16 +605,31 @@ def build_report(
     _remove_stale_builds(out_dir)
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
     try:
+        n = len(paths)
+        seconds: dict[int, float] = {}
+
+        def started(i: int) -> None:
+            say(f"[{i + 1}/{n}] {paths[i].name}: executing ...")
+
+        def finished(i: int, spent: float) -> None:
+            seconds[i] = spent
+
+        try:
+            books = _execute_many(
+                list(zip(paths, books, strict=True)),
+                timeout=timeout,
+                kernel_name=kernel_name,
+                jobs=jobs,
+                started=started,
+                finished=finished,
+            )
+        except NotebookError as exc:
+            old = any(not p.name.startswith(".") for p in out_dir.iterdir())
+            kept = "the previous report is kept" if old else "nothing was written"
+            raise NotebookError(f"{exc}; {kept} in {out_dir}") from None
         entries = []
         for i, (path, nb) in enumerate(zip(paths, books, strict=True), 1):
-            say(f"[{i}/{len(paths)}] {path.name}: executing ...")
             start = time.perf_counter()
-            try:
-                nb = _execute(nb, path, timeout=timeout, kernel_name=kernel_name)
-            except NotebookError as exc:
-                old = any(not p.name.startswith(".") for p in out_dir.iterdir())
-                kept = "the previous report is kept" if old else "nothing was written"
-                raise NotebookError(f"{exc}; {kept} in {out_dir}") from None
             title = _title(nb, path.stem)
             html_path = out_dir / f"{path.stem}.html"
             pdf_name = f"{path.stem}.pdf" if pdf else None
@@ -555,11 +639,11 @@ def build_report(
             if pdf:
                 pdf_path = out_dir / f"{path.stem}.pdf"
                 write_atomic(build / pdf_path.name, _render_pdf(nb, title, show_code=show_code))
-            seconds = time.perf_counter() - start
+            spent = seconds[i - 1] + time.perf_counter() - start
             entries.append(
-                ReportEntry(path, title, html_path, pdf_path, seconds, _finding(nb), _links(nb))
+                ReportEntry(path, title, html_path, pdf_path, spent, _finding(nb), _links(nb))
             )
-            say(f"[{i}/{len(paths)}] {path.name}: ok in {seconds:.1f} s -> {html_path}")
+            say(f"[{i}/{n}] {path.name}: ok in {spent:.1f} s -> {html_path}")
         from ..explorer_page import write_explorer
 
         write_explorer(build / "explorer.html")  # the interactive explorer, offline

@@ -561,7 +561,7 @@ def train_upsamplers(
     ]
     store = None
     if checkpoint is not None:  # checked before any training, so no run is lost at the end
-        store = VerifiedStore(checkpoint, prefix="run", what="checkpoint")
+        store = VerifiedStore(checkpoint, prefix="run", what="checkpoint", name="checkpoint")
     frames = []
     bar = tqdm(total=len(runs) * budget.steps, disable=not progress, desc="training", unit="step")
     try:

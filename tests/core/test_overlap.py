@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings
 
 import artifact_lab as al
-
-from ._strategies import geometry
+from tests._strategies import geometry
 
 
 @settings(max_examples=2500)

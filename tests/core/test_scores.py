@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab import kernels
-
-from ._strategies import geometry
+from tests._strategies import geometry
 
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 

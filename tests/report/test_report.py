@@ -1,8 +1,9 @@
 """Execute every notebook through the real report pipeline and check what a reader gets.
 
 One report build serves every test here (module fixture; ``--dist loadfile`` keeps this file
-on one worker). Its printed layouts are captured on the way (WeasyPrint's page and box
-tree), so the page checks need no second build.
+on one worker, and ``conftest.py`` schedules it first so that its notebooks, two at a time,
+run beside the rest of the suite). Its printed layouts are captured on the way (WeasyPrint's
+page and box tree), so the page checks need no second build.
 """
 
 import os
@@ -38,7 +39,7 @@ def report(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(report_module, "_layout_pdf", keep_layout)
-        entries = build_report(ROOT / "notebooks", out, progress=lines.append)
+        entries = build_report(ROOT / "notebooks", out, progress=lines.append, jobs=2)
     return out, entries, lines, layouts
 
 

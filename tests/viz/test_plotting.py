@@ -19,6 +19,7 @@ from PIL import Image
 import artifact_lab as al
 from artifact_lab import diagrams, plotting
 from artifact_lab.atlas.decision import decision_table
+from artifact_lab.viz import audits, style
 from artifact_lab.viz.plotting import MIN_FONT_PT, TEXT_WIDTH, figure_fonts, figure_title
 
 
@@ -212,13 +213,13 @@ def test_layer_bars_are_labelled_by_geometry_not_by_code_names():
     transposed = SimpleNamespace(
         kind="transposed", geometry={"kernel_size": (4, 4), "stride": (2, 2), "padding": (1, 1)}
     )
-    labels = [plotting._layer_label(f) for f in (shuffle, pool, transposed)]
+    labels = [audits._layer_label(f) for f in (shuffle, pool, transposed)]
     assert labels == ["shuffle ×3", "adaptive avg pool", "k4 s2 p1"]
 
 
 def test_svg_output_carries_alt_text_size_and_smallest_font():
     fig = plotting.plot_overlap(al.overlap_map(5, 3, 2), title="the map")
-    svg, meta = plotting._svg_with_metadata(fig)
+    svg, meta = style._svg_with_metadata(fig)
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     assert meta["alt"] == "the map"
     assert meta["min_font_pt"] >= MIN_FONT_PT and meta["width_in"] <= TEXT_WIDTH

@@ -1,0 +1,96 @@
+"""Claims: the verdict follows the stated rule from the t interval, checked against scipy."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from artifact_lab.studies.claims import RULES, claim, claims_frame
+from artifact_lab.viz.claims import claim_sentence, claims_table, claims_texts
+
+values = st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=12)
+
+
+def _interval(v):
+    v = np.asarray(v, dtype=float)
+    if v.size < 2:
+        return math.nan, math.nan
+    half = stats.t.ppf(0.975, v.size - 1) * np.std(v, ddof=1) / math.sqrt(v.size)
+    return v.mean() - half, v.mean() + half
+
+
+@given(values, st.sampled_from(list(RULES)), st.floats(-2, 2), st.floats(0.01, 2))
+def test_the_verdict_follows_the_rule_from_scipys_interval(v, rule, threshold, margin):
+    c = claim("x", "a claim", v, statistic="x", rule=rule, threshold=threshold, margin=margin)
+    lo, hi = _interval(v)
+    if np.isnan(lo):  # one seed: no interval
+        assert c.verdict == "unresolved"
+        return
+    assert c.low == pytest.approx(lo, abs=1e-9) and c.high == pytest.approx(hi, abs=1e-9)
+    if rule == "above":
+        want = "holds" if lo > threshold else "does not hold" if hi < threshold else "unresolved"
+    elif rule == "below":
+        want = "holds" if hi < threshold else "does not hold" if lo > threshold else "unresolved"
+    else:
+        a, b = threshold - margin, threshold + margin
+        want = "holds" if a < lo and hi < b else (
+            "does not hold" if hi < a or lo > b else "unresolved"
+        )  # fmt: skip
+    assert c.verdict == want
+
+
+@given(st.lists(st.floats(0.1, 3), min_size=3, max_size=8), st.floats(0.05, 1))
+def test_seeds_needed_would_decide_the_claim_at_the_same_spread(v, shift):
+    v = np.asarray(v) - np.mean(v) + shift  # mean ``shift`` above the threshold 0
+    c = claim("x", "a claim", v, statistic="x")
+    if c.verdict != "unresolved":
+        return
+    assert c.needed is not None and c.needed > len(v)
+    n = c.needed  # n seeds with the same mean and standard deviation decide it
+    sd = np.std(v, ddof=1)
+    assert stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) < shift
+    assert stats.t.ppf(0.975, n - 2) * sd / math.sqrt(n - 1) >= shift * 0.999 or n - 1 <= len(v)
+
+
+def test_a_paired_difference_cancels_what_both_methods_share():
+    rng = np.random.default_rng(0)
+    common = rng.normal(0, 10, 8)  # seed-to-seed spread far above the effect
+    a, b = common + 0.5, common
+    assert claim("p", "a beats b", a, minus=b, statistic="a - b").verdict == "holds"
+    assert claim("u", "a beats b", a - b.mean(), statistic="a").verdict == "unresolved"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"values": [1.0, float("nan")]}, ValueError),
+        ({"values": []}, ValueError),
+        ({"values": [1.0], "rule": "bogus"}, ValueError),
+        ({"values": [1.0], "rule": "within"}, ValueError),  # no margin
+        ({"values": [1.0, 2.0], "minus": [1.0]}, ValueError),
+        ({"values": "1.0"}, TypeError),
+    ],
+)
+def test_bad_claims_are_refused(kwargs, error):
+    with pytest.raises(error):
+        claim("x", "a claim", statistic="x", **kwargs)
+
+
+def test_sentences_quote_the_tables_strings():
+    cs = [
+        claim("a", "the fix lowers the score", [0.31, 0.29, 0.35], statistic="drop"),
+        claim("b", "it costs no quality", [0.1, -0.3, 0.2], statistic="dB", rule="within",
+              margin=0.5),
+    ]  # fmt: skip
+    texts = claims_texts(cs)
+    rendered = claims_table(cs).frame
+    for r in texts.itertuples(index=False):
+        sentence = claim_sentence(cs, r.id)
+        assert r.estimate in sentence and r.verdict in sentence
+        row = rendered[rendered["claim"] == r.id].iloc[0]
+        assert row["mean"] == r.estimate and row["95% CI"] == r.ci
+    with pytest.raises(ValueError, match="unique"):
+        claims_frame(cs + cs[:1])
