@@ -27,7 +27,7 @@ _NAMES = {
     "select_device": "backend",
     "solve": "calculator",
     "compare_upsamplers": "compare",
-    "explore": "explore",  # the function; the module stays importable as artifact_lab.explore
+    "explore": "explorer.widget",
     "monitor": "monitor",  # the function; the module stays importable as artifact_lab.monitor
     "OverlapStats": "overlap",
     "has_holes": "overlap",
@@ -60,7 +60,7 @@ _MODULES = (
     "compare",
     "decision",
     "diagrams",
-    "explorer_page",
+    "explorer",
     "images",
     "kernels",
     "losses",
@@ -117,7 +117,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
         compare,
         decision,
         diagrams,
-        explorer_page,
+        explorer,
         images,
         kernels,
         losses,
@@ -139,7 +139,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .backend import select_device
     from .calculator import solve
     from .compare import compare_upsamplers
-    from .explore import explore
+    from .explorer.widget import explore
     from .monitor import monitor
     from .overlap import (
         OverlapStats,

@@ -560,7 +560,7 @@ def build_report(
                 ReportEntry(path, title, html_path, pdf_path, seconds, _finding(nb), _links(nb))
             )
             say(f"[{i}/{len(paths)}] {path.name}: ok in {seconds:.1f} s -> {html_path}")
-        from .explorer_page import write_explorer
+        from .explorer.page import write_explorer
 
         write_explorer(build / "explorer.html")  # the interactive explorer, offline
         write_atomic(build / "index.html", _index(entries))

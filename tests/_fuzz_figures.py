@@ -3,7 +3,6 @@ views, page) and the decision table (see ``tests/_fuzz.py``)."""
 
 from __future__ import annotations
 
-import importlib
 import math
 import tempfile
 from pathlib import Path
@@ -12,7 +11,11 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from artifact_lab import decision, diagrams, explore_views, explorer_page, plotting, tables
+from artifact_lab import decision, diagrams, plotting, tables
+from artifact_lab.explorer import page as explorer_page
+from artifact_lab.explorer import state as explore_state_module
+from artifact_lab.explorer import views as explore_views
+from artifact_lab.explorer import widget as explore_widget
 from artifact_lab.kernels import FAMILIES
 from tests._fuzz import (
     BAD_ARRAY,
@@ -31,7 +34,6 @@ from tests._fuzz import (
     reals,
 )
 
-explore = importlib.import_module("artifact_lab.explore")  # al.explore is the function
 BAD_NDIM = st.one_of(st.integers(-3, 0), st.integers(4, 9), NOT_INT)
 BAD_NCOLS = ints(1)
 BAD_IMAGE = st.one_of(BAD_ARRAY, st.sampled_from([np.ones(4), np.ones((2, 2, 2, 2))]))
@@ -58,7 +60,7 @@ def _fig():
 
 
 def _state():
-    return explore.explore_state(ndim=1, kernel_size=3, stride=2, input_size=4)
+    return explore_state_module.explore_state(ndim=1, kernel_size=3, stride=2, input_size=4)
 
 
 def _decision_table():
@@ -75,7 +77,7 @@ def _audit_result():
 
 def _explorer_set(**kw):
     """The method ``Explorer.set(**values)``."""
-    return explore.Explorer(render=False).set(**kw)
+    return explore_widget.Explorer(render=False).set(**kw)
 
 
 EXPLORE_STATE = dict(
@@ -100,9 +102,9 @@ EXPLORE_BAD = dict(
     dilation=ints(1),
     family=bad_name(FAMILIES),
     seed=ints(0),
-    input_kind=bad_name(explore.INPUTS),
+    input_kind=bad_name(explore_state_module.INPUTS),
     input_size=st.one_of(ints(1), st.just(10**6)),
-    stack=st.sampled_from(["layer", 5, [None], explore.Layer(), [{"stride": 2}]]),
+    stack=st.sampled_from(["layer", 5, [None], explore_state_module.Layer(), [{"stride": 2}]]),
 )
 BAD_STATE = st.sampled_from([None, "state", 5, {"ndim": 1}])
 
@@ -245,9 +247,9 @@ FIGURE_ROWS: list[Row] = [
         dict(v=st.sampled_from(["x", None, [1.0], 1j, object()]), digits=ints(0)),
     ),
     # explorer
-    Row(explore.explore_state, EXPLORE_STATE, EXPLORE_BAD),
+    Row(explore_state_module.explore_state, EXPLORE_STATE, EXPLORE_BAD),
     Row(
-        explore.Layer,
+        explore_state_module.Layer,
         dict(kernel_size=3, stride=2, padding=0, output_padding=0, dilation=1, family="ones"),
         dict(
             kernel_size=ints(1),
@@ -259,9 +261,9 @@ FIGURE_ROWS: list[Row] = [
             seed=ints(0),
         ),
     ),
-    Row(explore.explore, dict(render=False), dict(render=NOT_BOOL)),
-    Row(explore.explore, dict(render=False), {k: v for k, v in EXPLORE_BAD.items()}),
-    Row(explore.Explorer, dict(render=False), dict(render=NOT_BOOL, stride=ints(1))),
+    Row(explore_widget.explore, dict(render=False), dict(render=NOT_BOOL)),
+    Row(explore_widget.explore, dict(render=False), {k: v for k, v in EXPLORE_BAD.items()}),
+    Row(explore_widget.Explorer, dict(render=False), dict(render=NOT_BOOL, stride=ints(1))),
     Row(
         _explorer_set,
         dict(stride=2),

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab import spectral
-from artifact_lab.explore import INPUTS, Layer, _signal, explore, explore_state
-from artifact_lab.explore_views import VIEWS, _png, formula_html, scores_html
+from artifact_lab.explorer.state import INPUTS, Layer, _signal, explore_state
+from artifact_lab.explorer.views import VIEWS, _png, formula_html, scores_html
+from artifact_lab.explorer.widget import explore
 from artifact_lab.kernels import FAMILIES, make_kernel
 
 CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}

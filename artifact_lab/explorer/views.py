@@ -1,6 +1,6 @@
 """The explorer's views: small figures and HTML drawn from an :class:`ExploreState`.
 
-Each function takes the state :func:`artifact_lab.explore.explore_state` computed and draws
+Each function takes the state :func:`artifact_lab.explorer.state.explore_state` computed and draws
 it, computing nothing of its own; figures are ``matplotlib.figure.Figure`` objects (no
 pyplot state), every text at 8 pt or more.
 """
@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import check_instance
+from .._checks import check_instance
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .explore import ExploreState
+    from .state import ExploreState
 
 __all__ = [
     "VIEWS",
@@ -34,7 +34,7 @@ _FONT = 8  # smallest text in any view, in points
 
 
 def _check_state(state: object) -> None:
-    from .explore import ExploreState
+    from .state import ExploreState
 
     check_instance("state", state, ExploreState, hint="explore_state() gives one")
 
@@ -50,7 +50,7 @@ def figure_overlap(state: ExploreState) -> Figure:
 
     Examples
     --------
-    >>> from artifact_lab.explore import explore_state
+    >>> from artifact_lab.explorer.state import explore_state
     >>> fig = figure_overlap(explore_state(ndim=1, kernel_size=3, stride=2, input_size=4))
     >>> [t.get_text() for t in fig.axes[0].texts]
     ['1', '1', '2', '1', '2', '1', '2', '1', '1']
@@ -88,7 +88,7 @@ def figure_gains(state: ExploreState) -> Figure:
 
     Examples
     --------
-    >>> from artifact_lab.explore import explore_state
+    >>> from artifact_lab.explorer.state import explore_state
     >>> fig = figure_gains(explore_state(ndim=1, kernel_size=3, stride=2, input_size=4))
     >>> [t.get_text() for t in fig.axes[0].texts]
     ['2', '1']
@@ -143,7 +143,7 @@ def figure_output(state: ExploreState) -> Figure:
 
     Examples
     --------
-    >>> from artifact_lab.explore import explore_state
+    >>> from artifact_lab.explorer.state import explore_state
     >>> fig = figure_output(explore_state(ndim=2, kernel_size=3, stride=2, input_size=6))
     >>> len(fig.axes[1].images), len(fig.axes[1].patches)   # the output and its frame
     (1, 1)
@@ -189,7 +189,7 @@ def figure_spectrum(state: ExploreState) -> Figure:
 
     Examples
     --------
-    >>> from artifact_lab.explore import explore_state
+    >>> from artifact_lab.explorer.state import explore_state
     >>> fig = figure_spectrum(explore_state(ndim=1, kernel_size=3, stride=3, input_size=16))
     >>> len(fig.axes[0].lines)   # the spectrum and the harmonics 1/3 and 2/3
     3
@@ -239,7 +239,7 @@ def scores_html(state: ExploreState) -> str:
 
     Examples
     --------
-    >>> from artifact_lab.explore import explore_state
+    >>> from artifact_lab.explorer.state import explore_state
     >>> "0.1000" in scores_html(explore_state(ndim=1, kernel_size=3, stride=2))
     True
     """
@@ -273,7 +273,7 @@ def formula_html(state: ExploreState) -> str:
 
     Examples
     --------
-    >>> from artifact_lab.explore import explore_state
+    >>> from artifact_lab.explorer.state import explore_state
     >>> "= 9" in formula_html(explore_state(ndim=1, kernel_size=3, stride=2, input_size=4))
     True
     """

@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F
 
 import artifact_lab as al
-from artifact_lab.explore import _signal
-from artifact_lab.explorer_page import GRID, write_explorer
+from artifact_lab.explorer.page import GRID, write_explorer
+from artifact_lab.explorer.state import _signal
 from artifact_lab.kernels import make_kernel
 from artifact_lab.sweep import naive_sweep
 
@@ -118,7 +118,7 @@ def test_embedded_data_are_the_librarys(page_file):
 def test_the_report_writes_the_explorer_and_links_it(page_file, tmp_path, monkeypatch):
     import nbformat
 
-    from artifact_lab import explorer_page
+    from artifact_lab.explorer import page as explorer_page
     from artifact_lab.report import build_report
 
     src = tmp_path / "nb"

@@ -39,12 +39,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import __version__
-from ._checks import check_float, check_mapping, int_values
-from ._io import write_atomic
-from .kernels import make_kernel
-from .overlap import interior_mask, overlap_map
-from .scores import phase_gains
+from .. import __version__
+from .._checks import check_float, check_mapping, int_values
+from .._io import write_atomic
+from ..kernels import make_kernel
+from ..overlap import interior_mask, overlap_map
+from ..scores import phase_gains
 
 __all__ = ["GRID", "explorer_data", "render_page", "write_explorer"]
 
@@ -80,7 +80,7 @@ def _quantised(y: np.ndarray) -> list:
 
 
 def _signals(n: int, nd: int) -> np.ndarray:
-    from .explore import _signal  # the explorer's inputs: ones and white noise of seed 0
+    from .state import _signal  # the explorer's inputs: ones and white noise of seed 0
 
     return np.stack([_signal(kind, n, nd) for kind in GRID["inputs"]])
 
@@ -103,7 +103,7 @@ def _kernels(grid: dict[str, Any], nd: int) -> dict[tuple[str, int, int, int], n
 
 
 def _atlas(grid: dict[str, Any], nd: int) -> dict[tuple, dict[str, Any]]:
-    from .sweep import sweep
+    from ..sweep import sweep
 
     frame = sweep(
         kernel_sizes=grid["kernel_sizes"],
@@ -239,7 +239,7 @@ def explorer_data(
 
 
 def _template() -> str:
-    return resources.files("artifact_lab").joinpath("explorer_page.html").read_text("utf-8")
+    return resources.files(__package__).joinpath("templates", "page.html").read_text("utf-8")
 
 
 def render_page(data: dict[str, Any], *, seconds: float | None = None) -> str:
