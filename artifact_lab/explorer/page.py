@@ -1,31 +1,36 @@
 """``reports/explorer.html``: the explorer's questions answered offline, in one HTML file.
 
 The library precomputes every answer on the grid (1-D and 2-D, kernel sizes 1-12, strides
-1-6, dilations 1-3, families ones, bilinear, hold and default with several seeds) and the
-page embeds them as JSON, drawn by plain JavaScript on SVG and canvas, with no network.
+1-6, dilations 1-3, families ones, bilinear, hold and default with three seeds, inputs
+constant and noise) and the page embeds them as JSON; the explorer's own script
+(``templates/explorer.js``, the widget's too) draws them, with no network.
 
 What is embedded, per configuration at padding 0 and output padding 0 (padding only crops
-the padding-0 output, so every padding is answered from it):
+the padding-0 output, so every padding is answered from it), at full precision:
 
 - per axis and (k, s, d): the overlap map (:func:`artifact_lab.overlap.overlap_map`) and the
   interior bounds (:func:`artifact_lab.overlap.interior_mask`);
 - per kernel and (s, d): the phase gains (:func:`artifact_lab.scores.phase_gains`), the
-  closed-form and measured scores of the atlas (:func:`artifact_lab.sweep.sweep`), and the
-  outputs for a constant and a white-noise input (torch's ``conv_transpose``, quantised
-  to 8 bits for drawing);
-- the kernels' taps.
+  closed-form scores (:func:`~artifact_lab.scores.checkerboard_score`,
+  :func:`~artifact_lab.scores.noise_checkerboard`, :func:`~artifact_lab.overlap.
+  overlap_contrast`, :func:`~artifact_lab.overlap.has_holes`), for each input the output's
+  range (the colour scale) and the measured scores of the interior crop
+  (:func:`artifact_lab.explorer.state.measure_crop`, as the widget measures);
+- the kernels' taps and the noise input.
 
-The page derives only what padding and output padding do: the output size
-``L0 - 2p + op`` and the formula's terms, the crop ``y_p[o] = y_0[o + p]`` (zero past
-``L0``), the interior shifted by ``-p``, the phase gains rolled by ``p``, the 2-D overlap
-as the outer product of the per-axis maps (an N-d box kernel's overlap map is that outer
-product), and, for the step slider, the footprint ``i*s + j*d - p`` of each input pixel.
-``tests/test_explorer_browser.py`` checks each against the library in headless Chromium.
+The page draws the output by convolving the taps with the input itself (float64, for
+drawing only: every number it writes is the library's). It derives only what padding and
+output padding do: the output size ``L0 - 2p + op``
+and the formula's terms, the crop ``y_p[o] = y_0[o + p]`` (zero past ``L0``), the interior
+shifted by ``-p``, the phase gains rolled by ``p``, the 2-D overlap as the outer product of
+the per-axis maps, the footprint ``i*s + j*d - p`` of each painted input sample, and the
+notes (from :data:`artifact_lab.explorer.state.NOTES`).
+``tests/explorer/test_page_browser.py`` checks each against the library in headless
+Chromium.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
@@ -43,8 +48,10 @@ from .. import __version__
 from .._checks import check_float, check_mapping, int_values
 from .._io import write_atomic
 from ..kernels import make_kernel
-from ..overlap import interior_mask, overlap_map
-from ..scores import phase_gains
+from ..overlap import has_holes, interior_mask, overlap_contrast, overlap_map
+from ..scores import checkerboard_score, noise_checkerboard, phase_gains
+from .state import input_signal, measure_crop
+from .views import VOCABULARY
 
 __all__ = ["GRID", "explorer_data", "render_page", "write_explorer"]
 
@@ -56,33 +63,18 @@ GRID: dict[str, Any] = {
     "seeds": (0, 1, 2),
     "inputs": ("constant", "noise"),
     "input_size": {1: 12, 2: 6},  # small enough to read every count and paint step by step
-    "measure_size": 32,  # the atlas's measured scores: input side and noise batch
-    "measure_batch": 4,
 }
 _CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
 _FIXED = ("bilinear", "hold")  # families whose size follows the stride
 _RANDOM = ("default",)
 
 
-def _num(x: float, digits: int = 6) -> float | None:
-    """A float rounded to ``digits`` significant digits for JSON; NaN becomes null."""
+def _num(x: float) -> float | str | None:
+    """A float for JSON at full precision (``repr`` round-trips); infinities as strings."""
     x = float(x)
-    return None if math.isnan(x) else float(f"{x:.{digits}g}")
-
-
-def _quantised(y: np.ndarray) -> list:
-    """``[lo, hi, base64 of uint8]``: ``y ~ lo + q * (hi - lo) / 255`` (for drawing)."""
-    lo, hi = float(y.min()), float(y.max())
-    q = np.zeros(y.shape, np.uint8)
-    if hi > lo:
-        q = np.rint((y - lo) / (hi - lo) * 255).astype(np.uint8)
-    return [_num(lo, 8), _num(hi, 8), base64.b64encode(q.tobytes()).decode("ascii")]
-
-
-def _signals(n: int, nd: int) -> np.ndarray:
-    from .state import _signal  # the explorer's inputs: ones and white noise of seed 0
-
-    return np.stack([_signal(kind, n, nd) for kind in GRID["inputs"]])
+    if math.isnan(x):
+        return None
+    return ("inf" if x > 0 else "-inf") if math.isinf(x) else x
 
 
 def _kernels(grid: dict[str, Any], nd: int) -> dict[tuple[str, int, int, int], np.ndarray]:
@@ -102,41 +94,6 @@ def _kernels(grid: dict[str, Any], nd: int) -> dict[tuple[str, int, int, int], n
     return out
 
 
-def _atlas(grid: dict[str, Any], nd: int) -> dict[tuple, dict[str, Any]]:
-    from ..sweep import sweep
-
-    frame = sweep(
-        kernel_sizes=grid["kernel_sizes"],
-        strides=grid["strides"],
-        paddings=[0],
-        dilations=grid["dilations"],
-        ndim=nd,
-        kernels=grid["families"],
-        seeds=grid["seeds"],
-        input_size=grid["measure_size"],
-        batch=grid["measure_batch"],
-        inputs=grid["inputs"],
-        progress=False,
-    )
-    out: dict[tuple, dict[str, Any]] = {}
-    for row in frame.itertuples(index=False):
-        key = (row.kernel, row.kernel_size, row.stride, row.dilation, row.seed)
-        entry = out.setdefault(
-            key,
-            {
-                "cb": _num(row.checkerboard_score),
-                "ncb": _num(row.noise_checkerboard),
-                "oc": _num(row.overlap_contrast),
-                "holes": bool(row.holes),
-                "hf": [None, None],
-                "db": [None, None],
-            },
-        )
-        i = grid["inputs"].index(row.input)
-        entry["hf"][i], entry["db"][i] = _num(row.harmonic_fraction), _num(row.peak_db, 5)
-    return out
-
-
 def explorer_data(
     *,
     kernel_sizes: Sequence[int] = GRID["kernel_sizes"],
@@ -144,7 +101,7 @@ def explorer_data(
     dilations: Sequence[int] = GRID["dilations"],
     seeds: Sequence[int] = GRID["seeds"],
 ) -> dict[str, Any]:
-    """Every number the page shows, computed by the library, as JSON-ready data.
+    """Every number the page shows, computed by the library at full precision, as JSON data.
 
     Parameters
     ----------
@@ -154,35 +111,55 @@ def explorer_data(
     Returns
     -------
     dict
-        ``grid``, ``n`` (input size per ndim), ``signal`` (quantised noise input),
-        ``fixed_k`` (bilinear and hold sizes per stride), ``geo[nd]["k,s,d"]`` =
-        ``[overlap map at padding 0 (one axis), interior first, interior last, first
-        interior sample of the measured input]`` (None when the interior is empty),
-        ``taps[nd]["family,k,s,seed"]`` and
-        ``ker[nd]["family,k,s,d,seed"]`` with the phase gains at padding 0 (``g``, flat),
-        the closed forms ``cb``, ``ncb``, ``oc``, ``holes``, the measured ``hf`` and ``db``
-        (constant, noise) and the quantised outputs ``out`` (constant, noise).
+        ``grid``, ``n`` (input size per ndim), ``signal`` (the noise input per ndim),
+        ``fixed_k`` (bilinear and hold sizes per stride), ``vocabulary``
+        (:data:`artifact_lab.explorer.views.VOCABULARY` with the page's ranges),
+        ``geo[nd]["k,s,d"] = [overlap map at padding 0 (one axis), interior first,
+        interior last]`` (None when the interior is empty), ``taps[nd]["family,k,s,seed"]``
+        and ``ker[nd]["family,k,s,d,seed"]`` with the phase gains at padding 0 (``g``,
+        flat), the closed forms ``cb``, ``ncb``, ``oc``, ``holes``, and per input (in
+        ``grid["inputs"]`` order) the output's range ``lo``/``hi``, its 8-bit drawing
+        ``q`` and the measured scores ``m = {"first,samples": [fraction, dB]}`` of each
+        interior crop.
 
     Raises
     ------
     ValueError
-        An empty or out-of-range grid (through :func:`artifact_lab.sweep.sweep`).
+        An empty or out-of-range grid, before any work.
 
     Examples
     --------
     >>> data = explorer_data(kernel_sizes=[3, 4], strides=[2], dilations=[1], seeds=[0])
     >>> data["geo"][1]["3,2,1"][0][:7], data["ker"][1]["ones,3,2,1,0"]["g"]
     ([1, 1, 2, 1, 2, 1, 2], [2.0, 1.0])
+    >>> data["ker"][1]["ones,3,2,1,0"]["m"][0]   # constant input: fraction, dB
+    [0.1, 'inf']
     """
-    grid = dict(GRID) | {  # sorted and unique, as the sweep takes them
+    grid = dict(GRID) | {  # sorted and unique
         "kernel_sizes": tuple(int_values("kernel_sizes", kernel_sizes, minimum=1)),
         "strides": tuple(int_values("strides", strides, minimum=1)),
         "dilations": tuple(int_values("dilations", dilations, minimum=1)),
         "seeds": tuple(int_values("seeds", seeds, minimum=0)),
     }
-    atlases = {nd: _atlas(grid, nd) for nd in (1, 2)}  # checks the grid before other work
+    for name, top in (("kernel_sizes", 12), ("strides", 6), ("dilations", 3), ("seeds", 2**31)):
+        if max(grid[name]) > top:  # the page's data stay a few MB
+            raise ValueError(f"{name} must be <= {top} on the page, got {max(grid[name])}")
+    vocabulary = json.loads(json.dumps(VOCABULARY))
+    ranges = {
+        "kernel_size": (min(grid["kernel_sizes"]), max(grid["kernel_sizes"])),
+        "stride": (min(grid["strides"]), max(grid["strides"])),
+        "dilation": (min(grid["dilations"]), max(grid["dilations"])),
+    }
+    for c in vocabulary["controls"]:
+        if c["name"] in ranges:
+            c["min"], c["max"] = ranges[c["name"]]
+        elif c["name"] == "seed":
+            c["options"] = list(grid["seeds"])
+        elif c["name"] == "input_kind":
+            c["options"] = list(grid["inputs"])
     data: dict[str, Any] = {
         "version": __version__,
+        "vocabulary": vocabulary,
         "grid": {
             "k": list(grid["kernel_sizes"]),
             "s": list(grid["strides"]),
@@ -192,7 +169,6 @@ def explorer_data(
             "random": list(_RANDOM),
             "inputs": list(grid["inputs"]),
         },
-        "measure": {"input_size": grid["measure_size"], "batch": grid["measure_batch"]},
         "n": {},
         "signal": {},
         "fixed_k": {
@@ -205,24 +181,26 @@ def explorer_data(
     }
     for nd in (1, 2):
         n = grid["input_size"][nd]
-        x = torch.as_tensor(_signals(n, nd))[:, None]  # (inputs, 1, *n)
+        signals = np.stack([input_signal(kind, n, nd) for kind in grid["inputs"]])
+        x = torch.as_tensor(signals)[:, None]  # (inputs, 1, *n)
+        peak = np.abs(signals).reshape(len(signals), -1).max(axis=1)
         data["n"][nd] = n
-        data["signal"][nd] = {"noise": _quantised(x[1, 0].numpy())}
+        data["signal"][nd] = {"noise": [_num(v) for v in input_signal("noise", n, nd).ravel()]}
         geo = {}
         for k in grid["kernel_sizes"]:
             for s in grid["strides"]:
                 for d in grid["dilations"]:
                     inside = np.flatnonzero(interior_mask(n, k, s, 0, 0, d))
-                    bounds = [int(inside[0]), int(inside[-1])] if len(inside) else [None, None]
-                    # where the atlas's measurement starts: a larger padding crops into it
-                    measured = np.flatnonzero(interior_mask(grid["measure_size"], k, s, 0, 0, d))
-                    start = int(measured[0]) if len(measured) else None
-                    geo[f"{k},{s},{d}"] = [overlap_map(n, k, s, 0, 0, d).tolist(), *bounds, start]
+                    ends = [int(inside[0]), int(inside[-1])] if len(inside) else [None, None]
+                    geo[f"{k},{s},{d}"] = [overlap_map(n, k, s, 0, 0, d).tolist(), *ends]
         data["geo"][nd] = geo
+
+        def bounds(k, s, d, geo=geo):
+            return geo[f"{k},{s},{d}"][1:]
+
         kernels = _kernels(grid, nd)
-        atlas = atlases[nd]
         data["taps"][nd] = {
-            f"{f},{k},{s},{seed}": [_num(v, 5) for v in kern.ravel()]
+            f"{f},{k},{s},{seed}": [_num(v) for v in kern.ravel()]
             for (f, k, s, seed), kern in kernels.items()
         }
         ker = {}
@@ -230,20 +208,36 @@ def explorer_data(
             for (fam, k, s, seed), kern in kernels.items():
                 w = torch.as_tensor(kern)[None, None]
                 y = _CONV_T[nd](x, w, stride=s, dilation=d)[:, 0].numpy()
-                entry = dict(atlas[fam, k, s, d, seed])
-                entry["g"] = [_num(v) for v in phase_gains(kern, s, d).ravel()]
-                entry["out"] = [_quantised(y[i]) for i in range(len(grid["inputs"]))]
+                entry: dict[str, Any] = {
+                    "g": [_num(v) for v in phase_gains(kern, s, d).ravel()],
+                    "cb": _num(checkerboard_score(kern, s, d)),
+                    "ncb": _num(noise_checkerboard(kern, s, d)),
+                    "oc": _num(overlap_contrast((k,) * nd, s, d)),
+                    "holes": bool(has_holes(k, s, d)),
+                    "lo": [_num(y[i].min()) for i in range(len(y))],
+                    "hi": [_num(y[i].max()) for i in range(len(y))],
+                    "m": None,
+                }
+                first, last = bounds(k, s, d)
+                samples = 0 if first is None else (last - first + 1) // s * s
+                if samples:  # the measured scores: the interior crop at padding 0
+                    window = (slice(first, first + samples),) * nd
+                    norm = float(np.abs(kern).sum())
+                    entry["m"] = [
+                        [_num(v) for v in measure_crop(y[i][window], (s,) * nd, peak[i] * norm)[:2]]
+                        for i in range(len(y))
+                    ]
                 ker[f"{fam},{k},{s},{d},{seed}"] = entry
         data["ker"][nd] = ker
     return data
 
 
-def _template() -> str:
-    return resources.files(__package__).joinpath("templates", "page.html").read_text("utf-8")
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath("templates", name).read_text("utf-8")
 
 
 def render_page(data: dict[str, Any], *, seconds: float | None = None) -> str:
-    """The page: the template with ``data`` embedded, its own size stated in the note.
+    """The page: its jinja2 template with ``data`` embedded, its own size stated in the note.
 
     Examples
     --------
@@ -251,6 +245,9 @@ def render_page(data: dict[str, Any], *, seconds: float | None = None) -> str:
     >>> page.startswith("<!DOCTYPE html>"), '{"version":"0"}' in page
     (True, True)
     """
+    import jinja2
+    from markupsafe import Markup
+
     check_mapping("data", data, empty_ok=True)
     if seconds is not None:
         seconds = check_float("seconds", seconds, minimum=0)
@@ -258,14 +255,32 @@ def render_page(data: dict[str, Any], *, seconds: float | None = None) -> str:
         blob = json.dumps(data, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"data must be JSON data without NaN: {exc}") from None
-    blob = blob.replace("</", "<\\/")
-    page = _template().replace("/*DATA*/", blob)
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: _asset(name)),
+        autoescape=True,
+        keep_trailing_newline=True,
+    )
+    template = env.get_template("page.html")
+    # the data and scripts go into <script> elements: only "</" could end one early
+    script = {
+        "data": Markup(blob.replace("</", "<\\/")),
+        "core": Markup(_asset("explorer.js").replace("</", "<\\/")),
+        "page": Markup(_asset("page.js").replace("</", "<\\/")),
+        "css": Markup(_asset("explorer.css")),
+    }
+    grid = data.get("grid", {})
     took = "" if seconds is None else f", generated in {seconds:.1f} s"
     size = ""
     for _ in range(3):  # the stated size is part of the page: settle it
-        text = page.replace("<!--SIZE-->", f"{size}{took}")
-        size = f"{len(text.encode('utf-8')) / 1e6:.2f} MB"
-    return page.replace("<!--SIZE-->", f"{size}{took}")
+        page = template.render(
+            **script,
+            version=data.get("version", ""),
+            grid=grid,
+            n=data.get("n", {}),
+            size=size + took,
+        )
+        size = f"{len(page.encode('utf-8')) / 1e6:.2f} MB"
+    return page
 
 
 def write_explorer(path: str | Path = Path("reports") / "explorer.html") -> Path:
@@ -279,7 +294,7 @@ def write_explorer(path: str | Path = Path("reports") / "explorer.html") -> Path
     Returns
     -------
     Path
-        The written file (under 5 MB, no network access when opened).
+        The written file (a few MB, no network access when opened).
 
     Examples
     --------

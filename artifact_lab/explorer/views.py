@@ -1,295 +1,292 @@
-"""The explorer's views: small figures and HTML drawn from an :class:`ExploreState`.
+"""What the explorer's views show, in one vocabulary for the page and the widget.
 
-Each function takes the state :func:`artifact_lab.explorer.state.explore_state` computed and draws
-it, computing nothing of its own; figures are ``matplotlib.figure.Figure`` objects (no
-pyplot state), every text at 8 pt or more.
+The views are drawn in the browser by one script (``templates/explorer.js``), shared by
+the widget and the offline page: canvases with axes and colour scales, tables, captions
+and notes. This module says what they draw and in which words:
+
+- :data:`VOCABULARY`: the controls (names as :func:`~artifact_lab.explorer.state.
+  explore_state`'s arguments, labels, ranges), the panels' titles and captions, the score
+  labels, the notes and how many decimals each kind of number gets;
+- :func:`view_data`: the data of every view for one :class:`~artifact_lab.explorer.state.
+  ExploreState`, at full precision (the script rounds once, when it writes a number);
+- :func:`format_number`: that rounding, in Python (the script's twin is tested against it).
 """
 
 from __future__ import annotations
 
-import html
-import io
-from typing import TYPE_CHECKING, Any
+import base64
+import math
+from typing import Any
 
 import numpy as np
 
-from .._checks import check_instance
+from .._checks import check_bool, check_choice, check_instance
+from ..images import IMAGES
+from ..kernels import FAMILIES
+from .state import INPUTS, NOTES, ExploreState
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+__all__ = ["DECIMALS", "VOCABULARY", "format_number", "view_data"]
 
-    from .state import ExploreState
+#: Decimals of each kind of number (counts and sizes are integers).
+DECIMALS = {"score": 4, "gain": 4, "tap": 4, "value": 3, "db": 1}
 
-__all__ = [
-    "VIEWS",
-    "figure_gains",
-    "figure_output",
-    "figure_overlap",
-    "figure_spectrum",
-    "formula_html",
-    "scores_html",
-]
+_PICTURE = (
+    'The scikit-image picture "{name}" ({{shape}} samples; in 1-D its middle row), values '
+    "{{lo}} to {{hi}}."
+)
 
-_FONT = 8  # smallest text in any view, in points
-
-
-def _check_state(state: object) -> None:
-    from .state import ExploreState
-
-    check_instance("state", state, ExploreState, hint="explore_state() gives one")
-
-
-def _figure(width: float = 4.2, height: float = 3.0) -> Figure:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained", dpi=100)
-
-
-def figure_overlap(state: ExploreState) -> Figure:
-    """The overlap map with its counts (where they fit); border positions drawn paler.
-
-    Examples
-    --------
-    >>> from artifact_lab.explorer.state import explore_state
-    >>> fig = figure_overlap(explore_state(ndim=1, kernel_size=3, stride=2, input_size=4))
-    >>> [t.get_text() for t in fig.axes[0].texts]
-    ['1', '1', '2', '1', '2', '1', '2', '1', '1']
-    """
-    _check_state(state)
-    fig = _figure()
-    ax = fig.add_subplot()
-    m = state.overlap
-    if state.ndim == 1:
-        colors = np.where(state.interior, "C0", "0.75")
-        ax.bar(np.arange(len(m)), m, color=colors, width=0.85)
-        if len(m) <= 40:
-            for i, v in enumerate(m):
-                ax.text(i, v, str(v), ha="center", va="bottom", fontsize=_FONT)
-        ax.set_ylim(0, max(int(m.max()), 1) * 1.18)
-        ax.set_xlabel("output position")
-        ax.set_ylabel("(input, tap) pairs")
-    else:
-        im = ax.imshow(m, cmap="viridis", vmin=0, interpolation="nearest")
-        ax.imshow(np.where(state.interior, np.nan, 1.0), cmap="Greys", alpha=0.5, vmin=0, vmax=1)
-        if max(m.shape) <= 24:
-            top = max(int(m.max()), 1)
-            for (r, c), v in np.ndenumerate(m):
-                color = "black" if v > 0.6 * top else "white"
-                ax.text(c, r, str(v), ha="center", va="center", fontsize=_FONT, color=color)
-        fig.colorbar(im, ax=ax, shrink=0.85, label="(input, tap) pairs")
-        ax.set_xlabel("output column")
-        ax.set_ylabel("output row")
-    ax.set_title("overlap map (grey: border)", fontsize=9)
-    return fig
-
-
-def figure_gains(state: ExploreState) -> Figure:
-    """The phase gains: the interior output for a constant input of 1, per output phase.
-
-    Examples
-    --------
-    >>> from artifact_lab.explorer.state import explore_state
-    >>> fig = figure_gains(explore_state(ndim=1, kernel_size=3, stride=2, input_size=4))
-    >>> [t.get_text() for t in fig.axes[0].texts]
-    ['2', '1']
-    """
-    _check_state(state)
-    fig = _figure(3.4, 3.0)
-    ax = fig.add_subplot()
-    g = state.phase_gains
-    if state.ndim == 1:
-        ax.bar(np.arange(len(g)), g, color="C1")
-        ax.axhline(g.mean(), color="0.3", lw=1, ls="--", label="mean")
-        ax.set_xlabel("output phase  o mod s")
-        ax.set_ylabel("gain")
-        if len(g) <= 12:
-            ax.set_xticks(np.arange(len(g)))
-            for i, v in enumerate(g):
-                ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=_FONT)
-        ax.legend(fontsize=_FONT, frameon=False)
-    else:
-        top = max(float(np.abs(g).max()), 1e-12)
-        im = ax.imshow(g, cmap="RdBu_r", vmin=-top, vmax=top, interpolation="nearest")
-        if max(g.shape) <= 8:
-            for (r, c), v in np.ndenumerate(g):
-                ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=_FONT)
-        fig.colorbar(im, ax=ax, shrink=0.85, label="gain")
-        ax.set_xlabel("column phase")
-        ax.set_ylabel("row phase")
-    ax.set_title("phase gains (equal: no checkerboard)", fontsize=9)
-    return fig
-
-
-def _interior_box(ax, interior: np.ndarray) -> None:
-    from matplotlib.patches import Rectangle
-
-    rows, cols = np.flatnonzero(interior.any(1)), np.flatnonzero(interior.any(0))
-    if len(rows) and len(cols):
-        ax.add_patch(
-            Rectangle(
-                (cols[0] - 0.5, rows[0] - 0.5),
-                cols[-1] - cols[0] + 1,
-                rows[-1] - rows[0] + 1,
-                fill=False,
-                ec="gold",
-                lw=1.5,
-                label="interior",
-            )
-        )
-
-
-def figure_output(state: ExploreState) -> Figure:
-    """The input and the output on it; the interior framed (2-D) or shaded (1-D).
-
-    Examples
-    --------
-    >>> from artifact_lab.explorer.state import explore_state
-    >>> fig = figure_output(explore_state(ndim=2, kernel_size=3, stride=2, input_size=6))
-    >>> len(fig.axes[1].images), len(fig.axes[1].patches)   # the output and its frame
-    (1, 1)
-    """
-    _check_state(state)
-    fig = _figure(6.4, 3.0)
-    if state.ndim == 1:
-        ax = fig.add_subplot()
-        y = state.output
-        inside = np.flatnonzero(state.interior)
-        if len(inside):
-            ax.axvspan(
-                inside[0] - 0.5, inside[-1] + 0.5, color="gold", alpha=0.25, label="interior"
-            )
-        ax.plot(np.arange(len(y)), y, ".-", color="C0", lw=1, ms=3, label="output")
-        ax.set_xlabel("output position")
-        ax.set_ylabel("value")
-        ax.legend(fontsize=_FONT, frameon=False, loc="best")
-        ax.set_title(f"output on the {state.input_kind} input", fontsize=9)
-        return fig
-    a, b = fig.subplots(1, 2, width_ratios=[1, 2])
-    a.imshow(state.signal, cmap="gray", interpolation="nearest")
-    a.set_title(f"input ({state.input_kind})", fontsize=9)
-    top = float(np.abs(state.output).max()) or 1.0
-    signed = state.output.min() < 0
-    im = b.imshow(
-        state.output,
-        cmap="RdBu_r" if signed else "gray",
-        vmin=-top if signed else 0,
-        vmax=top,
-        interpolation="nearest",
-    )
-    _interior_box(b, state.interior)
-    fig.colorbar(im, ax=b, shrink=0.85)
-    b.set_title("output (gold frame: interior)", fontsize=9)
-    for ax in (a, b):
-        ax.tick_params(labelsize=_FONT)
-    return fig
-
-
-def figure_spectrum(state: ExploreState) -> Figure:
-    """Power spectrum of the interior crop, the stride harmonics ``m/s`` marked.
-
-    Examples
-    --------
-    >>> from artifact_lab.explorer.state import explore_state
-    >>> fig = figure_spectrum(explore_state(ndim=1, kernel_size=3, stride=3, input_size=16))
-    >>> len(fig.axes[0].lines)   # the spectrum and the harmonics 1/3 and 2/3
-    3
-    """
-    _check_state(state)
-    fig = _figure(3.8, 3.0)
-    ax = fig.add_subplot()
-    if state.spectrum is None:
-        ax.text(0.5, 0.5, "interior shorter\nthan one period", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
-    p = np.fft.fftshift(state.spectrum)
-    floor = 1e-12 * max(float(p.max()), 1e-300)
-    if state.ndim == 1:
-        f = np.fft.fftshift(np.fft.fftfreq(len(p)))
-        ax.semilogy(f, p + floor, color="C0", lw=1)
-        for m in range(1, state.stride[0]):
-            ax.axvline(_fold(m / state.stride[0]), color="C3", ls=":", lw=1)
-        ax.set_xlabel("frequency (cycles/sample); red: m/s")
-        ax.set_ylabel("power")
-    else:
-        fr, fc = (np.fft.fftshift(np.fft.fftfreq(m)) for m in p.shape)
-        hr, hc = 0.5 / p.shape[0], 0.5 / p.shape[1]  # half a bin: pixel centres on the bins
-        ax.imshow(
-            np.log10(p + floor),
-            cmap="magma",
-            extent=(fc[0] - hc, fc[-1] + hc, fr[-1] + hr, fr[0] - hr),
-            interpolation="nearest",
-        )
-        s0, s1 = state.stride
-        marks = [(_fold(i / s0), _fold(j / s1)) for i in range(s0) for j in range(s1) if i or j]
-        if marks and len(marks) <= 64:
-            fy, fx = zip(*marks, strict=True)
-            ax.scatter(fx, fy, s=60, facecolors="none", edgecolors="cyan", lw=1)
-        ax.set_xlabel("cycles/sample (circles: m/s)")
-    ax.tick_params(labelsize=_FONT)
-    ax.set_title("spectrum of the interior (mean removed)", fontsize=9)
-    return fig
-
-
-def _fold(f: float) -> float:
-    return f - 1 if f >= 0.5 else f
-
-
-def scores_html(state: ExploreState) -> str:
-    """The scores view: closed forms beside the measurement on the chosen input.
-
-    Examples
-    --------
-    >>> from artifact_lab.explorer.state import explore_state
-    >>> "0.1000" in scores_html(explore_state(ndim=1, kernel_size=3, stride=2))
-    True
-    """
-    _check_state(state)
-
-    def fmt(v: Any) -> str:
-        if v is None:
-            return "per layer: " + ", ".join(f"{c:.4f}" for c in state.layer_contrasts)
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        return "n/a" if np.isnan(v) else f"{v:.4f}"
-
-    labels = {
-        "overlap_contrast": "overlap contrast (max-min)/mean of taps per phase",
+#: Every word the views show. Control names are :func:`explore_state`'s arguments.
+VOCABULARY: dict[str, Any] = {
+    "decimals": DECIMALS,
+    "controls": [
+        {"name": "ndim", "kind": "radio", "label": "axes", "options": [["1-D", 1], ["2-D", 2]]},
+        {"name": "family", "kind": "select", "label": "kernel family", "options": list(FAMILIES)},
+        {
+            "name": "seed",
+            "kind": "select",
+            "label": "seed",
+            "options": list(range(10)),
+            "numeric": True,
+        },
+        {"name": "input_kind", "kind": "select", "label": "input", "options": list(INPUTS)},
+        {
+            "name": "input_size",
+            "kind": "range",
+            "label": "input size n",
+            "min": 1,
+            "max": 64,
+            "only": "widget",
+        },
+        {"name": "kernel_size", "kind": "range", "label": "kernel size k", "min": 1, "max": 12},
+        {"name": "stride", "kind": "range", "label": "stride s", "min": 1, "max": 6},
+        {"name": "dilation", "kind": "range", "label": "dilation d", "min": 1, "max": 4},
+        {
+            "name": "output_padding",
+            "kind": "range",
+            "label": "output padding op",
+            "min": 0,
+            "max": 5,
+        },
+        {"name": "padding", "kind": "range", "label": "padding p", "min": 0, "max": 64},
+        {
+            "name": "paint_step",
+            "kind": "range",
+            "label": "paint: input samples",
+            "min": 0,
+            "max": 256,
+        },
+    ],
+    "sub_kernel_label": "sub-kernel size k",
+    "clamped": "{label} went from {old} to {new}: the largest torch accepts with the other "
+    "controls.",
+    "panels": {
+        "input": {"title": "Input", "what": "The signal the layer upsamples."},
+        "overlap": {
+            "title": "Overlap map: how many (input, tap) pairs land on each output",
+            "what": "Pale: the border. Gold frame (1-D: gold band): the interior, where the "
+            "count depends only on the phase o mod s. The paint slider adds one input sample "
+            "at a time (red: the newest sample's footprint).",
+            "table": "The counts as a table",
+        },
+        "gains": {
+            "title": "Phase gains",
+            "what": "Sum of the taps landing on each output phase: the interior output for a "
+            "constant input of 1. Equal gains mean no checkerboard, whatever the overlap.",
+        },
+        "output": {
+            "title": "Output on the chosen input",
+            "what": "Gold frame (1-D: gold band): the interior, where every tap sees an "
+            "input. Outside it lies the border, a separate effect. Red positive, blue "
+            "negative; viridis when no value is below 0.",
+        },
+        "spectrum": {
+            "title": "Spectrum of the interior",
+            "what": "Power of the interior crop (whole periods, mean removed), log scale. "
+            "Circles (1-D: red lines) mark the stride harmonics m/s, where a checkerboard "
+            "puts its power.",
+        },
+        "taps": {
+            "title": "Kernel taps",
+            "what": "The kernel as its family draws it (torch's ConvTranspose initialisation "
+            "for default).",
+            "table": "The taps as a table",
+        },
+        "scores": {"title": "Scores"},
+        "formula": {"title": "Output size", "what": "torch's formula, with this layer's numbers."},
+    },
+    "labels": {
+        "overlap_contrast": "overlap contrast: (max − min)/mean of the taps per phase",
         "checkerboard_score": "checkerboard score (closed form)",
         "noise_checkerboard": "noise checkerboard (closed form)",
-        "harmonic_fraction": f"measured harmonic fraction ({state.input_kind} input)",
-        "peak_db": "measured peak at the harmonics (dB over the floor)",
         "holes": "holes (a phase gets no tap)",
-    }
-    rows = "".join(
-        f"<tr><td>{html.escape(labels[k])}</td><td style='text-align:right'>{fmt(v)}</td></tr>"
-        for k, v in state.scores.items()
-    )
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in state.notes)
-    return f"<table>{rows}</table>" + (f"<ul>{notes}</ul>" if notes else "")
-
-
-def formula_html(state: ExploreState) -> str:
-    """The size formula with the numbers filled in (per axis; every axis is the same).
-
-    Examples
-    --------
-    >>> from artifact_lab.explorer.state import explore_state
-    >>> "= 9" in formula_html(explore_state(ndim=1, kernel_size=3, stride=2, input_size=4))
-    True
-    """
-    _check_state(state)
-    return "<pre style='font-size:11px'>" + html.escape("\n".join(state.formula)) + "</pre>"
-
-
-VIEWS = {
-    "overlap": figure_overlap,
-    "gains": figure_gains,
-    "output": figure_output,
-    "spectrum": figure_spectrum,
+        "harmonic_fraction": "measured harmonic fraction ({input} input)",
+        "peak_db": "measured harmonic peak over the floor, dB ({input} input)",
+    },
+    "captions": {
+        "input": {
+            "constant": "Constant input: every sample is 1 ({shape} samples).",
+            "noise": "White noise of seed 0 ({shape} samples), values {lo} to {hi}.",
+            **{name: _PICTURE.format(name=name) for name in IMAGES},
+        },
+        "overlap": "{shape} output samples, {inside} of them interior; counts from 0 to {top}.",
+        "painted": " Painted: the first {step} of {pixels} input samples, row by row.",
+        "unlabelled": " The cells are too small to print the counts: see the table below.",
+        "taps": "The {family} kernel: {shape} taps.",
+        "output": "{shape} output samples on the {input} input; {scale} {lo} to {hi} (the "
+        "layer's range at padding 0, so that padding crops without rescaling).",
+        "interior": " Interior: columns {first} to {last}.",
+        "no_interior": " No interior: every sample is border.",
+        "spectrum": "Power spectrum of the {shape} interior crop (at padding 0).",
+        "no_spectrum": "No spectrum: the interior holds less than one period of the stride.",
+        "gains": "Phase gains, 4 decimals",
+        "measure": (
+            "Measured on the layer's output at padding 0 and output padding 0 (the {shape} "
+            "{input} input), over its interior crop of whole periods. Rounding noise is no "
+            "measurement: a harmonic amplitude below 1e-10 of the largest output the input "
+            "and kernel can make counts as 0 (exact), with no peak (none); power off the "
+            "harmonics that small makes the output exactly periodic, its peak over the floor ∞."
+        ),
+    },
+    "words": {"pairs": "(input, tap) pairs", "scale": {"1": "value axis", "2": "colour scale"}},
+    "notes": NOTES,
 }
 
 
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+def format_number(kind: str, value: Any) -> str:
+    """A number as the views write it: rounded once, from full precision.
+
+    ``kind`` is one of ``count``, ``int``, ``bool``, ``hf`` (a harmonic fraction: exactly
+    0 is written ``0 (exact)``), ``db`` (``inf`` is ``∞``, ``-inf`` is ``none``) or a key
+    of :data:`DECIMALS`. None and NaN are ``n/a``. The page's script writes the same
+    strings (tested in a browser).
+
+    Examples
+    --------
+    >>> format_number("score", 0.03125), format_number("gain", -1e-9)
+    ('0.0312', '0.0000')
+    >>> format_number("db", -math.inf), format_number("hf", 0.0)
+    ('none', '0 (exact)')
+    """
+    check_choice("kind", kind, ("count", "int", "bool", "hf", "db", *DECIMALS))
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if kind in ("count", "int"):
+        return str(int(value))
+    if kind == "bool":
+        return "yes" if check_bool("value", value) else "no"
+    if kind == "db" and math.isinf(value):
+        return "∞" if value > 0 else "none"
+    if kind == "hf" and value == 0:
+        return "0 (exact)"
+    decimals = DECIMALS["score" if kind == "hf" else kind]
+    text = format(float(value), f".{decimals}f")
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
+def _array(a: np.ndarray, dtype: str, binary: bool) -> dict[str, Any]:
+    data = np.ascontiguousarray(a, dtype=dtype).tobytes()  # little-endian on every host here
+    return (
+        {"dtype": dtype, "data": data}
+        if binary
+        else {
+            "dtype": dtype,
+            "b64": base64.b64encode(data).decode("ascii"),
+        }
+    )
+
+
+def _finite(x: float) -> float | str | None:
+    if math.isnan(x):
+        return None
+    return ("inf" if x > 0 else "-inf") if math.isinf(x) else float(x)
+
+
+def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
+    """Everything the views draw for ``state``, JSON-ready, numbers at full precision.
+
+    Parameters
+    ----------
+    state : ExploreState
+    binary : bool
+        Arrays as ``{"dtype", "data": bytes}`` (the widget sends them as binary buffers)
+        or ``{"dtype", "b64": str}`` (plain JSON).
+
+    Returns
+    -------
+    dict
+        ``nd``, ``n``, ``input``, ``signal`` (+ ``signal_lo``, ``signal_hi``), ``L``,
+        ``painted``, ``overlap_max``, ``interior``, ``newest``, ``step``, ``pixels``, ``s``,
+        ``gains``, ``k``, ``taps``, ``family``, ``output`` (+ ``output_lo``, ``output_hi``:
+        the colour scale), ``spectrum`` and ``crop_shape`` (or None), ``scores``, ``terms``,
+        ``notes``, ``key`` and ``kernel_key`` (what a view depends on: a view is redrawn
+        only when its key changes) and ``status``. The offline page builds the same dict
+        in its script, from its embedded data.
+
+    Examples
+    --------
+    >>> from artifact_lab.explorer.state import explore_state
+    >>> v = view_data(explore_state(ndim=1, kernel_size=3, stride=2, input_size=4), binary=False)
+    >>> v["L"], v["s"], round(v["scores"]["cb"], 12), v["terms"][0]["size"]
+    (9, 2, 0.1, 9)
+    """
+    check_instance("state", state, ExploreState, hint="explore_state() gives one")
+    binary = check_bool("binary", binary)
+    st = state
+    lay = st.layers[-1]
+    arrays = {
+        "signal": (st.signal, "<f8"),
+        "painted": (st.painted, "<i4"),
+        "interior": (st.interior, "u1"),
+        "gains": (st.phase_gains, "<f8"),
+        "taps": (st.kernel, "<f8"),
+        "output": (st.output, "<f8"),
+    }
+    view: dict[str, Any] = {name: _array(a, t, binary) for name, (a, t) in arrays.items()}
+    stacked = len(st.layers) > 1
+    geometry = [
+        [x.kernel_size, x.stride, x.padding, x.output_padding, x.dilation] for x in st.layers
+    ]
+    kernels = [[x.family, x.kernel_size, x.stride, x.seed] for x in st.layers]
+    view |= {
+        "nd": st.ndim,
+        "n": st.input_size,
+        "input": st.input_kind,
+        "signal_lo": float(st.signal.min()),
+        "signal_hi": float(st.signal.max()),
+        "L": st.output_size[0],
+        "overlap_max": int(st.overlap.max()),
+        "newest": _array(st.newest, "u1", binary) if st.newest.any() else None,
+        "step": st.paint_step,
+        "pixels": st.pixels,
+        "s": st.stride[0],
+        "k": st.kernel.shape[0],
+        "family": "composite" if stacked else lay.family,
+        "output_lo": st.output_range[0],
+        "output_hi": st.output_range[1],
+        "spectrum": None if st.spectrum is None else _array(st.spectrum, "<f8", binary),
+        "crop_shape": None if st.crop is None else list(st.crop.shape),
+        "scores": {
+            "oc": st.overlap_contrast,
+            "layer_oc": list(st.layer_contrasts),
+            "cb": st.checkerboard_score,
+            "ncb": st.noise_checkerboard,
+            "holes": st.holes,
+            "hf": _finite(st.harmonic_fraction),
+            "db": _finite(st.peak_db),
+        },
+        "terms": [dict(t) for t in st.size_terms],
+        "notes": [list(note) for note in st.notes],
+        "key": repr([st.ndim, st.input_size, geometry]),
+        "kernel_key": repr(kernels),
+        "status": (
+            "layers: "
+            + "; ".join(
+                f"k{x.kernel_size} s{x.stride} p{x.padding} op{x.output_padding} d{x.dilation} "
+                f"{x.family}"
+                for x in st.layers
+            )
+            if stacked
+            else None
+        ),
+    }
+    return view

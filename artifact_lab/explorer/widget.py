@@ -1,26 +1,136 @@
-"""The ipywidgets app."""
+"""The explorer for JupyterLab: :func:`explore` opens it, :class:`Explorer` is the app.
+
+The app is an anywidget: its views are drawn in the browser by the explorer's own script
+(``templates/explorer.js``, the offline page's too), from the data
+:func:`~artifact_lab.explorer.views.view_data` gives for :func:`~artifact_lab.explorer.
+state.explore_state`'s state. A control change goes to Python, which keeps every control
+inside what torch accepts (saying so when a value had to move), computes the state and
+sends the views' data back; the browser redraws only the panels whose data changed.
+"""
 
 from __future__ import annotations
 
 import html
+import time
+from importlib import resources
 from typing import Any
 
 from .._checks import check_bool, check_int
+from ..arithmetic import output_size
 from ..kernels import FAMILIES
-from .state import INPUTS, ExploreState, Layer, _check_stack, _layer_kernel, explore_state
-from .views import VIEWS, _png, formula_html, scores_html
+from .state import INPUTS, ExploreState, Layer, check_stack, explore_state, kernel_length
+from .views import VOCABULARY, view_data
 
-__all__ = ["Explorer", "explore"]
+try:
+    import anywidget
+    import traitlets
+except ImportError:  # explore() says what to install
+    anywidget = traitlets = None
+
+__all__ = ["DEFAULTS", "Explorer", "control_limits", "explore"]
+
+#: The controls' starting values (names as :func:`explore_state`'s arguments).
+DEFAULTS: dict[str, Any] = {
+    "ndim": 2,
+    "family": "ones",
+    "seed": 0,
+    "input_kind": "constant",
+    "input_size": 12,
+    "kernel_size": 3,
+    "stride": 2,
+    "dilation": 1,
+    "output_padding": 0,
+    "padding": 0,
+    "paint_step": None,
+}
+_RANDOM = ("default", "normal", "icnr")
+_FIXED = ("bilinear", "hold")
+_SPEC = {c["name"]: c for c in VOCABULARY["controls"]}
+_CHOICES = {"ndim": (1, 2), "family": FAMILIES, "input_kind": INPUTS}
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath("templates", name).read_text("utf-8")
+
+
+def control_limits(values: dict[str, Any], stack: tuple[Layer, ...] = ()) -> dict[str, dict]:
+    """Each control's range for the others' values: what torch accepts, within the sliders.
+
+    Output padding stays below ``max(stride, dilation)``; padding keeps at least one output
+    sample (torch's rule); the kernel size is fixed by ``bilinear`` and ``hold``; the seed
+    matters only to the random families; ``paint_step`` runs over the input's samples.
+
+    Examples
+    --------
+    >>> lim = control_limits(dict(DEFAULTS, kernel_size=5, stride=3, dilation=2, input_size=4))
+    >>> lim["output_padding"]["max"], lim["padding"]["max"], lim["paint_step"]["max"]
+    (2, 8, 16)
+    """
+    v = values
+    out: dict[str, dict] = {
+        name: {"min": c["min"], "max": c["max"]} for name, c in _SPEC.items() if "min" in c
+    }
+    out["kernel_size"] |= {
+        "disabled": v["family"] in _FIXED,
+        "label": VOCABULARY["sub_kernel_label"] if v["family"] == "icnr" else None,
+    }
+    out["seed"] = {"disabled": v["family"] not in _RANDOM}
+    out["output_padding"]["max"] = max(v["stride"], v["dilation"]) - 1
+    out["paint_step"]["max"] = v["input_size"] ** v["ndim"]
+    n = v["input_size"]
+    try:
+        for lay in stack:
+            k = kernel_length(lay.family, lay.kernel_size, lay.stride)
+            n = output_size(n, k, lay.stride, lay.padding, lay.output_padding, lay.dilation)
+        k = kernel_length(v["family"], v["kernel_size"], v["stride"])
+        op = min(v["output_padding"], out["output_padding"]["max"])
+        full = output_size(n, k, v["stride"], 0, op, v["dilation"])
+        out["padding"]["max"] = (full - 1) // 2  # the largest padding torch accepts
+    except ValueError:  # an earlier layer no longer fits: the state says why
+        out["padding"]["max"] = max(v["padding"], 0)
+    return out
+
+
+def _clamped(values: dict[str, Any], stack: tuple[Layer, ...]) -> list[str]:
+    """Move values their range no longer holds; say which, in the page's words."""
+    said = []
+    for name in ("output_padding", "padding"):
+        top = control_limits(values, stack)[name]["max"]
+        if values[name] > top:
+            said.append(
+                VOCABULARY["clamped"].format(label=_SPEC[name]["label"], old=values[name], new=top)
+            )
+            values[name] = top
+    step = values["paint_step"]
+    if step is not None and step >= values["input_size"] ** values["ndim"]:
+        values["paint_step"] = None
+    return said
+
+
+def _check_values(values: dict[str, Any]) -> None:
+    """Names and types first (a value out of its range is refused by :meth:`Explorer.set`)."""
+    unknown = set(values) - set(DEFAULTS) - {"stack"}
+    if unknown:
+        raise ValueError(f"unknown controls {sorted(unknown)}; known: {[*DEFAULTS, 'stack']}")
+    for name, value in values.items():
+        if name == "stack":
+            check_stack(value)
+        elif name in _CHOICES:
+            if isinstance(value, bool) or value not in _CHOICES[name]:
+                raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
+        elif not (name == "paint_step" and value is None):
+            check_int(name, value, minimum=0)
 
 
 class _Missing:
-    """What :func:`explore` returns without ipywidgets: a message, as text and HTML."""
+    """What :func:`explore` returns without anywidget: a message, as text and HTML."""
 
     message = (
-        "al.explore() needs ipywidgets, which is not installed here. Install it "
-        "(pip install ipywidgets, or conda install -c conda-forge ipywidgets) and run "
-        "JupyterLab or Jupyter Notebook; al.explore.explore_state(...) computes the same "
-        "views' data without widgets, and reports/explorer.html answers offline."
+        "al.explore() needs ipywidgets and anywidget, which are not installed here. Install "
+        "them (pip install ipywidgets anywidget, or conda install -c conda-forge ipywidgets "
+        "anywidget) and run JupyterLab or Jupyter Notebook; "
+        "artifact_lab.explorer.state.explore_state(...) computes the same views' data "
+        "without widgets, and reports/explorer.html answers offline."
     )
 
     def __repr__(self) -> str:
@@ -30,217 +140,160 @@ class _Missing:
         return f"<p><b>artifact_lab explorer:</b> {html.escape(self.message)}</p>"
 
 
-_CHOICES = {"ndim": (1, 2), "family": FAMILIES, "input_kind": INPUTS}
-_ORDER = (
-    "ndim",
-    "family",
-    "input_kind",
-    "input_size",
-    "stride",
-    "dilation",
-    "kernel_size",
-    "seed",
-    "output_padding",
-    "padding",
-)
+_Base: Any = anywidget.AnyWidget if anywidget is not None else object
 
 
-class Explorer:
-    """The widget app of :func:`explore`. ``controls`` maps each control's name to its
-    widget; ``state`` is the :class:`ExploreState` the views show; ``set(**values)``
-    changes several controls at once and redraws once."""
+class Explorer(_Base):
+    """The explorer app (an anywidget). Made by :func:`explore`.
+
+    ``controls`` holds the controls' values (names as :func:`explore_state`'s
+    arguments), ``state`` the :class:`ExploreState` the views show (None when the controls
+    make no valid layer; ``error`` says why), ``clamped`` the sentences saying which values
+    had to move when another control shrank their range, ``stack`` the earlier layers.
+    ``set(**values)`` changes several controls at once and redraws once.
+    """
+
+    if anywidget is not None:
+        _esm = _asset("explorer.js") + "\n" + _asset("widget.js")
+        _css = _asset("explorer.css")
+        vocabulary = traitlets.Dict().tag(sync=True)
+        controls = traitlets.Dict().tag(sync=True)
+        limits = traitlets.Dict().tag(sync=True)
+        view = traitlets.Dict().tag(sync=True)
+        error = traitlets.Unicode("").tag(sync=True)
+        clamped = traitlets.List().tag(sync=True)
 
     def __init__(self, *, render: bool = True, **initial: Any) -> None:
-        import ipywidgets as W
-
+        if anywidget is None:
+            raise ImportError(_Missing.message)
         render = check_bool("render", render)
-
-        slider = dict(continuous_update=False, style={"description_width": "110px"})
-        self.controls: dict[str, Any] = {
-            "ndim": W.ToggleButtons(options=[("1-D", 1), ("2-D", 2)], value=2, description="axes"),
-            "family": W.Dropdown(options=FAMILIES, value="ones", description="kernel family"),
-            "input_kind": W.Dropdown(options=INPUTS, value="constant", description="input"),
-            "input_size": W.IntSlider(12, 1, 64, description="input size n", **slider),
-            "stride": W.IntSlider(2, 1, 6, description="stride s", **slider),
-            "dilation": W.IntSlider(1, 1, 4, description="dilation d", **slider),
-            "kernel_size": W.IntSlider(3, 1, 12, description="kernel size k", **slider),
-            "seed": W.IntSlider(0, 0, 9, description="seed", **slider),
-            "output_padding": W.IntSlider(0, 0, 1, description="output pad op", **slider),
-            "padding": W.IntSlider(0, 0, 10, description="padding p", **slider),
-        }
-        self.stack_mode = W.Checkbox(value=False, description="stack mode")
-        add, clear = W.Button(description="add layer"), W.Button(description="clear stack")
-        add.on_click(lambda _: self.add_layer())
-        clear.on_click(lambda _: self.clear_stack())
+        _check_values(initial)
+        super().__init__()
         self.stack: list[Layer] = []
         self.state: ExploreState | None = None
-        self.error: str | None = None
+        self.seconds: float | None = None  # the last update's time in Python
         self._render = render
-        self._muted = False
-        self.images = {name: W.Image(format="png") for name in VIEWS}
-        self.scores = W.HTML()
-        self.formula = W.HTML()
-        self.status = W.HTML()
-        for w in [*self.controls.values(), self.stack_mode]:
-            w.observe(self._changed, names="value")
-        left = W.VBox([self.controls[k] for k in _ORDER])
-        right = W.VBox([W.HBox([self.stack_mode, add, clear]), self.status, self.formula])
-        self.widget = W.VBox(
-            [
-                W.HTML("<b>artifact_lab explorer</b>: transposed convolution, by hand"),
-                W.HBox([left, right]),
-                W.HBox([self.images["overlap"], self.images["gains"]]),
-                W.HBox([self.images["output"], self.images["spectrum"]]),
-                self.scores,
-            ]
-        )
+        self._busy = False
+        self.vocabulary = VOCABULARY
+        self.controls = dict(DEFAULTS)
+        self.observe(self._from_browser, names="controls")
+        self.on_msg(self._command)
         self.set(**initial)
 
-    # values and ranges
-    def values(self) -> dict[str, Any]:
-        """The controls' values as keyword arguments of :func:`explore_state`."""
-        out = {name: w.value for name, w in self.controls.items()}
-        out["stack"] = tuple(self.stack) if self.stack_mode.value else ()
-        return out
-
-    def _layer(self) -> Layer:
-        v = self.values()
-        return Layer(*(v[f] for f in Layer.__dataclass_fields__))
-
-    def _limits(self) -> None:
-        """Keep every slider inside what torch accepts for the other controls."""
-        from ..arithmetic import output_size
-
-        v = self.values()
-        c = self.controls
-        family = v["family"]
-        c["kernel_size"].disabled = family in ("bilinear", "hold")
-        c["kernel_size"].description = "sub-kernel k" if family == "icnr" else "kernel size k"
-        c["seed"].disabled = family not in ("default", "normal", "icnr")
-        c["output_padding"].max = max(v["stride"], v["dilation"]) - 1
-        n = v["input_size"]
+    # ---- what the browser sends
+    def _from_browser(self, change: dict) -> None:
+        if self._busy:
+            return
         try:
-            for layer in v["stack"]:
-                n = output_size(
-                    n,
-                    layer.kernel_size,
-                    layer.stride,
-                    layer.padding,
-                    layer.output_padding,
-                    layer.dilation,
-                )
-            k = _layer_kernel(self._layer(), 1).shape[0]
-            full = output_size(n, k, v["stride"], 0, c["output_padding"].value, v["dilation"])
-            c["padding"].max = (full - 1) // 2  # the largest padding torch accepts
-        except ValueError:  # an earlier layer no longer fits: explore_state says why
-            pass
+            new = {name: change["new"].get(name, DEFAULTS[name]) for name in DEFAULTS}
+            _check_values(new)
+        except (TypeError, ValueError, AttributeError) as exc:
+            self.error = str(exc)
+            return
+        self._update(new, clamp=True)
 
+    def _command(self, _widget: Any, content: dict, _buffers: Any = None) -> None:
+        command = content.get("command") if isinstance(content, dict) else None
+        if command == "add_layer":
+            self.add_layer()
+        elif command == "clear_stack":
+            self.clear_stack()
+
+    # ---- the API
     def set(self, **values: Any) -> ExploreState | None:
-        """Set several controls (names as in :func:`explore_state`), then redraw once."""
-        unknown = set(values) - set(self.controls) - {"stack"}
-        if unknown:
-            raise ValueError(f"unknown controls {sorted(unknown)}; known: {list(self.controls)}")
-        for name, value in values.items():  # types first: a widget would raise a TraitError
-            if name == "stack":
-                _check_stack(value)
-            elif name in _CHOICES:
-                if value not in _CHOICES[name] or isinstance(value, bool):
-                    raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
-            else:
-                check_int(name, value, minimum=0)
-        self._muted = True
-        try:
-            if "stack" in values:
-                self.stack = list(values["stack"])
-                self.stack_mode.value = bool(self.stack)
-            for name in _ORDER:
-                self._limits()
-                if name in values:
-                    w = self.controls[name]
-                    w.value = values[name]
-                    if w.value != values[name]:  # a slider clamps silently; say so instead
-                        raise ValueError(
-                            f"{name}={values[name]!r} is outside the control's range "
-                            f"{w.min}..{w.max} for the other controls' values"
-                        )
-            self._limits()
-        finally:
-            self._muted = False
-        return self.refresh()
+        """Set several controls (names as in :func:`explore_state`), then redraw once.
+
+        A value outside its control's range is refused (ValueError naming it and the
+        range); a value that another control's change pushes out of range is moved to the
+        nearest one, and ``clamped`` says so. Changing any control but ``paint_step``
+        paints every input sample again.
+        """
+        _check_values(values)
+        if "stack" in values:
+            self.stack = list(values.pop("stack"))
+        new = dict(self.controls) | values
+        if "paint_step" not in values and any(new[k] != self.controls[k] for k in values):
+            new["paint_step"] = None  # a new configuration paints all
+        limits = control_limits(new, tuple(self.stack))
+        for name, value in values.items():
+            lim = limits.get(name, {})
+            if name == "paint_step" and value is None:
+                continue
+            if "max" in lim and not lim["min"] <= value <= lim["max"]:
+                raise ValueError(
+                    f"{name}={value!r} is outside the control's range {lim['min']}..{lim['max']} "
+                    "for the other controls' values"
+                )
+        return self._update(new, clamp=True)
 
     def add_layer(self) -> None:
-        """Push the controls' layer onto the stack and switch stack mode on."""
-        self.stack.append(self._layer())
-        self._muted = True
-        self.stack_mode.value = True
-        self._muted = False
-        self._changed()
+        """Push the controls' layer onto the stack (stack mode: the views show the stack)."""
+        v = self.controls
+        self.stack.append(
+            Layer(
+                v["kernel_size"],
+                v["stride"],
+                v["padding"],
+                v["output_padding"],
+                v["dilation"],
+                v["family"],
+                v["seed"],
+            )
+        )
+        self._update(dict(self.controls), clamp=True)
 
     def clear_stack(self) -> None:
+        """Empty the stack: the views show the controls' layer alone."""
         self.stack.clear()
-        self._changed()
+        self._update(dict(self.controls), clamp=True)
 
-    def _changed(self, *_: Any) -> None:
-        if self._muted:
-            return
-        self._muted = True
+    def _update(self, values: dict[str, Any], *, clamp: bool) -> ExploreState | None:
+        start = time.perf_counter()
+        said = _clamped(values, tuple(self.stack)) if clamp else []
+        limits = control_limits(values, tuple(self.stack))
+        self._busy = True
         try:
-            self._limits()
+            with self.hold_sync():
+                self.controls = values
+                self.limits = limits
+                self.clamped = said
+                try:
+                    self.state = explore_state(**values, stack=tuple(self.stack))
+                except (ValueError, TypeError) as exc:
+                    self.state, self.error = None, str(exc)
+                else:
+                    self.error = ""
+                    if self._render:
+                        self.view = view_data(self.state)
         finally:
-            self._muted = False
-        self.refresh()
-
-    def refresh(self) -> ExploreState | None:
-        """Recompute the state from the controls and redraw every view."""
-        try:
-            self.state = explore_state(**self.values())
-            self.error = None
-        except (ValueError, TypeError) as exc:
-            self.state, self.error = None, str(exc)
-            self.status.value = f"<span style='color:#b00'>{html.escape(self.error)}</span>"
-            return None
-        st = self.state
-        layers = ", ".join(
-            f"k{lay.kernel_size}/s{lay.stride}/p{lay.padding}/op{lay.output_padding}"
-            f"/d{lay.dilation} {lay.family}"
-            for lay in st.layers
-        )
-        self.status.value = f"layers: {html.escape(layers)}; output size {st.output_size}"
-        self.formula.value = formula_html(st)
-        self.scores.value = scores_html(st)
-        if self._render:
-            for name, draw in VIEWS.items():
-                self.images[name].value = _png(draw(st))
-        return st
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+            self._busy = False
+        self.seconds = time.perf_counter() - start
+        return self.state
 
 
 def explore(*, render: bool = True, **initial: Any) -> Explorer | _Missing:
     """An interactive explorer of transposed-convolution geometry for JupyterLab.
 
-    Controls: axes (1-D or 2-D), kernel size, stride, padding, output padding, dilation,
-    kernel family and seed, the input (constant, noise, a bundled picture) and its size;
-    "add layer" builds a stack. Views: the overlap map with counts, the phase gains, the
-    output on the input with the interior marked, its spectrum with the stride harmonics
-    marked, the scores (closed forms and measured) and the size formula with the numbers
-    filled in. Every view is drawn from :func:`explore_state`, i.e. the library's own
-    functions.
+    Controls: axes (1-D or 2-D), kernel family and seed, the input (constant, noise, a
+    bundled picture) and its size, kernel size, stride, dilation, output padding, padding,
+    and a paint step that adds one input sample at a time; "add layer" builds a stack.
+    Views: the input, the overlap map, the phase gains, the output with its interior
+    framed, its spectrum with the stride harmonics marked, the kernel's taps, the scores
+    (closed forms and measured) with notes, and the size formula with the numbers filled
+    in. Every view is drawn from :func:`explore_state`, i.e. the library's own functions,
+    in the words and rounding of the offline page.
 
     Parameters
     ----------
     render : bool
-        Draw the figures (False keeps only the numbers: scores, formula, ``state``).
+        Send the views' data to the browser (False keeps only ``state``, for scripts).
     **initial
         Initial control values, named as in :func:`explore_state`.
 
     Returns
     -------
     Explorer
-        Displays itself in a notebook. Without ipywidgets, an object that displays a
+        Displays itself in a notebook. Without anywidget, an object that displays a
         message saying what to install.
 
     Examples
@@ -253,6 +306,7 @@ def explore(*, render: bool = True, **initial: Any) -> Explorer | _Missing:
     """
     check_bool("render", render)
     try:
+        import anywidget  # noqa: F401
         import ipywidgets  # noqa: F401
     except ImportError:
         return _Missing()
