@@ -34,6 +34,7 @@ from ..arithmetic import TransposedConv, output_size_terms
 from ..images import IMAGES, load_image
 from ..kernels import FAMILIES, make_kernel
 from ..overlap import (
+    MAX_ELEMENTS,
     has_holes,
     interior_mask,
     overlap_contrast,
@@ -68,8 +69,8 @@ INPUTS = ("constant", "noise", *IMAGES)
 MAX_INPUT = 256
 #: Largest array the state holds (output, kernel, phases): 2**22 samples (32 MiB of float64).
 MAX_SAMPLES = 2**22
-#: Largest convolution: input samples times kernel taps, 2**28 multiply-adds (about 1 s).
-MAX_WORK = 2**28
+#: Largest convolution: input samples times kernel taps, 2**26 multiply-adds (about 1 s).
+MAX_WORK = 2**26
 #: Harmonic (or off-harmonic) amplitude below this fraction of the largest output the input
 #: and kernel can make (``max|x| * sum|K|``) is rounding noise: float64 sums of at most a few
 #: thousand products leave below 1e-12 of it, and nothing a picture can show is this small.
@@ -381,6 +382,8 @@ def _excess(n: int, layers: Sequence[Layer], nd: int) -> tuple[int, str] | None:
         full = (size - 1) * s + reach + lay.output_padding
         if max(full, t["size"]) ** nd > MAX_SAMPLES:
             return i, f"an output of {full**nd:,} samples ({full:,} per axis)"
+        if full**nd * k > MAX_ELEMENTS:  # overlap_map's own bound
+            return i, f"an overlap map costing {full**nd * k:,} steps"
         if i:  # the composite kernel: zero-inserted, then convolved with this one
             inserted = (span - 1) * s + 1
             if (inserted + reach - 1) ** nd > MAX_SAMPLES:
@@ -656,19 +659,20 @@ def measure_crop(
     """
     power = np.abs(np.fft.fftn(crop)) ** 2
     bins = crop.size
-    harmonic = power[tuple(slice(None, None, m // s) for m, s in zip(crop.shape, stride))]
+    on_grid = np.zeros(crop.shape, bool)
+    on_grid[tuple(slice(None, None, m // s) for m, s in zip(crop.shape, stride))] = True
+    harmonic = power[on_grid]  # DC first
     total = float(power.sum())
-    on = float(harmonic.sum() - harmonic.ravel()[0])  # the non-zero harmonics
-    off = max(total - float(harmonic.sum()), 0.0)
+    on = float(harmonic[1:].sum())  # the non-zero harmonics
+    off = float(power[~on_grid].sum())  # summed, not total minus harmonics: no cancellation
     floor = (FLOAT_FLOOR * scale) ** 2 * bins**2  # Parseval: |FFT|^2 sums to bins * sum y^2
     if on <= floor:
         return 0.0, -math.inf, ("exact_zero", NOTES["exact_zero"])
     frac = on / total
     if off <= floor:
         return frac, math.inf, ("periodic", NOTES["periodic"])
-    m = int(np.prod(stride))
-    peak = float(np.delete(harmonic.ravel(), 0).max())  # m > 1: on > 0 needs a harmonic
-    return frac, 10 * math.log10(peak / (off / max(bins - m, 1))), None
+    peak = float(harmonic[1:].max())  # on > 0: there is a non-zero harmonic
+    return frac, 10 * math.log10(peak / (off / (bins - len(harmonic)))), None
 
 
 def _one_layer(lay: Layer, kern: np.ndarray, n: int, nd: int, full: np.ndarray) -> dict:
