@@ -157,6 +157,8 @@ def explorer_data(
             c["options"] = list(grid["seeds"])
         elif c["name"] == "input_kind":
             c["options"] = list(grid["inputs"])
+        elif c["name"] == "family":
+            c["options"] = list(grid["families"])
     data: dict[str, Any] = {
         "version": __version__,
         "vocabulary": vocabulary,

@@ -549,12 +549,10 @@ def explore_state(
         for lay in layers
     ]
     x = _signal(input_kind, n, nd)
-    output = _through(x, geoms, kernels, nd)
-    if geoms[-1].padding[0] or geoms[-1].output_padding[0]:
-        last = replace(geoms[-1], padding=(0,) * nd, output_padding=(0,) * nd)
-        full = _through(x, [*geoms[:-1], last], kernels, nd)
-    else:
-        full = output
+    # the last layer at padding 0 and output padding 0: the whole steady state in view
+    last = replace(geoms[-1], padding=(0,) * nd, output_padding=(0,) * nd)
+    full = _through(x, [*geoms[:-1], last], kernels, nd)
+    output = _cropped(full, layers[-1].padding, layers[-1].output_padding)
     if len(layers) == 1:
         view = _one_layer(layers[0], kernels[0], n, nd, full)
     else:
@@ -608,6 +606,17 @@ def explore_state(
         notes=tuple(notes),
         **view,
     )
+
+
+def _cropped(full: np.ndarray, p: int, op: int) -> np.ndarray:
+    """What padding and output padding make of the padding-0 output ``y0``: ``y[o] = y0[o +
+    p]``, zero past the end of ``y0`` (no tap reaches there), ``len(y0) - 2p + op`` long."""
+    L0 = full.shape[0]
+    L = L0 - 2 * p + op
+    m = max(min(L, L0 - p), 0)
+    out = np.zeros((L,) * full.ndim)
+    out[(slice(0, m),) * full.ndim] = full[(slice(p, p + m),) * full.ndim]
+    return out
 
 
 def _through(x: np.ndarray, geoms, kernels, nd: int) -> np.ndarray:

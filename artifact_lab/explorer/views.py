@@ -201,6 +201,20 @@ def _finite(x: float) -> float | str | None:
     return ("inf" if x > 0 else "-inf") if math.isinf(x) else float(x)
 
 
+def _axis(mask: np.ndarray, axis: int) -> list[int]:
+    """The per-axis mask whose outer product is ``mask`` (along ``axis``)."""
+    others = tuple(a for a in range(mask.ndim) if a != axis)
+    return mask.any(axis=others).astype(int).tolist() if others else mask.astype(int).tolist()
+
+
+def _log_range(spectrum: np.ndarray | None) -> dict[str, float]:
+    """The spectrum's colour scale in log10 power (a floor of 1e-12 of its peak)."""
+    if spectrum is None:
+        return {}
+    logs = np.log10(spectrum + 1e-12 * (float(spectrum.max()) or 1.0))
+    return {"spectrum_lo": float(logs.min()), "spectrum_hi": float(logs.max())}
+
+
 def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
     """Everything the views draw for ``state``, JSON-ready, numbers at full precision.
 
@@ -215,9 +229,12 @@ def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
     -------
     dict
         ``nd``, ``n``, ``input``, ``signal`` (+ ``signal_lo``, ``signal_hi``), ``L``,
-        ``painted``, ``overlap_max``, ``interior``, ``newest``, ``step``, ``pixels``, ``s``,
-        ``gains``, ``k``, ``taps``, ``family``, ``output`` (+ ``output_lo``, ``output_hi``:
-        the colour scale), ``spectrum`` and ``crop_shape`` (or None), ``scores``, ``terms``,
+        ``painted``, ``overlap_max``, ``interior_axis`` and ``newest_axes`` (per-axis masks
+        whose outer product is the mask), ``step``, ``pixels``, ``s``, ``gains``, ``k``,
+        ``taps``, ``family``, ``output`` (float32: only drawn; ``output_lo`` and
+        ``output_hi`` are the colour scale's ends), ``spectrum`` (float32, with
+        ``spectrum_lo`` and ``spectrum_hi`` in log10 power) and ``crop_shape`` (or None),
+        ``scores``, ``terms``,
         ``notes``, ``key`` and ``kernel_key`` (what a view depends on: a view is redrawn
         only when its key changes) and ``status``. The offline page builds the same dict
         in its script, from its embedded data.
@@ -233,13 +250,13 @@ def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
     binary = check_bool("binary", binary)
     st = state
     lay = st.layers[-1]
+    # what is only drawn travels light (the numbers written are sent at full precision)
     arrays = {
         "signal": (st.signal, "<f8"),
-        "painted": (st.painted, "<i4"),
-        "interior": (st.interior, "u1"),
+        "painted": (st.painted, "<u2" if st.painted.max() < 2**16 else "<i4"),
         "gains": (st.phase_gains, "<f8"),
         "taps": (st.kernel, "<f8"),
-        "output": (st.output, "<f8"),
+        "output": (st.output, "<f4"),
     }
     view: dict[str, Any] = {name: _array(a, t, binary) for name, (a, t) in arrays.items()}
     stacked = len(st.layers) > 1
@@ -255,7 +272,9 @@ def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
         "signal_hi": float(st.signal.max()),
         "L": st.output_size[0],
         "overlap_max": int(st.overlap.max()),
-        "newest": _array(st.newest, "u1", binary) if st.newest.any() else None,
+        # the interior and the newest sample's reach are outer products of per-axis masks
+        "interior_axis": _axis(st.interior, 0),
+        "newest_axes": [_axis(st.newest, a) for a in range(st.ndim)] if st.newest.any() else None,
         "step": st.paint_step,
         "pixels": st.pixels,
         "s": st.stride[0],
@@ -263,7 +282,8 @@ def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
         "family": "composite" if stacked else lay.family,
         "output_lo": st.output_range[0],
         "output_hi": st.output_range[1],
-        "spectrum": None if st.spectrum is None else _array(st.spectrum, "<f8", binary),
+        "spectrum": None if st.spectrum is None else _array(st.spectrum, "<f4", binary),
+        **_log_range(st.spectrum),
         "crop_shape": None if st.crop is None else list(st.crop.shape),
         "scores": {
             "oc": st.overlap_contrast,

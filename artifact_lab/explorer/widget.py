@@ -94,6 +94,10 @@ def control_limits(values: dict[str, Any], stack: tuple[Layer, ...] = ()) -> dic
 def _clamped(values: dict[str, Any], stack: tuple[Layer, ...]) -> list[str]:
     """Move values their range no longer holds; say which, in the page's words."""
     said = []
+    if values["family"] in _FIXED:  # the slider shows the size the family fixes
+        values["kernel_size"] = kernel_length(values["family"], 1, values["stride"])
+    if values["family"] not in _RANDOM:
+        values["seed"] = 0
     for name in ("output_padding", "padding"):
         top = control_limits(values, stack)[name]["max"]
         if values[name] > top:

@@ -54,6 +54,16 @@ const ExplorerCore = (() => {
     return [L[i], L[i + 1], L[i + 2]];
   }
   const rgb = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
+  const paler = (x) => Math.round(x * 0.45 + 255 * 0.55);  // the border: the same colour, paler
+  function packed(sc, pale) {  // 256 colours as little-endian RGBA words, for ImageData
+    const L = lut(sc.map), out = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let [r, g, b] = [L[3 * i], L[3 * i + 1], L[3 * i + 2]];
+      if (pale) [r, g, b] = [paler(r), paler(g), paler(b)];
+      out[i] = ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+    }
+    return out;
+  }
   const light = (c) => 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] > 140;
 
   // ---- DOM helpers ------------------------------------------------------------------------
@@ -98,12 +108,15 @@ const ExplorerCore = (() => {
     const W = cols * cell, H = rows * cell, width = left + W + 16 + barW + 58, height = top + H + 36;
     const ctx = surface(canvas, width, height);
     ui.drawn[id] = [];
-    // the cells, one pixel per value, scaled without smoothing
-    const img = new ImageData(cols, rows);
+    // the cells, one pixel per value (through a packed colour table), scaled without smoothing
+    const img = new ImageData(cols, rows), px = new Uint32Array(img.data.buffer), vals = p.values, sc = p.scale;
+    const A = packed(sc, false), B = p.pale ? packed(sc, true) : A, lo = sc.lo, f = 255 / (sc.hi - sc.lo);
     for (let i = 0; i < rows * cols; i++) {
-      const c = p.colourAt(i);
-      img.data[4 * i] = c[0]; img.data[4 * i + 1] = c[1]; img.data[4 * i + 2] = c[2]; img.data[4 * i + 3] = 255;
+      let t = Math.round((vals[i] - lo) * f);
+      t = t < 0 ? 0 : t > 255 ? 255 : t;
+      px[i] = p.pale && !p.pale[i] ? B[t] : A[t];
     }
+    const colourAt = (i) => { const c = colour(sc, vals[i]); return p.pale && !p.pale[i] ? c.map(paler) : c; };
     const off = document.createElement("canvas");
     off.width = cols; off.height = rows;
     off.getContext("2d").putImageData(img, 0, 0);
@@ -118,13 +131,14 @@ const ExplorerCore = (() => {
     if (p.marks) { ctx.strokeStyle = "#e00"; ctx.lineWidth = 2; for (const [r, c] of p.marks) ctx.strokeRect(left + c * cell + 1.5, top + r * cell + 1.5, cell - 3, cell - 3); }
     if (p.circles) { ctx.strokeStyle = "#0ff"; ctx.lineWidth = 1.5; for (const [r, c] of p.circles) { ctx.beginPath(); ctx.arc(left + (c + 0.5) * cell, top + (r + 0.5) * cell, Math.max(cell * 0.7, 4), 0, 2 * Math.PI); ctx.stroke(); } }
     // labels in the cells, only where they fit
-    if (p.label) {
+    if (p.label && cell >= FONT + 4) {
       const all = [];
-      for (let i = 0; i < rows * cols; i++) all.push(p.label(i));
-      if (cell >= FONT + 4 && all.every((s) => fits(ctx, s, cell))) {
+      let widest = "";
+      for (let i = 0; i < rows * cols; i++) { all.push(p.label(i)); if (all[i].length > widest.length) widest = all[i]; }
+      if (fits(ctx, widest.replace(/\d/g, "0"), cell)) {
         for (let i = 0; i < rows * cols; i++) {
           const r = Math.floor(i / cols), c = i % cols;
-          text(ui, id, ctx, all[i], left + (c + 0.5) * cell, top + (r + 0.5) * cell, { align: "center", baseline: "middle", color: light(p.colourAt(i)) ? "#000" : "#fff", q: p.labelQ, i });
+          text(ui, id, ctx, all[i], left + (c + 0.5) * cell, top + (r + 0.5) * cell, { align: "center", baseline: "middle", color: light(colourAt(i)) ? "#000" : "#fff", q: p.labelQ, i });
         }
         ui.drawn[id].labelled = true;
       }
@@ -177,9 +191,10 @@ const ExplorerCore = (() => {
       for (let i = 0; i < n; i++) ctx.fillRect(x(i) - 1.5, y(p.values[i]) - 1.5, 3, 3);
     }
     if (p.marks) { ctx.strokeStyle = "#e00"; ctx.lineWidth = 2; for (const i of p.marks) ctx.strokeRect(left + i * step + 0.5, top + 0.5, step - 1, H - 1); }
-    if (p.label) {
+    if (p.label && step >= 8) {
       const labels = Array.from({ length: n }, (_, i) => p.label(i));
-      if (labels.every((s) => fits(ctx, s, step))) {
+      const widest = labels.reduce((a, b) => (b.length > a.length ? b : a), "");
+      if (fits(ctx, widest.replace(/\d/g, "0"), step)) {
         for (let i = 0; i < n; i++) text(ui, id, ctx, labels[i], x(i), Math.min(y(p.values[i]), y(0)) - 3, { align: "center", q: p.labelQ, i });
         ui.drawn[id].labelled = true;
       }
@@ -306,6 +321,7 @@ const ExplorerCore = (() => {
       if (!name) return;
       const values = ui.values();
       if (name !== "paint_step" && "paint_step" in values) values.paint_step = null;  // a new configuration paints all
+      for (const [n, e] of Object.entries(inputs)) if (e.type === "range") readout(n, e, values[n]);
       ui.lastEvent = ev.timeStamp;
       cfg.onInput(values, name);
     });
@@ -356,14 +372,19 @@ const ExplorerCore = (() => {
         } else {
           e.min = lim.min ?? c.min; e.max = lim.max ?? c.max;
           e.value = v === null ? e.max : v;
-          const out = root.querySelector(`#${id(c.name)}-v`);
-          out.textContent = c.name === "paint_step" && v === null ? `all ${e.max}` : e.value;
-          e.setAttribute("aria-valuetext", out.textContent);
+          readout(c.name, e, v);
         }
         e.disabled = Boolean(lim.disabled);
-        if (lim.label) root.querySelector(`label[for="${e.id}"]`).textContent = lim.label;
+        const name = root.querySelector(`label[for="${e.id}"]`), want = lim.label || c.label;
+        if (name.textContent !== want) name.textContent = want;
       }
     };
+    function readout(name, e, v) {  // the number beside a slider, and its spoken value
+      if (name === "paint_step" && (v === null || +e.value === +e.max)) e.value = e.max;
+      const out = root.querySelector(`#${id(name)}-v`);
+      out.textContent = name === "paint_step" && +e.value === +e.max ? `all ${e.max}` : e.value;
+      e.setAttribute("aria-valuetext", out.textContent);
+    }
     ui.setClamped = (lines) => { clampNote.textContent = lines.join(" "); clampNote.hidden = !lines.length; };
     ui.setError = (msg) => { error.textContent = msg || ""; error.hidden = !msg; views.classList.toggle("ex-stale", Boolean(msg)); };
     ui.setStatus = (msg) => { status.textContent = msg || ""; status.hidden = !msg; };
@@ -375,7 +396,7 @@ const ExplorerCore = (() => {
       const p = ui.p.input, sc = scale(v.signal_lo, v.signal_hi);
       const n = v.n, vals = v.signal;
       if (v.nd === 2) {
-        heatmap(ui, "input", p.canvas, { rows: n, cols: n, cell: cellSize(n, 160), colourAt: (i) => colour(sc, vals[i]),
+        heatmap(ui, "input", p.canvas, { rows: n, cols: n, cell: cellSize(n, 160), values: vals, scale: sc,
           xticks: ends(n), yticks: ends(n), tickQ: "index", xlabel: "input column", ylabel: "input row",
           bar: { scale: sc, ticks: valueTicks(sc, V), q: "input.scale", label: "value" } });
       } else {
@@ -394,7 +415,7 @@ const ExplorerCore = (() => {
       if (v.newest) for (let i = 0; i < v.newest.length; i++) if (v.newest[i]) marks.push(v.nd === 1 ? i : [Math.floor(i / L), i % L]);
       if (v.nd === 2) {
         heatmap(ui, "overlap", p.canvas, { rows: L, cols: L, cell: cellSize(L), outline: bounds(v.interior, L, 2), marks,
-          colourAt: (i) => { const c = colour(sc, vals[i]); return v.interior[i] ? c : c.map((x) => Math.round(x * 0.45 + 255 * 0.55)); },
+          values: vals, scale: sc, pale: v.interior,
           label: (i) => String(vals[i]), labelQ: "count", xticks: ends(L), yticks: ends(L), tickQ: "index",
           xlabel: "output column", ylabel: "output row",
           bar: { scale: sc, ticks: [["0", 0], [String(top), top]], q: "overlap.scale", label: V.words.pairs } });
@@ -417,7 +438,7 @@ const ExplorerCore = (() => {
       const sc = { map: "rdbu", lo: -(m || 1), hi: m || 1, signed: true };
       const label = (i) => fmt("tap", w[i], V);
       if (v.nd === 2) {
-        heatmap(ui, "taps", p.canvas, { rows: k, cols: k, cell: Math.max(6, Math.min(44, Math.floor(300 / k))), colourAt: (i) => colour(sc, w[i]),
+        heatmap(ui, "taps", p.canvas, { rows: k, cols: k, cell: Math.max(6, Math.min(44, Math.floor(300 / k))), values: w, scale: sc,
           label, labelQ: "tap", xticks: ends(k), yticks: ends(k), tickQ: "index", xlabel: "tap column", ylabel: "tap row",
           bar: { scale: sc, ticks: [[fmt("tap", -m, V), -m], ["0", 0], [fmt("tap", m, V), m]].filter((t, i, a) => a.findIndex((u) => u[0] === t[0]) === i), q: "taps.scale", label: "tap" } });
       } else {
@@ -433,7 +454,7 @@ const ExplorerCore = (() => {
       const p = ui.p.output, L = v.L, sc = scale(v.output_lo, v.output_hi);
       const b = bounds(v.interior, L, v.nd);
       if (v.nd === 2) {
-        heatmap(ui, "output", p.canvas, { rows: L, cols: L, cell: cellSize(L), outline: b, colourAt: (i) => colour(sc, v.output[i]),
+        heatmap(ui, "output", p.canvas, { rows: L, cols: L, cell: cellSize(L), outline: b, values: v.output, scale: sc,
           xticks: ends(L), yticks: ends(L), tickQ: "index", xlabel: "output column", ylabel: "output row",
           bar: { scale: sc, ticks: valueTicks(sc, V), q: "output.scale", label: "value" } });
       } else {
@@ -461,13 +482,14 @@ const ExplorerCore = (() => {
       const [R, C] = v.nd === 2 ? v.crop_shape : [1, v.crop_shape[0]], spec = v.spectrum;
       let top = 0; for (const x of spec) top = Math.max(top, x);
       const floor = 1e-12 * (top || 1), logs = new Float64Array(spec.length);
-      let lo = Infinity, hi = -Infinity;
+      let lo = Infinity, hi = -Infinity;  // (the written range is Python's, when it sends one)
       // fftshift: DC in the middle
       const shift = (r, c) => ((r + Math.floor(R / 2)) % R) * C + ((c + Math.floor(C / 2)) % C);
       for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
         const x = Math.log10(spec[shift(r, c)] + floor);
         logs[r * C + c] = x; lo = Math.min(lo, x); hi = Math.max(hi, x);
       }
+      if (v.spectrum_lo !== undefined) { lo = v.spectrum_lo; hi = v.spectrum_hi; }
       const s = v.s, freq = (i, n) => ((i - Math.floor(n / 2)) / n);
       if (v.nd === 2) {
         const sc = { map: "magma", lo, hi: hi > lo ? hi : lo + 1, signed: false }, circles = [];
@@ -476,7 +498,7 @@ const ExplorerCore = (() => {
           circles.push([r, c]);
         }
         heatmap(ui, "spectrum", p.canvas, { rows: R, cols: C, cell: cellSize(C, 260), circles: circles.length <= 64 ? circles : null,
-          colourAt: (i) => colour(sc, logs[i]), xticks: [[fixed(freq(0, C), 2), 0.5], ["0", Math.floor(C / 2) + 0.5]], yticks: [[fixed(freq(0, R), 2), 0.5], ["0", Math.floor(R / 2) + 0.5]],
+          values: logs, scale: sc, xticks: [[fixed(freq(0, C), 2), 0.5], ["0", Math.floor(C / 2) + 0.5]], yticks: [[fixed(freq(0, R), 2), 0.5], ["0", Math.floor(R / 2) + 0.5]],
           tickQ: "spectrum.freq", xlabel: "column frequency (cycles/sample)", ylabel: "row frequency",
           bar: { scale: sc, ticks: [[fixed(lo, 1), lo], [fixed(hi, 1), hi]], q: "spectrum.scale", label: "log10 power" } });
       } else {
@@ -497,11 +519,11 @@ const ExplorerCore = (() => {
       t.innerHTML = "";
       t.append(h("caption", { text: V.captions.gains }));
       const head = h("tr", {}, h("th", { scope: "col", text: v.nd === 1 ? "phase" : "row \\ column phase" }));
-      for (let c = 0; c < s; c++) head.append(h("th", { scope: "col", text: String(c) }));
+      for (let c = 0; c < s; c++) head.append(h("th", { scope: "col", "data-q": "index", "data-of": "gains", text: String(c) }));
       t.append(h("thead", {}, head));
       const body = h("tbody");
       for (let r = 0; r < rows; r++) {
-        const tr = h("tr", {}, h("th", { scope: "row", text: v.nd === 1 ? "gain" : String(r) }));
+        const tr = h("tr", {}, v.nd === 1 ? h("th", { scope: "row", text: "gain" }) : h("th", { scope: "row", "data-q": "index", "data-of": "gains", text: String(r) }));
         for (let c = 0; c < s; c++) {
           const i = r * s + c, col = colour(sc, v.gains[i]);
           tr.append(h("td", { "data-q": "gain", "data-i": i, style: `background:${rgb(col)};color:${light(col) ? "#000" : "#fff"}`, text: fmt("gain", v.gains[i], V) }));
@@ -545,10 +567,10 @@ const ExplorerCore = (() => {
         if (!changed(name + "-table", key)) continue;
         const box = d.querySelector(".ex-table"), q = name === "overlap" ? "count" : "tap", parts = [];
         parts.push("<table><thead><tr><th scope='col'>row \\ column</th>");
-        for (let c = 0; c < shape[1]; c++) parts.push(`<th scope='col'>${c}</th>`);
+        for (let c = 0; c < shape[1]; c++) parts.push(`<th scope='col' data-q='index' data-of='${name}'>${c}</th>`);
         parts.push("</tr></thead><tbody>");
         for (let r = 0; r < shape[0]; r++) {
-          parts.push(`<tr><th scope='row'>${r}</th>`);
+          parts.push(`<tr><th scope='row' data-q='index' data-of='${name}'>${r}</th>`);
           for (let c = 0; c < shape[1]; c++) { const i = r * shape[1] + c; parts.push(`<td data-q='${q}' data-i='${i}'>${fmt(q === "count" ? "count" : "tap", vals[i], V)}</td>`); }
           parts.push("</tr>");
         }
@@ -567,16 +589,25 @@ const ExplorerCore = (() => {
       if (changed("spectrum", JSON.stringify([...geo, v.kernel_key, v.input]))) drawSpectrum(v);
       drawScores(v); drawFormula(v); drawTables(v);
       ui.setStatus(v.status || null);
-      const t1 = performance.now();
-      ui.timings.push({ event: ui.lastEvent ?? null, start: t0, end: t1 });
+      const t1 = performance.now(), rec = { event: ui.lastEvent ?? null, start: t0, end: t1, frame: null };
+      ui.timings.push(rec);
+      if (ui.timings.length > 1000) ui.timings.shift();
       ui.lastEvent = null;
+      // when the frame that shows this change has been painted
+      requestAnimationFrame(() => setTimeout(() => { rec.frame = performance.now(); }, 0));
       if (cfg.afterShow) cfg.afterShow(ui, v);
     };
     return ui;
   }
   // a view from Python (artifact_lab.explorer.views.view_data): arrays arrive as binary
   // buffers (DataView, in the widget) or base64 (JSON); everything else is plain JSON
-  const TYPES = { "<f8": Float64Array, "<i4": Int32Array, u1: Uint8Array };
+  const TYPES = { "<f8": Float64Array, "<f4": Float32Array, "<i4": Int32Array, "<u2": Uint16Array, u1: Uint8Array };
+  function outer(axis, nd) {  // a mask over the output from its per-axis mask
+    const L = axis.length, out = new Uint8Array(L ** nd);
+    if (nd === 1) out.set(axis);
+    else for (let r = 0; r < L; r++) if (axis[r]) for (let c = 0; c < L; c++) out[r * L + c] = axis[c];
+    return out;
+  }
   function decodeArray(a) {
     if (!a) return null;
     let buf;
@@ -592,7 +623,12 @@ const ExplorerCore = (() => {
   }
   function decode(v) {
     const out = { ...v };
-    for (const name of ["signal", "painted", "interior", "newest", "gains", "taps", "output", "spectrum"]) out[name] = decodeArray(v[name]);
+    for (const name of ["signal", "painted", "gains", "taps", "output", "spectrum"]) out[name] = decodeArray(v[name]);
+    out.interior = outer(v.interior_axis, v.nd);
+    out.newest = v.newest_axes ? (v.nd === 1 ? Uint8Array.from(v.newest_axes[0])
+      : (() => { const [R, C] = v.newest_axes, L = C.length, m = new Uint8Array(L * L);
+                 for (let r = 0; r < L; r++) if (R[r]) for (let c = 0; c < L; c++) m[r * L + c] = C[c];
+                 return m; })()) : null;
     return out;
   }
   return { mount, fixed, fmt, fill, scale, decode };

@@ -77,7 +77,7 @@
     }
     const taps = D.taps[nd][`${S.family},${k},${s},${S.seed}`];
     const signal = S.input_kind === "constant" ? new Float64Array(n ** nd).fill(1) : Float64Array.from(D.signal[nd].noise);
-    const y0 = outputAtZero(nd, n, k, s, d, taps, signal, `${key},${S.input_kind}`), output = new Float64Array(size);
+    const y0 = outputAtZero(nd, n, k, s, d, taps, signal, `${nd},${key},${S.input_kind}`), output = new Float64Array(size);
     for (let i = 0; i < size; i++) {
       const r = nd === 1 ? 0 : Math.floor(i / L) + p, c = (i % L) + p;
       output[i] = r < L0 && c < L0 ? y0[nd === 1 ? c : r * L0 + c] : 0;
