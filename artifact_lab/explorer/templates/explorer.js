@@ -580,16 +580,22 @@ const ExplorerCore = (() => {
     ui.show = (v) => {
       const t0 = performance.now();
       ui.view = v;
-      const geo = [v.nd, v.L, v.k, v.s, v.key];
-      if (changed("input", JSON.stringify([v.nd, v.n, v.input]))) drawInput(v);
-      if (changed("overlap", JSON.stringify([...geo, v.step]))) drawOverlap(v);
-      if (changed("taps", JSON.stringify([v.nd, v.k, v.kernel_key]))) drawTaps(v);
-      if (changed("gains", JSON.stringify([v.nd, v.s, v.kernel_key, v.key]))) drawGains(v);
-      if (changed("output", JSON.stringify([...geo, v.kernel_key, v.input]))) drawOutput(v);
-      if (changed("spectrum", JSON.stringify([...geo, v.kernel_key, v.input]))) drawSpectrum(v);
+      const geo = [v.nd, v.L, v.k, v.s, v.key], spent = {};
+      const timed = (name, key, draw) => {
+        if (!changed(name, JSON.stringify(key))) return;
+        const a = performance.now();
+        draw(v);
+        spent[name] = performance.now() - a;
+      };
+      timed("input", [v.nd, v.n, v.input], drawInput);
+      timed("overlap", [...geo, v.step], drawOverlap);
+      timed("taps", [v.nd, v.k, v.kernel_key], drawTaps);
+      timed("gains", [v.nd, v.s, v.kernel_key, v.key], drawGains);
+      timed("output", [...geo, v.kernel_key, v.input], drawOutput);
+      timed("spectrum", [...geo, v.kernel_key, v.input], drawSpectrum);
       drawScores(v); drawFormula(v); drawTables(v);
       ui.setStatus(v.status || null);
-      const t1 = performance.now(), rec = { event: ui.lastEvent ?? null, start: t0, end: t1, frame: null };
+      const t1 = performance.now(), rec = { event: ui.lastEvent ?? null, start: t0, end: t1, frame: null, spent };
       ui.timings.push(rec);
       if (ui.timings.length > 1000) ui.timings.shift();
       ui.lastEvent = null;

@@ -3,6 +3,9 @@
 // `limits`, `clamped` and `error`; only the panels whose data changed are redrawn.
 function render({ model, el }) {
   const root = document.createElement("div");
+  // the controls' keys are theirs, not JupyterLab's shortcuts (arrows, Home, End, Space)
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.addEventListener("keydown", (ev) => ev.stopPropagation());
   el.append(root);
   const ui = ExplorerCore.mount(root, {
     vocabulary: model.get("vocabulary"), mode: "widget", spectrum: true,
