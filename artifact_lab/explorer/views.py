@@ -25,7 +25,7 @@ from ..images import IMAGES
 from ..kernels import FAMILIES
 from .state import INPUTS, NOTES, ExploreState
 
-__all__ = ["DECIMALS", "VOCABULARY", "format_number", "view_data"]
+__all__ = ["DECIMALS", "VOCABULARY", "colour_scale", "format_number", "view_data"]
 
 #: Decimals of each kind of number (counts and sizes are integers).
 DECIMALS = {"score": 4, "gain": 4, "tap": 4, "value": 3, "db": 1}
@@ -207,12 +207,36 @@ def _axis(mask: np.ndarray, axis: int) -> list[int]:
     return mask.any(axis=others).astype(int).tolist() if others else mask.astype(int).tolist()
 
 
-def _log_range(spectrum: np.ndarray | None) -> dict[str, float]:
-    """The spectrum's colour scale in log10 power (a floor of 1e-12 of its peak)."""
+def colour_scale(lo: float, hi: float) -> tuple[float, float]:
+    """The ends of a colour scale for data from ``lo`` to ``hi``: symmetric about 0 for
+    signed data, else from 0 (the script's rule too).
+
+    Examples
+    --------
+    >>> colour_scale(-1.0, 3.0), colour_scale(0.5, 2.0), colour_scale(0.0, 0.0)
+    ((-3.0, 3.0), (0.0, 2.0), (0.0, 1.0))
+    """
+    if lo < 0:
+        m = max(-lo, hi) or 1.0
+        return -m, m
+    return 0.0, hi if hi > 0 else 1.0
+
+
+def _steps(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``values`` as the 256 steps of a colour scale from ``lo`` to ``hi`` (for drawing)."""
+    steps = np.floor((values - lo) * (255 / (hi - lo)) + 0.5)
+    return np.clip(steps, 0, 255).astype(np.uint8)
+
+
+def _spectrum(spectrum: np.ndarray | None, binary: bool) -> dict[str, Any]:
+    """The spectrum as drawn: log10 power (a floor of 1e-12 of the peak), DC in the middle,
+    in 256 steps of its range (the range's ends are written, so sent exactly)."""
     if spectrum is None:
-        return {}
-    logs = np.log10(spectrum + 1e-12 * (float(spectrum.max()) or 1.0))
-    return {"spectrum_lo": float(logs.min()), "spectrum_hi": float(logs.max())}
+        return {"spectrum": None}
+    logs = np.fft.fftshift(np.log10(spectrum + 1e-12 * (float(spectrum.max()) or 1.0)))
+    lo, hi = float(logs.min()), float(logs.max())
+    steps = _steps(logs, lo, hi if hi > lo else lo + 1)
+    return {"spectrum": _array(steps, "u1", binary), "spectrum_lo": lo, "spectrum_hi": hi}
 
 
 def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
@@ -231,9 +255,10 @@ def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
         ``nd``, ``n``, ``input``, ``signal`` (+ ``signal_lo``, ``signal_hi``), ``L``,
         ``painted``, ``overlap_max``, ``interior_axis`` and ``newest_axes`` (per-axis masks
         whose outer product is the mask), ``step``, ``pixels``, ``s``, ``gains``, ``k``,
-        ``taps``, ``family``, ``output`` (float32: only drawn; ``output_lo`` and
-        ``output_hi`` are the colour scale's ends), ``spectrum`` (float32, with
-        ``spectrum_lo`` and ``spectrum_hi`` in log10 power) and ``crop_shape`` (or None),
+        ``taps``, ``family``, ``output`` (only drawn: in 256 steps of its colour scale,
+        :func:`colour_scale` of ``output_lo`` and ``output_hi``), ``spectrum`` (log10
+        power, DC in the middle, in 256 steps from ``spectrum_lo`` to ``spectrum_hi``) and
+        ``crop_shape`` (or None),
         ``scores``, ``terms``,
         ``notes``, ``key`` and ``kernel_key`` (what a view depends on: a view is redrawn
         only when its key changes) and ``status``. The offline page builds the same dict
@@ -253,10 +278,10 @@ def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
     # what is only drawn travels light (the numbers written are sent at full precision)
     arrays = {
         "signal": (st.signal, "<f8"),
-        "painted": (st.painted, "<u2" if st.painted.max() < 2**16 else "<i4"),
+        "painted": (st.painted, "u1" if st.painted.max() < 2**8 else "<i4"),
         "gains": (st.phase_gains, "<f8"),
         "taps": (st.kernel, "<f8"),
-        "output": (st.output, "<f4"),
+        "output": (_steps(st.output, *colour_scale(*st.output_range)), "u1"),
     }
     view: dict[str, Any] = {name: _array(a, t, binary) for name, (a, t) in arrays.items()}
     stacked = len(st.layers) > 1
@@ -282,8 +307,7 @@ def view_data(state: ExploreState, *, binary: bool = True) -> dict[str, Any]:
         "family": "composite" if stacked else lay.family,
         "output_lo": st.output_range[0],
         "output_hi": st.output_range[1],
-        "spectrum": None if st.spectrum is None else _array(st.spectrum, "<f4", binary),
-        **_log_range(st.spectrum),
+        **_spectrum(st.spectrum, binary),
         "crop_shape": None if st.crop is None else list(st.crop.shape),
         "scores": {
             "oc": st.overlap_contrast,

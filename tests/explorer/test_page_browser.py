@@ -381,7 +381,7 @@ def _check_shown(shown, state, *, spectrum=False):
                        {f("tap", min(0, kern.min())), f("tap", 0.0), f("tap", max(0, kern.max()))}),
     }  # fmt: skip
     if state.spectrum is not None:
-        spec = np.fft.fftshift(state.spectrum)
+        spec = state.spectrum
         logs = np.log10(spec + 1e-12 * (spec.max() or 1))
         scales["spectrum.scale"] = {_fixed(logs.min(), 1), _fixed(logs.max(), 1)}
         C = state.crop.shape[-1]

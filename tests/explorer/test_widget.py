@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 import artifact_lab as al
 from artifact_lab.explorer.state import explore_state
-from artifact_lab.explorer.views import VOCABULARY, view_data
+from artifact_lab.explorer.views import VOCABULARY, colour_scale, view_data
 from artifact_lab.explorer.widget import DEFAULTS, Explorer, control_limits, explore
 from tests.explorer._oracles import EXAMPLES, controls, kernel
 
@@ -61,9 +61,10 @@ def test_the_widget_shows_the_states_data(app, cfg):
     assert sent["scores"]["cb"] == state.checkerboard_score
     np.testing.assert_array_equal(np.frombuffer(sent["gains"]["data"], "<f8"),
                                   state.phase_gains.ravel())  # fmt: skip
-    np.testing.assert_array_equal(
-        np.frombuffer(sent["output"]["data"], "<f4"), state.output.ravel().astype(np.float32)
-    )  # drawn only
+    lo, hi = colour_scale(*state.output_range)  # drawn only: 256 steps of the scale
+    steps = np.frombuffer(sent["output"]["data"], "u1").astype(float)
+    np.testing.assert_allclose(lo + steps * (hi - lo) / 255, state.output.ravel(),
+                               atol=(hi - lo) / 510 * (1 + 1e-9))  # fmt: skip
     interior = np.array(sent["interior_axis"], bool)
     full = interior if state.ndim == 1 else np.logical_and.outer(interior, interior)
     np.testing.assert_array_equal(full, state.interior)
@@ -188,7 +189,7 @@ def test_view_data_is_json_ready_both_ways():
     assert '"b64"' in text and "NaN" not in text
     binary = view_data(state)
     assert isinstance(binary["painted"]["data"], bytes)
-    painted = np.frombuffer(binary["painted"]["data"], "<u2").reshape(state.output_size)
+    painted = np.frombuffer(binary["painted"]["data"], "u1").reshape(state.output_size)
     np.testing.assert_array_equal(painted, state.painted)
 
 

@@ -479,17 +479,9 @@ const ExplorerCore = (() => {
         return;
       }
       p.canvas.hidden = false;
-      const [R, C] = v.nd === 2 ? v.crop_shape : [1, v.crop_shape[0]], spec = v.spectrum;
-      let top = 0; for (const x of spec) top = Math.max(top, x);
-      const floor = 1e-12 * (top || 1), logs = new Float64Array(spec.length);
-      let lo = Infinity, hi = -Infinity;  // (the written range is Python's, when it sends one)
-      // fftshift: DC in the middle
-      const shift = (r, c) => ((r + Math.floor(R / 2)) % R) * C + ((c + Math.floor(C / 2)) % C);
-      for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
-        const x = Math.log10(spec[shift(r, c)] + floor);
-        logs[r * C + c] = x; lo = Math.min(lo, x); hi = Math.max(hi, x);
-      }
-      if (v.spectrum_lo !== undefined) { lo = v.spectrum_lo; hi = v.spectrum_hi; }
+      const [R, C] = v.nd === 2 ? v.crop_shape : [1, v.crop_shape[0]];
+      // log10 power, DC in the middle, as Python sends it (with its range: written numbers)
+      const logs = v.spectrum_logs, lo = v.spectrum_lo, hi = v.spectrum_hi;
       const s = v.s, freq = (i, n) => ((i - Math.floor(n / 2)) / n);
       if (v.nd === 2) {
         const sc = { map: "magma", lo, hi: hi > lo ? hi : lo + 1, signed: false }, circles = [];
@@ -630,6 +622,11 @@ const ExplorerCore = (() => {
   function decode(v) {
     const out = { ...v };
     for (const name of ["signal", "painted", "gains", "taps", "output", "spectrum"]) out[name] = decodeArray(v[name]);
+    // what is only drawn arrives as 8-bit steps of its colour scale: back to values
+    const unstep = (q, lo, hi) => { const y = new Float64Array(q.length), f = (hi - lo) / 255; for (let i = 0; i < q.length; i++) y[i] = lo + q[i] * f; return y; };
+    const sc = scale(v.output_lo, v.output_hi);
+    out.output = unstep(out.output, sc.lo, sc.hi);
+    out.spectrum_logs = out.spectrum ? unstep(out.spectrum, v.spectrum_lo, v.spectrum_hi > v.spectrum_lo ? v.spectrum_hi : v.spectrum_lo + 1) : null;
     out.interior = outer(v.interior_axis, v.nd);
     out.newest = v.newest_axes ? (v.nd === 1 ? Uint8Array.from(v.newest_axes[0])
       : (() => { const [R, C] = v.newest_axes, L = C.length, m = new Uint8Array(L * L);
