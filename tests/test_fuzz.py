@@ -880,14 +880,17 @@ def test_bad_values_are_refused_naming_the_argument(row, arg):
 def _public_callables():
     import artifact_lab
 
-    for info in pkgutil.iter_modules(artifact_lab.__path__):
-        if info.name.startswith("_"):
+    # every module, in subpackages too (artifact_lab.explorer.state, ...)
+    for info in pkgutil.walk_packages(artifact_lab.__path__, "artifact_lab."):
+        if any(part.startswith("_") for part in info.name.split(".")):
             continue
-        module = importlib.import_module(f"artifact_lab.{info.name}")
+        module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", ()):
             value = getattr(module, name)
+            if isinstance(value, type(module)):  # a subpackage's lazily loaded submodules
+                continue
             if callable(value) and not isinstance(value, dict) and name.upper() != name:
-                yield f"{info.name}.{name}", name, value
+                yield f"{info.name.removeprefix('artifact_lab.')}.{name}", name, value
 
 
 def test_the_registry_covers_every_public_callable_of_every_module():

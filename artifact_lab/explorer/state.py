@@ -29,7 +29,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_choice, check_int, check_ndim
+from .._checks import (
+    as_real_array,
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+    check_ndim,
+    per_axis,
+)
 from ..arithmetic import TransposedConv, output_size_terms
 from ..images import IMAGES, load_image
 from ..kernels import FAMILIES, make_kernel
@@ -307,8 +315,17 @@ def layer_kernel(layer: Layer, ndim: int) -> np.ndarray:
     >>> layer_kernel(Layer(5, 2, family="bilinear"), 1)
     array([0.25, 0.75, 0.75, 0.25])
     """
+    check_instance("layer", layer, Layer, hint="Layer(kernel_size, stride, ...)")
+    nd = check_ndim(ndim)
+    k = kernel_length(layer.family, layer.kernel_size, layer.stride)
+    if k**nd > MAX_SAMPLES:
+        raise ValueError(
+            f"layer {layer} needs a kernel of {k**nd:,} taps ({nd}-D), above MAX_SAMPLES = "
+            f"{MAX_SAMPLES:,}: use kernel_size (or stride, for {layer.family!r}) at most "
+            f"{int(MAX_SAMPLES ** (1 / nd))} taps per axis"
+        )
     size = None if layer.family in _FIXED else layer.kernel_size
-    return make_kernel(layer.family, size, layer.stride, ndim=ndim, seed=layer.seed)
+    return make_kernel(layer.family, size, layer.stride, ndim=nd, seed=layer.seed)
 
 
 def input_signal(kind: str, n: int, ndim: int) -> np.ndarray:
@@ -382,8 +399,8 @@ def _excess(n: int, layers: Sequence[Layer], nd: int) -> tuple[int, str] | None:
         full = (size - 1) * s + reach + lay.output_padding
         if max(full, t["size"]) ** nd > MAX_SAMPLES:
             return i, f"an output of {full**nd:,} samples ({full:,} per axis)"
-        if full**nd * k > MAX_ELEMENTS:  # overlap_map's own bound
-            return i, f"an overlap map costing {full**nd * k:,} steps"
+        if full**nd * k > MAX_ELEMENTS or full * k > MAX_WORK // 8:  # overlap_map's cost
+            return i, f"an overlap map costing {full * k:,} steps per axis"
         if i:  # the composite kernel: zero-inserted, then convolved with this one
             inserted = (span - 1) * s + 1
             if (inserted + reach - 1) ** nd > MAX_SAMPLES:
@@ -446,7 +463,8 @@ def _check_bounds(n: int, layers: list[Layer], nd: int) -> None:
         f"{where} (kernel_size={lay.kernel_size}, stride={lay.stride}, "
         f"dilation={lay.dilation}, family={lay.family!r}) on input_size={n} ({nd}-D) needs "
         f"{what}; the explorer holds at most {MAX_SAMPLES:,} samples per array (MAX_SAMPLES) "
-        f"and {MAX_WORK:,} multiply-adds per convolution (MAX_WORK). What fits: {ok}"
+        f"and {MAX_WORK:,} multiply-adds per convolution (MAX_WORK; an overlap map at most "
+        f"{MAX_WORK // 8:,} steps per axis). What fits: {ok}"
     )
 
 
@@ -666,6 +684,15 @@ def measure_crop(
     >>> measure_crop(np.ones(8), [2], 1.0)[:2]
     (0.0, -inf)
     """
+    crop = as_real_array("crop", crop)
+    if crop.ndim not in (1, 2):
+        raise ValueError(f"crop must be 1-D or 2-D (the explorer's views), got shape {crop.shape}")
+    stride = per_axis("stride", stride, crop.ndim, minimum=1)
+    scale = check_float("scale", scale, minimum=0)
+    if crop.size > MAX_SAMPLES:
+        raise ValueError(f"crop holds {crop.size:,} samples, above MAX_SAMPLES = {MAX_SAMPLES:,}")
+    if any(m % s for m, s in zip(crop.shape, stride)):
+        raise ValueError(f"crop of shape {crop.shape} must hold whole periods of stride {stride}")
     power = np.abs(np.fft.fftn(crop)) ** 2
     bins = crop.size
     on_grid = np.zeros(crop.shape, bool)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import base64
 import math
+import numbers
 from typing import Any
 
 import numpy as np
 
-from .._checks import check_bool, check_choice, check_instance
+from .._checks import check_bool, check_choice, check_float, check_instance
 from ..images import IMAGES
 from ..kernels import FAMILIES
 from .state import INPUTS, NOTES, ExploreState
@@ -170,12 +171,18 @@ def format_number(kind: str, value: Any) -> str:
     check_choice("kind", kind, ("count", "int", "bool", "hf", "db", *DECIMALS))
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if kind in ("count", "int"):
-        return str(int(value))
     if kind == "bool":
         return "yes" if check_bool("value", value) else "no"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"value must be a real number or None, got {value!r}")
+    if kind in ("count", "int") and not float(value).is_integer():
+        raise ValueError(f"value must be a whole number for kind {kind!r}, got {value!r}")
+    if kind in ("count", "int"):
+        return str(int(value))
     if kind == "db" and math.isinf(value):
         return "∞" if value > 0 else "none"
+    if math.isinf(value):
+        raise ValueError(f"value must be finite for kind {kind!r} (only dB may be infinite)")
     if kind == "hf" and value == 0:
         return "0 (exact)"
     decimals = DECIMALS["score" if kind == "hf" else kind]
@@ -216,6 +223,9 @@ def colour_scale(lo: float, hi: float) -> tuple[float, float]:
     >>> colour_scale(-1.0, 3.0), colour_scale(0.5, 2.0), colour_scale(0.0, 0.0)
     ((-3.0, 3.0), (0.0, 2.0), (0.0, 1.0))
     """
+    lo, hi = check_float("lo", lo), check_float("hi", hi)
+    if lo > hi:
+        raise ValueError(f"lo must be <= hi, got lo={lo!r} and hi={hi!r}")
     if lo < 0:
         m = max(-lo, hi) or 1.0
         return -m, m

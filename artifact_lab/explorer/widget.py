@@ -15,7 +15,7 @@ import time
 from importlib import resources
 from typing import Any
 
-from .._checks import check_bool, check_int
+from .._checks import check_bool, check_int, check_mapping
 from ..arithmetic import output_size
 from ..kernels import FAMILIES
 from .state import INPUTS, ExploreState, Layer, check_stack, explore_state, kernel_length
@@ -66,7 +66,13 @@ def control_limits(values: dict[str, Any], stack: tuple[Layer, ...] = ()) -> dic
     >>> lim["output_padding"]["max"], lim["padding"]["max"], lim["paint_step"]["max"]
     (2, 8, 16)
     """
-    v = values
+    check_mapping("values", values)
+    missing = set(DEFAULTS) - set(values)
+    if missing:
+        raise ValueError(f"values must give every control, missing {sorted(missing)}")
+    v = dict(values)
+    _check_values(v)
+    stack = check_stack(stack)
     out: dict[str, dict] = {
         name: {"min": c["min"], "max": c["max"]} for name, c in _SPEC.items() if "min" in c
     }
@@ -123,7 +129,7 @@ def _check_values(values: dict[str, Any]) -> None:
             if isinstance(value, bool) or value not in _CHOICES[name]:
                 raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
         elif not (name == "paint_step" and value is None):
-            check_int(name, value, minimum=0)
+            check_int(name, value, minimum=_SPEC[name].get("min", 0))
 
 
 class _Missing:
