@@ -135,7 +135,7 @@ VOCABULARY: dict[str, Any] = {
         "taps": "The {family} kernel: {shape} taps.",
         "output": "{shape} output samples on the {input} input; {scale} {lo} to {hi} (the "
         "layer's range at padding 0, so that padding crops without rescaling).",
-        "interior": " Interior: columns {first} to {last}.",
+        "interior": " Interior: outputs {first} to {last}{each}.",
         "no_interior": " No interior: every sample is border.",
         "spectrum": "Power spectrum of the {shape} interior crop (at padding 0).",
         "no_spectrum": "No spectrum: the interior holds less than one period of the stride.",
@@ -148,7 +148,11 @@ VOCABULARY: dict[str, Any] = {
             "harmonics that small makes the output exactly periodic, its peak over the floor ∞."
         ),
     },
-    "words": {"pairs": "(input, tap) pairs", "scale": {"1": "value axis", "2": "colour scale"}},
+    "words": {
+        "pairs": "(input, tap) pairs",
+        "scale": {"1": "value axis", "2": "colour scale"},
+        "each": {"1": "", "2": " along each axis"},
+    },
     "notes": NOTES,
 }
 

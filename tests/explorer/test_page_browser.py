@@ -297,7 +297,8 @@ def _expected_captions(state, shown, spectrum: bool) -> dict:
     lo, hi = state.output_range
     m = (max(-lo, hi) or 1.0) if lo < 0 else None
     inside = np.flatnonzero(state.interior.any(axis=0) if nd == 2 else state.interior)
-    where = (C["interior"].format(first=inside[0], last=inside[-1]) if len(inside)
+    where = (C["interior"].format(first=inside[0], last=inside[-1],
+                                  each=V["words"]["each"][str(nd)]) if len(inside)
              else C["no_interior"])  # fmt: skip
     out["output"] = C["output"].format(
         shape=shape(L), input=state.input_kind, scale=V["words"]["scale"][str(nd)],

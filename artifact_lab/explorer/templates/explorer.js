@@ -169,7 +169,7 @@ const ExplorerCore = (() => {
   // a 1-D plot: bars or a line with markers, y axis from lo to hi (0 included)
   function plot1d(ui, id, canvas, p) {
     const n = p.values.length, left = 58, top = 10, H = 150;
-    const step = Math.max(3, Math.min(30, Math.floor(520 / n))), W = step * n;
+    const step = Math.max(1, Math.min(30, Math.floor(p.room / n))), W = step * n;
     const ctx = surface(canvas, left + W + 12, top + H + 36);
     ui.drawn[id] = [];
     const lo = Math.min(0, p.lo), hi = Math.max(0, p.hi) > lo ? Math.max(0, p.hi) : lo + 1;
@@ -209,6 +209,9 @@ const ExplorerCore = (() => {
     text(ui, id, ctx, p.ylabel, 11, top + H / 2, { align: "center", rotate: -Math.PI / 2 });
   }
   const cellSize = (n, room = 360) => Math.max(1, Math.min(28, Math.floor(room / n)));
+  // the room a panel leaves for a heat map: its width less the axes and the colour bar, so
+  // that a narrow window gets a smaller map, not smaller text
+  const room = (sec, most) => Math.max(60, Math.min(most, (sec.clientWidth || 2 * most) - 150));
   const ends = (n) => (n > 1 ? [[String(0), 0.5], [String(n - 1), n - 0.5]] : [[String(0), 0.5]]);
   const ends1 = (n) => (n > 1 ? [["0", 0], [String(n - 1), n - 1]] : [["0", 0]]);
   function bounds(mask, L, nd) {  // [r0, r1, c0, c1] of the true cells, or null
@@ -219,7 +222,7 @@ const ExplorerCore = (() => {
     }
     return r1 < 0 ? null : [r0, r1, c0, c1];
   }
-  function valueTicks(sc, V, lo, hi) {  // the scale's ends and 0, written once
+  function valueTicks(sc, V) {  // the scale's ends and 0, written once
     const vals = sc.signed ? [sc.lo, 0, sc.hi] : [0, sc.hi];
     return [...new Set(vals)].map((v) => [fmt("value", v, V), v]);
   }
@@ -396,11 +399,11 @@ const ExplorerCore = (() => {
       const p = ui.p.input, sc = scale(v.signal_lo, v.signal_hi);
       const n = v.n, vals = v.signal;
       if (v.nd === 2) {
-        heatmap(ui, "input", p.canvas, { rows: n, cols: n, cell: cellSize(n, 160), values: vals, scale: sc,
+        heatmap(ui, "input", p.canvas, { rows: n, cols: n, cell: cellSize(n, room(p.sec, 160)), values: vals, scale: sc,
           xticks: ends(n), yticks: ends(n), tickQ: "index", xlabel: "input column", ylabel: "input row",
           bar: { scale: sc, ticks: valueTicks(sc, V), q: "input.scale", label: "value" } });
       } else {
-        plot1d(ui, "input", p.canvas, { values: vals, lo: v.signal_lo, hi: v.signal_hi, bars: true, barColour: () => "#777",
+        plot1d(ui, "input", p.canvas, { room: room(p.sec, 520) + 80, values: vals, lo: v.signal_lo, hi: v.signal_hi, bars: true, barColour: () => "#777",
           yticks: valueTicks(scale(v.signal_lo, v.signal_hi), V), tickQ: "input.scale", xticks: ends1(n), xlabel: "input position", ylabel: "value" });
       }
       const shape = v.nd === 2 ? `${n}×${n}` : `${n}`;
@@ -414,14 +417,14 @@ const ExplorerCore = (() => {
       const marks = [];
       if (v.newest) for (let i = 0; i < v.newest.length; i++) if (v.newest[i]) marks.push(v.nd === 1 ? i : [Math.floor(i / L), i % L]);
       if (v.nd === 2) {
-        heatmap(ui, "overlap", p.canvas, { rows: L, cols: L, cell: cellSize(L), outline: bounds(v.interior, L, 2), marks,
+        heatmap(ui, "overlap", p.canvas, { rows: L, cols: L, cell: cellSize(L, room(p.sec, 360)), outline: bounds(v.interior, L, 2), marks,
           values: vals, scale: sc, pale: v.interior,
           label: (i) => String(vals[i]), labelQ: "count", xticks: ends(L), yticks: ends(L), tickQ: "index",
           xlabel: "output column", ylabel: "output row",
           bar: { scale: sc, ticks: [["0", 0], [String(top), top]], q: "overlap.scale", label: V.words.pairs } });
       } else {
         const b = bounds(v.interior, L, 1);
-        plot1d(ui, "overlap", p.canvas, { values: vals, lo: 0, hi: top, bars: true, band: b ? [b[2], b[3]] : null, marks,
+        plot1d(ui, "overlap", p.canvas, { room: room(p.sec, 520) + 80, values: vals, lo: 0, hi: top, bars: true, band: b ? [b[2], b[3]] : null, marks,
           barColour: (i) => (v.interior[i] ? "#3e6fb0" : "#b8b8b8"), label: (i) => String(vals[i]), labelQ: "count",
           yticks: [["0", 0], [String(top), top]], tickQ: "overlap.scale", xticks: ends1(L), xlabel: "output position", ylabel: V.words.pairs });
       }
@@ -438,11 +441,11 @@ const ExplorerCore = (() => {
       const sc = { map: "rdbu", lo: -(m || 1), hi: m || 1, signed: true };
       const label = (i) => fmt("tap", w[i], V);
       if (v.nd === 2) {
-        heatmap(ui, "taps", p.canvas, { rows: k, cols: k, cell: Math.max(6, Math.min(44, Math.floor(300 / k))), values: w, scale: sc,
+        heatmap(ui, "taps", p.canvas, { rows: k, cols: k, cell: Math.max(4, Math.min(56, Math.floor(room(p.sec, 300) / k))), values: w, scale: sc,
           label, labelQ: "tap", xticks: ends(k), yticks: ends(k), tickQ: "index", xlabel: "tap column", ylabel: "tap row",
           bar: { scale: sc, ticks: [[fmt("tap", -m, V), -m], ["0", 0], [fmt("tap", m, V), m]].filter((t, i, a) => a.findIndex((u) => u[0] === t[0]) === i), q: "taps.scale", label: "tap" } });
       } else {
-        plot1d(ui, "taps", p.canvas, { values: w, lo: Math.min(0, ...w), hi: Math.max(0, ...w), bars: true, barColour: (i) => rgb(colour(sc, w[i])),
+        plot1d(ui, "taps", p.canvas, { room: room(p.sec, 300) + 80, values: w, lo: Math.min(0, ...w), hi: Math.max(0, ...w), bars: true, barColour: (i) => rgb(colour(sc, w[i])),
           label, labelQ: "tap", yticks: [...new Set([Math.min(0, ...w), 0, Math.max(0, ...w)])].map((x) => [fmt("tap", x, V), x]), tickQ: "taps.scale",
           xticks: ends1(k), xlabel: "tap", ylabel: "weight" });
       }
@@ -454,15 +457,15 @@ const ExplorerCore = (() => {
       const p = ui.p.output, L = v.L, sc = scale(v.output_lo, v.output_hi);
       const b = bounds(v.interior, L, v.nd);
       if (v.nd === 2) {
-        heatmap(ui, "output", p.canvas, { rows: L, cols: L, cell: cellSize(L), outline: b, values: v.output, scale: sc,
+        heatmap(ui, "output", p.canvas, { rows: L, cols: L, cell: cellSize(L, room(p.sec, 360)), outline: b, values: v.output, scale: sc,
           xticks: ends(L), yticks: ends(L), tickQ: "index", xlabel: "output column", ylabel: "output row",
           bar: { scale: sc, ticks: valueTicks(sc, V), q: "output.scale", label: "value" } });
       } else {
-        plot1d(ui, "output", p.canvas, { values: v.output, lo: v.output_lo, hi: v.output_hi, band: b ? [b[2], b[3]] : null,
-          yticks: valueTicks(scale(v.output_lo, v.output_hi), V).concat(v.output_lo < 0 ? [] : []), tickQ: "output.scale",
+        plot1d(ui, "output", p.canvas, { room: room(p.sec, 520) + 80, values: v.output, lo: v.output_lo, hi: v.output_hi, band: b ? [b[2], b[3]] : null,
+          yticks: valueTicks(sc, V), tickQ: "output.scale",
           xticks: ends1(L), xlabel: "output position", ylabel: "value" });
       }
-      const where = b ? fill(V.captions.interior, { first: b[2], last: b[3] }) : V.captions.no_interior;
+      const where = b ? fill(V.captions.interior, { first: b[2], last: b[3], each: V.words.each[v.nd] }) : V.captions.no_interior;
       const cap = fill(V.captions.output, { shape: v.nd === 2 ? `${L}×${L}` : `${L}`, input: v.input, scale: V.words.scale[v.nd],
         lo: fmt("value", sc.signed ? sc.lo : 0, V), hi: fmt("value", sc.hi, V) }) + where;
       p.caption.textContent = cap;
@@ -489,14 +492,14 @@ const ExplorerCore = (() => {
           const r = (Math.round((a * R) / s) + Math.floor(R / 2)) % R, c = (Math.round((b2 * C) / s) + Math.floor(C / 2)) % C;
           circles.push([r, c]);
         }
-        heatmap(ui, "spectrum", p.canvas, { rows: R, cols: C, cell: cellSize(C, 260), circles: circles.length <= 64 ? circles : null,
+        heatmap(ui, "spectrum", p.canvas, { rows: R, cols: C, cell: cellSize(C, room(p.sec, 260)), circles: circles.length <= 64 ? circles : null,
           values: logs, scale: sc, xticks: [[fixed(freq(0, C), 2), 0.5], ["0", Math.floor(C / 2) + 0.5]], yticks: [[fixed(freq(0, R), 2), 0.5], ["0", Math.floor(R / 2) + 0.5]],
           tickQ: "spectrum.freq", xlabel: "column frequency (cycles/sample)", ylabel: "row frequency",
           bar: { scale: sc, ticks: [[fixed(lo, 1), lo], [fixed(hi, 1), hi]], q: "spectrum.scale", label: "log10 power" } });
       } else {
         const marks = [];
         for (let a = 1; a < s; a++) marks.push((Math.round((a * C) / s) + Math.floor(C / 2)) % C);
-        plot1d(ui, "spectrum", p.canvas, { values: Array.from(logs).map((x) => x - lo), lo: 0, hi: hi - lo || 1, marks, colour: "#5b2a86",
+        plot1d(ui, "spectrum", p.canvas, { room: room(p.sec, 520) + 80, values: Array.from(logs).map((x) => x - lo), lo: 0, hi: hi - lo || 1, marks, colour: "#5b2a86",
           yticks: [[fixed(lo, 1), 0], [fixed(hi, 1), hi - lo]], tickQ: "spectrum.scale",
           xticks: [[fixed(freq(0, C), 2), 0], ["0", Math.floor(C / 2)]], xtickQ: "spectrum.freq", xlabel: "frequency (cycles/sample)", ylabel: "log10 power" });
       }
