@@ -26,8 +26,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from .._checks import (
     as_real_array,
@@ -119,7 +117,6 @@ NOTES = {
         "floor): its peak over that floor is unbounded (∞)."
     ),
 }
-_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
 _FIXED = ("bilinear", "hold")  # families whose size follows the stride
 
 
@@ -638,18 +635,23 @@ def _cropped(full: np.ndarray, p: int, op: int) -> np.ndarray:
 
 
 def _through(x: np.ndarray, geoms, kernels, nd: int) -> np.ndarray:
-    """``x`` through the layers with torch's ``conv_transpose`` (float64)."""
-    y = torch.as_tensor(x, dtype=torch.float64)[None, None]
+    """``x`` through the layers: each a one-channel transposed convolution, float64.
+
+    Tap by tap, ``y[i*s + j*d - p] += K[j] * x[i]`` as strided slices of the padding-0
+    output (one array operation per tap: several times faster than torch's
+    ``conv_transpose`` on one channel; the tests compare the two).
+    """
+    y = np.asarray(x, dtype=np.float64)
     for geom, kern in zip(geoms, kernels, strict=True):
-        y = _CONV_T[nd](
-            y,
-            torch.as_tensor(kern, dtype=torch.float64)[None, None],
-            stride=geom.stride,
-            padding=geom.padding,
-            output_padding=geom.output_padding,
-            dilation=geom.dilation,
-        )
-    return y[0, 0].numpy()
+        n, s, d = y.shape[0], geom.stride[0], geom.dilation[0]
+        k = kern.shape[0]
+        full = np.zeros(((n - 1) * s + d * (k - 1) + 1,) * nd)
+        span = (n - 1) * s + 1
+        for j in np.ndindex(*kern.shape):
+            if kern[j]:
+                full[tuple(slice(a * d, a * d + span, s) for a in j)] += kern[j] * y
+        y = _cropped(full, geom.padding[0], geom.output_padding[0])
+    return y
 
 
 def measure_crop(
