@@ -107,7 +107,21 @@ def _is_missing(v: Any) -> bool:
 
 def significant_decimals(values: np.ndarray, digits: int) -> int:
     """Decimals that give the largest magnitude among ``values`` ``digits`` significant digits
-    (0 for no finite non-zero value, at most 8): the rule every float column follows."""
+    (0 for no finite non-zero value, at most 8): the rule every float column follows.
+
+    Examples
+    --------
+    >>> significant_decimals(np.array([0.0123, 0.5]), 3), significant_decimals(np.array([12.5]), 3)
+    (3, 1)
+    """
+    try:
+        arr = np.asarray(values) if not isinstance(values, (str, bytes)) else np.asarray(None)
+    except ValueError:  # ragged
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "biuf":  # NaN and inf are fine: only finite values count
+        raise TypeError(f"values must be an array of real numbers, got {values!r}")
+    values = arr.astype(float)
+    digits = check_int("digits", digits, minimum=1)
     finite = np.abs(values[np.isfinite(values)])
     finite = finite[finite > 0]
     if not finite.size:
