@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from .. import __version__
 from .._util.checks import check_float, check_mapping, int_values
 from .._util.io import write_atomic
-from ..core.kernels import make_kernel
+from ..core.kernels import FIXED_SIZE, make_kernel
 from ..core.overlap import has_holes, interior_mask, overlap_contrast, overlap_map
 from ..core.scores import checkerboard_score, noise_checkerboard, phase_gains
 from .state import input_signal, measure_crop
@@ -65,7 +65,6 @@ GRID: dict[str, Any] = {
     "input_size": {1: 12, 2: 6},  # small enough to read every count and paint step by step
 }
 _CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d}
-_FIXED = ("bilinear", "hold")  # families whose size follows the stride
 _RANDOM = ("default",)
 
 
@@ -83,7 +82,7 @@ def _kernels(grid: dict[str, Any], nd: int) -> dict[tuple[str, int, int, int], n
     for s in grid["strides"]:
         for fam in grid["families"]:
             seeds = grid["seeds"] if fam in _RANDOM else grid["seeds"][:1]
-            if fam in _FIXED:
+            if fam in FIXED_SIZE:
                 kern = make_kernel(fam, None, s, ndim=nd)
                 if kern.shape[0] in grid["kernel_sizes"]:
                     out[fam, kern.shape[0], s, seeds[0]] = kern
@@ -175,7 +174,7 @@ def explorer_data(
         "signal": {},
         "fixed_k": {
             fam: {s: int(make_kernel(fam, None, s, ndim=1).shape[0]) for s in grid["strides"]}
-            for fam in _FIXED
+            for fam in FIXED_SIZE
         },
         "geo": {},
         "taps": {},

@@ -38,7 +38,7 @@ from .._util.checks import (
 )
 from ..core.arithmetic import TransposedConv, output_size_terms
 from ..core.images import IMAGES, load_image
-from ..core.kernels import FAMILIES, make_kernel
+from ..core.kernels import FAMILIES, FIXED_SIZE, make_kernel
 from ..core.overlap import (
     MAX_ELEMENTS,
     has_holes,
@@ -117,7 +117,6 @@ NOTES = {
         "floor): its peak over that floor is unbounded (∞)."
     ),
 }
-_FIXED = ("bilinear", "hold")  # families whose size follows the stride
 
 
 @dataclass(frozen=True)
@@ -321,7 +320,7 @@ def layer_kernel(layer: Layer, ndim: int) -> np.ndarray:
             f"{MAX_SAMPLES:,}: use kernel_size (or stride, for {layer.family!r}) at most "
             f"{int(MAX_SAMPLES ** (1 / nd))} taps per axis"
         )
-    size = None if layer.family in _FIXED else layer.kernel_size
+    size = None if layer.family in FIXED_SIZE else layer.kernel_size
     return make_kernel(layer.family, size, layer.stride, ndim=nd, seed=layer.seed)
 
 
@@ -444,7 +443,7 @@ def _check_bounds(n: int, layers: list[Layer], nd: int) -> None:
     best = _largest(lambda v: _fits(v, layers, nd), 1, n - 1) if n > 1 else None
     if best is not None:
         changes.append((n / best, f"input_size <= {best}"))
-    names = ["stride", "dilation"] + ([] if lay.family in _FIXED else ["kernel_size"])
+    names = ["stride", "dilation"] + ([] if lay.family in FIXED_SIZE else ["kernel_size"])
     for name in names:
         value = getattr(lay, name)
 
@@ -793,7 +792,7 @@ def _notes(layers, view, n, nd, output, crop, zero_gain, terms) -> list[tuple[st
     """What the pictures alone do not say, from :data:`NOTES` (the page fills the same)."""
     keys: list[tuple[str, dict]] = []
     lay = layers[-1]
-    if lay.family in _FIXED:
+    if lay.family in FIXED_SIZE:
         keys.append(("fixed_k", {"family": lay.family, "k": lay.kernel_size}))
     inside = int(view["interior"].sum())
     if inside == 0:

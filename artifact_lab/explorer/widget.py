@@ -17,7 +17,7 @@ from typing import Any
 
 from .._util.checks import check_bool, check_int, check_mapping
 from ..core.arithmetic import output_size
-from ..core.kernels import FAMILIES
+from ..core.kernels import FAMILIES, FIXED_SIZE
 from .state import INPUTS, ExploreState, Layer, check_stack, explore_state, kernel_length
 from .views import VOCABULARY, view_data
 
@@ -44,7 +44,6 @@ DEFAULTS: dict[str, Any] = {
     "paint_step": None,
 }
 _RANDOM = ("default", "normal", "icnr")
-_FIXED = ("bilinear", "hold")
 _SPEC = {c["name"]: c for c in VOCABULARY["controls"]}
 _CHOICES = {"ndim": (1, 2), "family": FAMILIES, "input_kind": INPUTS}
 
@@ -77,7 +76,7 @@ def control_limits(values: dict[str, Any], stack: tuple[Layer, ...] = ()) -> dic
         name: {"min": c["min"], "max": c["max"]} for name, c in _SPEC.items() if "min" in c
     }
     out["kernel_size"] |= {
-        "disabled": v["family"] in _FIXED,
+        "disabled": v["family"] in FIXED_SIZE,
         "label": VOCABULARY["sub_kernel_label"] if v["family"] == "icnr" else None,
     }
     out["seed"] = {"disabled": v["family"] not in _RANDOM}
@@ -100,7 +99,7 @@ def control_limits(values: dict[str, Any], stack: tuple[Layer, ...] = ()) -> dic
 def _clamped(values: dict[str, Any], stack: tuple[Layer, ...]) -> list[str]:
     """Move values their range no longer holds; say which, in the page's words."""
     said = []
-    if values["family"] in _FIXED:  # the slider shows the size the family fixes
+    if values["family"] in FIXED_SIZE:  # the slider shows the size the family fixes
         values["kernel_size"] = kernel_length(values["family"], 1, values["stride"])
     if values["family"] not in _RANDOM:
         values["seed"] = 0
