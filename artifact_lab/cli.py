@@ -504,6 +504,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-code", action="store_true", help="keep code cells in the report")
     p.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
     p.set_defaults(func=_cmd_report)
+
+    from ._cli_inspect import add_parser  # one module per command from here on
+
+    add_parser(sub)
     return parser
 
 
