@@ -9,27 +9,36 @@ one map. Images are 2-D, audio is 1-D.
 of the side for images, none for audio frames), so padding effects of the network that made
 the picture do not count as a grid. What remains is cut, per candidate period, to a whole
 number of periods (the longest of a few shared crop lengths, at least 85 % of the side
-where one fits, so that all periods 2-16 need only a handful of FFTs), and the crop's mean is
-removed. Its spectrum is that of the *periodic component* of the periodic-plus-smooth
-decomposition (Moisan 2011): the jump between opposite edges, which an FFT would otherwise
-spread as a bright cross along the frequency axes, is taken out exactly. Every crop starts
-at ``border``, and phase-averaged patterns are given in absolute phase (position mod P).
+where one fits, so that all periods 2-16 need only a handful of FFTs), and the crop's mean
+is removed. Every crop starts at ``border``; phase-averaged patterns are given in absolute
+phase (position mod P). The strength statistics use the crop's plain FFT, whose harmonic
+bins hold exactly the crop's phase-averaged pattern; the test uses its FFT under a periodic
+Hann window, which keeps the jump between opposite edges from spreading over the spectrum
+and keeps a harmonic within one bin of its own.
 
 **Statistic.** For a frequency ``f = (a_1/q_1, ...)`` on an FFT bin of the crop, the
-periodogram ``I(f) = |X(f)|^2 / N`` is compared with its local spectral background ``B(f)``:
-the mean of ``I`` over the bins around it, which tracks the 1/f fall-off of natural
-images. Off the axes the neighbours are the bins at Chebyshev distance 1-3; on a frequency
-axis (a grid of stripes) they are the bins on the same axis line at distance 1-8 and no
-nearer to zero frequency than half the bin's own distance, because natural images carry
-extra power on the axes. Bins that are themselves candidate harmonics, and for off-axis
-frequencies the axis lines, never count as background; conjugate bins count once.
+windowed periodogram ``I(f)`` is compared with its local spectral background ``B(f)``: the
+mean of ``I`` over bins near it, which tracks the 1/f fall-off of natural images. Off the
+axes these are the bins of the cross through it (same row or same column, 2 to 9 bins away;
+the next bin holds the window's spill): spectra carry extra power along lines, the
+frequency axes of natural images and, in upsampled outputs, the replicas of those axes
+through every harmonic (Zhang et al. 2019), and a frequency on such a line must stand out
+from the line, not from the quieter plane beside it. On a frequency axis (a grid of
+stripes) they are the bins on the same axis line 2 to 9 bins away and no farther than half
+the bin's own distance from it (so never near zero frequency). Bins that are themselves
+candidate harmonics, and for off-axis frequencies the axis lines, never count as
+background, and bins are taken in pairs symmetric about the frequency (both or neither),
+so that a spectrum sloping through the neighbourhood averages to its value at the centre
+and a convex one (a 1/f fall-off) to more.
 
 **Null distribution.** Without a periodic component, and with a spectrum smooth over the
 neighbourhood, ``I(f)`` is the background times an exponential variable (a chi-square with
 2 degrees of freedom over 2), or times a chi-square with 1 degree of freedom at the
 self-conjugate frequencies (0 or 1/2 on every axis), and ``B(f)`` is a mean of ``K``
-independent such variables: the ratio ``I/B`` follows an F distribution with (2, 2K), or
-(1, 2K), degrees of freedom. Curvature of a 1/f spectrum makes the neighbourhood mean
+such variables, correlated where windowed bins are next to each other: it is worth
+``K_eff = K^2 / sum_ij |c_ij|^2`` independent ones (``c`` the window's correlation, -2/3 at
+one bin, 1/6 at two). The ratio ``I/B`` then follows an F distribution with (2, 2 K_eff), or
+(1, 2 K_eff), degrees of freedom. Curvature of a 1/f spectrum makes the neighbourhood mean
 larger than the value at the centre, so the test errs on the conservative side. The
 p-values of independent maps are combined by Fisher's method (``-2 sum ln p`` is chi-square
 with ``2n`` degrees of freedom).
@@ -41,6 +50,14 @@ one test: all periods 1-16 on every axis (not all 1) in 2-D, 2-16 in 1-D, unless
 2-D, 40 in 1-D), so the chance that a map set without any grid reports one is at most
 ``alpha``.
 
+**Practical significance.** A frequency also needs its power, averaged over maps, at least
+twice its background (3 dB). Over many maps the combined p-value detects any systematic
+departure from a locally smooth spectrum, and generated images have some that are no grid
+(the ripple of an interpolation filter's response, the replicas of upsampling): a true grid
+stands far above that floor (a grid at the detection limit of one 256 x 256 picture stands
+10 dB above), spectral shape rarely reaches it. This only removes detections, so the
+false-alarm rate stays within ``alpha``.
+
 **Periods.** The significant frequencies, strongest first, are gathered into periods: a
 frequency ``(a_1/q_1, a_2/q_2)`` joins the first period ``P`` it is a harmonic of (every
 ``q_a`` divides ``P_a``) or flanks (within 1/16 cycles/sample of one of its non-zero
@@ -49,7 +66,13 @@ or clipped where the picture saturates, puts power beside its harmonics, the pic
 spectrum shifted there); else it starts a period ``q`` of its own (1 on an axis: stripes).
 A period that divides another found is then counted with that one (``(1, 2)``, ``(2, 1)``
 and ``(2, 2)`` are one grid of period ``(2, 2)``). Two unrelated grids (periods 2 and 3) are
-so reported apart, not as one grid of period 6. With
+so reported apart, not as one grid of period 6. A period whose significant frequencies all
+lie within 1/8 cycles/sample of the harmonics of a factor 2, 3 or 4 (and are not those
+harmonics) is reported as **replicas beside the harmonics** of that factor: upsampling
+copies the picture's spectrum around every harmonic (Zhang et al. 2019), and where the
+interpolation filter has a zero at the harmonic (bilinear, resize-convolution) the copy
+shows as a ring of excess power around an empty harmonic; that is a trace of upsampling,
+not a grid. With
 ``periods`` named, each named period with a significant harmonic is reported. When the maps come
 from JPEG files, frequencies on a line of the JPEG block grid (a multiple of 1/8 on some
 axis for the luma; of 1/16 for colour channels of chroma-subsampled files) are reported as
@@ -61,11 +84,11 @@ as a period.
 
 **Strength**, per map at the crop of the period, then mean and confidence interval over
 maps (Student t, 95 %): ``harmonic_fraction``, the power at the period's non-zero
-harmonics over the crop's AC power (:func:`artifact_lab.spectral.harmonic_fraction` of the
-periodic component, mean removed); ``chance``, the same fraction for white noise,
-``(prod(P) - 1) / (N - 1)`` for ``N`` samples; ``excess_fraction``, the harmonic power
+harmonics over the crop's AC power (:func:`artifact_lab.spectral.harmonic_fraction` with the
+mean removed); ``chance``, the same fraction for white noise,
+``(prod(P) - 1) / (N - 1)`` for ``N`` samples (the mean removed); ``excess_fraction``, the harmonic power
 less its local background, over the AC power (0 on average without a grid);
-``peak_db``, the strongest harmonic over its background in dB; ``harmonic_rms``, the root
+``peak_db``, the strongest harmonic over its background in dB (the test's ratio); ``harmonic_rms``, the root
 mean square of each map's phase-averaged pattern (its mean over all positions of each phase)
 in the data's units. With a ``reference`` set the ratio of the mean harmonic fractions is
 given with a 95 % interval (delta method on the logarithm).
@@ -77,9 +100,10 @@ trailing axes; ``channel_axis`` names an axis of colour channels to reduce the s
 
 References
 ----------
-Moisan, "Periodic plus smooth image decomposition", J. Math. Imaging Vis. 39, 2011,
-doi:10.1007/s10851-010-0227-1.
+Harris, "On the use of windows for harmonic analysis with the discrete Fourier transform",
+Proc. IEEE 66, 1978, doi:10.1109/PROC.1978.10837.
 Durall, Keuper, Keuper, "Watch your Up-Convolution", CVPR 2020.
+Zhang, Karaman, Chang, "Detecting and Simulating Artifacts in GAN Fake Images", WIFS 2019.
 Fisher, "Statistical Methods for Research Workers", 1925 (combining p-values).
 """
 
@@ -106,14 +130,13 @@ __all__ = [
     "Inspection",
     "candidate_periods",
     "inspect",
-    "periodic_component",
 ]
 
 MAX_PERIOD = 16  # largest period searched per axis when ``periods`` is not given
 CHANNELS = ("luma", "mean", "each")
-RING_2D = 3  # Chebyshev radius of an off-axis frequency's background
-RING_LINE = 8  # radius of an on-axis (or 1-D) frequency's background along its line
+RING_LINE = 8  # reach of a frequency's background along its row and column (or its line)
 MIN_RING = 4  # fewer background bins than this: the frequency is not tested in that crop
+MIN_RATIO = 2.0  # a harmonic must also stand, on average, this far above its background
 COVER = 0.85  # shared crop lengths are at least this share of the usable side
 RADIAL_BINS = 64
 LUMA = (0.299, 0.587, 0.114)
@@ -227,112 +250,26 @@ def _axis_lengths(n: int, qs: Iterable[int]) -> dict[int, int]:
     return out
 
 
-# -- the periodic component ------------------------------------------------------------------
+# -- windows -----------------------------------------------------------------------------------
 
 
-def _laplacian_symbol(shape: tuple[int, ...], device, dtype):
-    """Eigenvalues of the periodic discrete Laplacian on a grid of ``shape`` (torch)."""
-    import torch
+def _hann_correlation(d: np.ndarray) -> np.ndarray:
+    """Correlation of periodic-Hann-windowed DFT coefficients ``d`` bins apart (per axis),
+    for white noise: 1, -2/3, 1/6 at 0, 1, 2 bins; 0 beyond."""
+    d = np.abs(d)
+    return np.select([d == 0, d == 1, d == 2], [1.0, -2.0 / 3.0, 1.0 / 6.0], 0.0)
 
-    total = torch.zeros(shape, device=device, dtype=dtype)
+
+@functools.lru_cache(maxsize=32)
+def _window(shape: tuple[int, ...]) -> np.ndarray:
+    """Separable periodic Hann window over ``shape``: its transform is three bins wide, so
+    a harmonic on a bin stays within one bin of it."""
+    out = np.ones(shape)
     for a, n in enumerate(shape):
-        k = torch.arange(n, device=device, dtype=dtype)
         view = [1] * len(shape)
         view[a] = n
-        total = total + (2 * torch.cos(2 * math.pi * k / n) - 2).reshape(view)
-    return total
-
-
-def _periodic_fft(u, ndim: int):
-    """FFT of the periodic component (Moisan) of ``u`` over its last ``ndim`` axes (torch).
-
-    ``u`` must have its mean removed; the zero-frequency coefficient of the result is 0.
-    """
-    import torch
-
-    axes = tuple(range(u.ndim - ndim, u.ndim))
-    shape = tuple(u.shape[-ndim:])
-    # The boundary image v (Moisan's eq. 3) is zero away from the edges, so its FFT is a sum
-    # of one (ndim-1)-dimensional FFT per axis: the jump across that axis's two edges, times
-    # (1 - exp(2 pi i k / n)) along the axis.
-    boundary = torch.zeros(u.shape, dtype=torch.complex128 if u.dtype == torch.float64
-                           else torch.complex64, device=u.device)
-    for a in axes:
-        jump = u.narrow(a, u.shape[a] - 1, 1) - u.narrow(a, 0, 1)
-        others = tuple(b for b in axes if b != a)
-        jump = torch.fft.fftn(jump, dim=others) if others else jump.to(boundary.dtype)
-        k = torch.arange(u.shape[a], device=u.device, dtype=u.dtype)
-        view = [1] * u.ndim
-        view[a] = u.shape[a]
-        boundary += jump * (1 - torch.exp(2j * math.pi * k / u.shape[a])).reshape(view)
-    lap = _laplacian_symbol(shape, u.device, u.dtype)
-    lap.view(-1)[0] = 1.0  # the zero frequency: s has mean 0
-    spec = torch.fft.fftn(u, dim=axes) - boundary / lap
-    spec[(Ellipsis, *([0] * ndim))] = 0
-    return spec
-
-
-def _spectrum_at(u, crop: _Crop):
-    """The periodic component's FFT of maps ``u`` (B, *crop.shape) at the bins ``crop.need``
-    only: the FFT of ``u`` less the boundary term of :func:`_periodic_fft` at those bins.
-    The mean needs no removal: it lives in the zero-frequency bin, which is never read."""
-    import torch
-
-    dev = u.device
-    ndim = u.ndim - 1
-    batch = len(u)
-    spec = torch.fft.fftn(u, dim=tuple(range(1, ndim + 1))).reshape(batch, -1)
-    out = spec[:, torch.as_tensor(crop.need, device=dev)]
-    for a in range(ndim):
-        axis = 1 + a
-        jump = u.narrow(axis, u.shape[axis] - 1, 1) - u.narrow(axis, 0, 1)
-        others = tuple(1 + b for b in range(ndim) if b != a)
-        jump = torch.fft.fftn(jump, dim=others) if others else jump.to(out.dtype)
-        jump = jump.reshape(batch, -1)
-        coef = torch.as_tensor(crop.jump_coef[a], device=dev, dtype=out.dtype)
-        out = out - jump[:, torch.as_tensor(crop.jump_index[a], device=dev)] * coef
+        out = out * (np.sin(np.pi * np.arange(n) / n) ** 2).reshape(view)
     return out
-
-
-def periodic_component(x: Any, *, ndim: int | None = None) -> np.ndarray:
-    """The periodic component of the periodic-plus-smooth decomposition (Moisan 2011).
-
-    ``x = p + s`` where ``s`` is smooth and ``p`` has no jump between opposite edges, so its
-    spectrum shows no cross along the frequency axes. Here ``p`` is returned with its mean
-    removed. Its periodic discrete Laplacian equals the Laplacian of ``x`` without the
-    wrap-around neighbours (tested).
-
-    Parameters
-    ----------
-    x : array_like or torch.Tensor, shape ``(..., n_1, ..., n_ndim)``
-    ndim : int, optional
-        Trailing axes (default ``min(x.ndim, 2)``).
-
-    Returns
-    -------
-    ndarray, the shape of ``x``
-
-    References
-    ----------
-    Moisan, "Periodic plus smooth image decomposition", J. Math. Imaging Vis. 39, 2011.
-
-    Examples
-    --------
-    >>> ramp = np.add.outer(np.arange(8.0), np.arange(8.0))
-    >>> p = periodic_component(ramp)
-    >>> bool(np.abs(np.fft.fft2(p))[0, 1:].max() < np.abs(np.fft.fft2(ramp))[0, 1:].max())
-    True
-    """
-    import torch
-
-    arr = as_real_array("x", x)
-    nd = min(arr.ndim, 2) if ndim is None else check_int("ndim", ndim, minimum=1)
-    if nd > arr.ndim:
-        raise ValueError(f"ndim must be at most x.ndim={arr.ndim}, got {nd}")
-    axes = tuple(range(arr.ndim - nd, arr.ndim))
-    u = torch.from_numpy(arr - arr.mean(axis=axes, keepdims=True))
-    spec = _periodic_fft(u, nd)
-    return torch.fft.ifftn(spec, dim=tuple(range(-nd, 0))).real.numpy()
 
 
 # -- crop plans ------------------------------------------------------------------------------
@@ -348,7 +285,7 @@ class _Crop:
     coords: np.ndarray  # (T, ndim)
     ring: np.ndarray  # (T, R) flat indices of background bins (padded with 0)
     weight: np.ndarray  # (T, R) 1/K per background bin, 0 for padding
-    k: np.ndarray  # (T,) background bins (0: not testable)
+    k: np.ndarray  # (T,) effective number of independent background bins (0: not testable)
     selfconj: np.ndarray  # (T,) bool
     tests: np.ndarray  # (F_c,) global frequency index tested here
     test_pos: np.ndarray  # (F_c,) target position
@@ -357,11 +294,6 @@ class _Crop:
     member_pos: np.ndarray  # (P_c, M) target positions (padded with T: a dummy column)
     member_phase: list[np.ndarray]  # per period: (members, ndim) harmonic index j per axis
     shift: np.ndarray  # (T,) complex, to absolute phase (crop starts at the border)
-    need: np.ndarray  # (U,) flat indices of every bin read (targets and backgrounds)
-    t_in: np.ndarray  # (T,) target positions in ``need``
-    r_in: np.ndarray  # (T, R) background positions in ``need``
-    jump_index: list[np.ndarray]  # per axis: (U,) index into that axis's edge-jump FFT
-    jump_coef: list[np.ndarray]  # per axis: (U,) (1 - exp(2 pi i k/n)) / laplacian
 
 
 @dataclass
@@ -374,36 +306,53 @@ class _Plan:
 def _ring(
     target: np.ndarray, shape: tuple[int, ...], special: list[np.ndarray]
 ) -> np.ndarray | None:
-    """Flat indices of the background bins of one target bin (conjugates once)."""
+    """Flat indices of the background bins of one target bin, in pairs symmetric about it
+    (so a spectrum that is linear over the neighbourhood averages to its value at the
+    centre, and a convex one to more)."""
     ndim = len(shape)
-    zero_axes = [a for a in range(ndim) if target[a] == 0]
-    if zero_axes or ndim == 1:  # on an axis line (or 1-D): along the line
-        (a,) = [b for b in range(ndim) if target[b] != 0]
+    on_axis = ndim == 1 or bool((target == 0).any())
+    axes = [a for a in range(ndim) if target[a] != 0] if on_axis else list(range(ndim))
+
+    def admissible(p: np.ndarray) -> bool:
+        if all(special[a][p[a]] for a in range(ndim)):
+            return False  # a candidate harmonic itself
+        if on_axis:
+            return bool(p[axes[0]] != 0)
+        return bool((p != 0).all())  # off the axes: the axis lines are another population
+
+    pts = []
+    for a in axes:
         n = shape[a]
-        d = np.r_[-RING_LINE:0, 1 : RING_LINE + 1]
-        pts = np.repeat(target[None], len(d), axis=0)
-        pts[:, a] = (target[a] + d) % n
-        fold = np.minimum(pts[:, a], n - pts[:, a])
         own = min(target[a], n - target[a])
-        pts = pts[fold * 2 >= own]
-    else:
-        r = np.arange(-RING_2D, RING_2D + 1)
-        off = np.stack(np.meshgrid(*([r] * ndim), indexing="ij"), -1).reshape(-1, ndim)
-        off = off[np.abs(off).max(1) > 0]
-        pts = (target[None] + off) % np.array(shape)
-        pts = pts[(pts != 0).all(1)]  # the axis lines are a population of their own
-    if len(pts) == 0:
+        for d in range(2, RING_LINE + 2):  # the next bin holds the window's spill
+            if on_axis and 2 * d > own:
+                break  # no nearer to zero frequency than half the bin's own distance
+            pair = []
+            for sign in (-1, 1):
+                p = target.copy()
+                p[a] = (p[a] + sign * d) % n
+                pair.append(p)
+            if all(admissible(p) for p in pair):
+                pts.extend(pair)
+    if not pts:
         return None
-    is_special = np.ones(len(pts), bool)
-    for a in range(ndim):
-        is_special &= special[a][pts[:, a]]
-    pts = pts[~is_special]
-    if len(pts) == 0:
-        return None
-    flat = np.ravel_multi_index(tuple(pts.T), shape)
-    conj = np.ravel_multi_index(tuple(((-pts) % np.array(shape)).T), shape)
-    _, first = np.unique(np.minimum(flat, conj), return_index=True)
-    return flat[np.sort(first)]
+    return np.ravel_multi_index(tuple(np.array(pts).T), shape)
+
+
+def _effective_bins(ring: np.ndarray, shape: tuple[int, ...]) -> float:
+    """How many independent bins a mean over ``ring`` is worth: windowed bins next to each
+    other are correlated (power correlation ``|c|^2``, 4/9 at one bin), so ``K^2 /
+    sum |c_ij|^2``. Conjugate pairs count as the same bin."""
+    pts = np.stack(np.unravel_index(ring, shape), 1)
+    corr = np.ones((len(pts), len(pts)))
+    conj = np.ones((len(pts), len(pts)))
+    for a, n in enumerate(shape):
+        d = (pts[:, None, a] - pts[None, :, a]) % n
+        corr *= _hann_correlation(np.minimum(d, n - d))
+        e = (pts[:, None, a] + pts[None, :, a]) % n
+        conj *= _hann_correlation(np.minimum(e, n - e))
+    power = np.maximum(corr**2, conj**2)
+    return float(len(pts) ** 2 / power.sum())
 
 
 @functools.lru_cache(maxsize=64)
@@ -467,12 +416,12 @@ def _plan(
         width = max([len(r) for r in rings if r is not None] + [1])
         ring = np.zeros((t, width), np.int64)
         weight = np.zeros((t, width))
-        k = np.zeros(t, np.int64)
+        k = np.zeros(t)
         for i, r in enumerate(rings):
             if r is not None and len(r) >= MIN_RING:
                 ring[i, : len(r)] = r
                 weight[i, : len(r)] = 1.0 / len(r)
-                k[i] = len(r)
+                k[i] = _effective_bins(r, cshape)
         members = np.zeros((t, len(member_lists)))
         mwidth = max([len(m) for m in member_lists] + [1])
         member_pos = np.full((len(member_lists), mwidth), t, np.int64)
@@ -482,19 +431,6 @@ def _plan(
         starts = np.array(border, dtype=np.float64)
         phase = (coords * (starts / np.array(cshape))).sum(1)
         flat = np.ravel_multi_index(tuple(coords.T), cshape)
-        need, inverse = np.unique(np.concatenate([flat, ring.ravel()]), return_inverse=True)
-        kn = np.stack(np.unravel_index(need, cshape), 1)  # (U, ndim)
-        lap = sum(2 * np.cos(2 * np.pi * kn[:, a] / cshape[a]) - 2 for a in range(ndim))
-        lap = np.where(lap == 0, 1.0, lap)  # only the zero frequency, never read
-        jump_index, jump_coef = [], []
-        for a in range(ndim):
-            others = [b for b in range(ndim) if b != a]
-            jump_index.append(
-                np.ravel_multi_index(tuple(kn[:, others].T), tuple(cshape[b] for b in others))
-                if others
-                else np.zeros(len(kn), np.int64)
-            )
-            jump_coef.append((1 - np.exp(2j * np.pi * kn[:, a] / cshape[a])) / lap)
         crops.append(
             _Crop(
                 shape=cshape,
@@ -511,11 +447,6 @@ def _plan(
                 member_pos=member_pos,
                 member_phase=phases,
                 shift=np.exp(-2j * np.pi * phase),
-                need=need,
-                t_in=inverse[:t],
-                r_in=inverse[t:].reshape(ring.shape),
-                jump_index=jump_index,
-                jump_coef=jump_coef,
             )
         )
     main = tuple(lengths[a][1] for a in range(ndim))
@@ -545,6 +476,7 @@ class _Accumulator:
         nf, npd = len(self.freqs), len(candidates)
         self.fisher = np.zeros(nf)
         self.fcount = np.zeros(nf, np.int64)
+        self.ratio_sum = np.zeros(nf)
         self.sums = {s: np.zeros(npd) for s in _STATS}
         self.squares = {s: np.zeros(npd) for s in _STATS}
         self.counts = {s: np.zeros(npd, np.int64) for s in _STATS}
@@ -581,27 +513,29 @@ class _Accumulator:
         self.maps += len(maps)
         self.shapes[shape] = self.shapes.get(shape, 0) + len(maps)
         x = torch.as_tensor(maps, dtype=self.dtype).to(self.device)
+        axes = tuple(range(1, self.ndim + 1))
         for crop in plan.crops:
             index = tuple(slice(b, b + n) for b, n in zip(border, crop.shape, strict=True))
             u = x[(slice(None), *index)]
+            u = u - u.mean(axes, keepdim=True)
             n = math.prod(crop.shape)
-            spec = _spectrum_at(u, crop)  # (B, U), the periodic component's FFT
-            power = torch.view_as_real(spec).square().sum(-1) / n
-            axes = tuple(range(1, self.ndim + 1))
-            total = u.square().sum(axes) - n * u.mean(axes).square()  # AC power, sum (u - mean)^2
-            self._measure(crop, spec, power, total, n)
+            window = torch.as_tensor(_window(crop.shape), device=u.device, dtype=u.dtype)
+            windowed = torch.fft.fftn(u * window, dim=axes).reshape(len(u), -1)
+            # windowed periodogram, normalised so that white noise of variance 1 gives 1
+            power_w = torch.view_as_real(windowed).square().sum(-1) / window.square().sum()
+            raw = torch.fft.fftn(u, dim=axes).reshape(len(u), -1)
+            raw = raw[:, torch.as_tensor(crop.flat, device=u.device)]  # (B, T)
+            total = u.square().sum(axes)  # the AC power, sum |X|^2 / N over every bin
+            self._measure(crop, raw, power_w, total, n)
             if crop.shape == plan.main and self.spectrum_shape in (None, crop.shape):
-                self._display(u - u.mean(axes, keepdim=True), len(maps))
+                self._display(power_w, u)
 
-    def _display(self, u, count: int) -> None:
-        """The averaged spectrum (periodic component) and the radial spectrum (Hann)."""
-        import torch
-
+    def _display(self, power_w, u) -> None:
+        """The averaged (Hann-windowed) spectrum of the main crop and the radial spectrum."""
         from ..spectral import radial_spectrum
 
-        spec = _periodic_fft(u, self.ndim)
-        power = torch.view_as_real(spec).square().sum(-1) / math.prod(u.shape[1:])
-        mean = power.mean(0).cpu().double().numpy()
+        count = len(u)
+        mean = power_w.mean(0).reshape(u.shape[1:]).cpu().double().numpy()
         if self.spectrum is None:
             self.spectrum, self.spectrum_shape = np.zeros_like(mean), tuple(u.shape[1:])
         self.spectrum += mean * count
@@ -616,27 +550,28 @@ class _Accumulator:
         self.radial_sum += np.nan_to_num(p) * count
         self.radial_maps += count
 
-    def _measure(self, crop: _Crop, spec, power, total, n: int) -> None:
+    def _measure(self, crop: _Crop, raw, power_w, total, n: int) -> None:
         import torch
 
-        dev = power.device
+        dev = power_w.device
         t = len(crop.flat)
-        values = power[:, torch.as_tensor(crop.t_in, device=dev)]  # (B, T)
-        ring = power[:, torch.as_tensor(crop.r_in.ravel(), device=dev)].reshape(
-            len(power), *crop.r_in.shape
+        values = power_w[:, torch.as_tensor(crop.flat, device=dev)]  # (B, T)
+        ring = power_w[:, torch.as_tensor(crop.ring.ravel(), device=dev)].reshape(
+            len(power_w), *crop.ring.shape
         )
-        weight = torch.as_tensor(crop.weight, device=dev, dtype=power.dtype)
+        weight = torch.as_tensor(crop.weight, device=dev, dtype=power_w.dtype)
         background = (ring * weight).sum(-1)  # (B, T)
         testable = torch.as_tensor(crop.k > 0, device=dev)
         background = torch.where(testable, background, torch.nan)
         ratio = values / background
+        harmonic_power = torch.view_as_real(raw).square().sum(-1) / n  # raw |X|^2 / N
         if len(crop.tests):
             self._test(crop, ratio[:, torch.as_tensor(crop.test_pos, device=dev)])
         if not len(crop.periods):
             return
-        members = torch.as_tensor(crop.members, device=dev, dtype=power.dtype)
-        harmonic = values @ members  # (B, P_c)
-        excess = (values - background) @ members
+        members = torch.as_tensor(crop.members, device=dev, dtype=power_w.dtype)
+        harmonic = harmonic_power @ members  # (B, P_c)
+        excess = (harmonic_power - background) @ members
         with torch.no_grad():
             padded = torch.cat([ratio, torch.full_like(ratio[:, :1], torch.nan)], 1)
             gathered = padded[:, torch.as_tensor(crop.member_pos, device=dev)]
@@ -663,7 +598,7 @@ class _Accumulator:
             np.add.at(self.squares[name], crop.periods, (v**2).sum(0))
             np.add.at(self.counts[name], crop.periods, ok.sum(0))
         shift = torch.as_tensor(crop.shift, device=dev)
-        coef = ((spec[:, torch.as_tensor(crop.t_in, device=dev)] * shift).sum(0) / n).cpu()
+        coef = ((raw * shift).sum(0) / n).cpu()
         coef = coef.numpy()
         for j, pi in enumerate(crop.periods):
             pos = crop.member_pos[j]
@@ -672,7 +607,6 @@ class _Accumulator:
         del members
 
     def _test(self, crop: _Crop, ratio) -> None:
-        import torch
         from scipy import stats
 
         k = crop.k[crop.test_pos]
@@ -688,7 +622,7 @@ class _Accumulator:
         logp = np.minimum(logp, 0.0)
         np.add.at(self.fisher, crop.tests, (-2.0 * np.where(ok, logp, 0.0)).sum(0))
         np.add.at(self.fcount, crop.tests, ok.sum(0))
-        del torch
+        np.add.at(self.ratio_sum, crop.tests, r.sum(0))
 
     # -- results ---------------------------------------------------------------------------
 
@@ -703,6 +637,7 @@ class _Accumulator:
             )
         log10p = logp / math.log(10)
         adjusted = np.minimum(0.0, log10p + math.log10(max(m, 1)))
+        mean_ratio = self.ratio_sum / np.maximum(self.fcount, 1)
         return pd.DataFrame(
             {
                 "frequency": [tuple(a / q for a, q in f) for f in self.freqs],
@@ -710,7 +645,8 @@ class _Accumulator:
                 "maps": self.fcount,
                 "log10_p": log10p,
                 "log10_p_adjusted": adjusted,
-                "significant": tested & (adjusted < math.log10(alpha)),
+                "mean_ratio": np.where(tested, mean_ratio, np.nan),
+                "significant": tested & (adjusted < math.log10(alpha)) & (mean_ratio >= MIN_RATIO),
             }
         )
 
@@ -776,7 +712,8 @@ class Inspection:
     ----------
     found : DataFrame
         One row per period found (columns :data:`FOUND_COLUMNS`): ``period`` (per axis),
-        ``source`` (``"grid"`` or ``"JPEG block grid"``), ``harmonics`` (significant of
+        ``source`` (``"grid"``, ``"JPEG block grid"`` or ``"replicas beside the
+        harmonics"``), ``harmonics`` (significant of
         all), ``p_value`` (smallest Bonferroni-adjusted p of its frequencies), the
         strength statistics of the module docstring with 95 % intervals over maps, and
         with a reference ``reference_fraction`` and ``ratio`` (data over reference) with its
@@ -784,7 +721,8 @@ class Inspection:
     periods : DataFrame
         The same statistics for every candidate period, found or not (``found`` column).
     tests : DataFrame
-        One row per tested frequency: combined and adjusted log10 p, significance.
+        One row per tested frequency: combined and adjusted log10 p, mean ratio to the
+        background over maps, significance.
     maps, reference_maps : int
         Maps measured (images, channels or audio frames).
     ndim : int
@@ -792,7 +730,7 @@ class Inspection:
     jpeg : tuple of int or None
         The JPEG block grid attributed to JPEG (None when no map came from a JPEG).
     spectrum : ndarray
-        Mean periodogram of the largest crop of the first map shape, unshifted.
+        Mean Hann-windowed periodogram of the largest crop of the first map shape, unshifted.
     radial, reference_radial : (frequency, power) or None
         Azimuthally averaged (1-D: one-sided) spectrum, Hann window.
     patterns : dict
@@ -1088,13 +1026,33 @@ def _group(
                 break
         else:
             own.append([tuple(d), [i]])
-    for g in list(own):  # a period dividing another's is part of that grid
-        host = next((h for h in own if h is not g and all(
-            hp % p == 0 for hp, p in zip(h[0], g[0], strict=True))), None)
-        if host is not None:
-            host[1].extend(g[1])
-            own.remove(g)
-    return groups + [(tuple(g[0]), "grid", g[1]) for g in own]
+    grids, replicas = [], {}
+    for g in own:  # frequencies only beside the harmonics of a small factor: replicas
+        freqs = [tests.frequency[i] for i in g[1]]
+        factor = next(
+            (
+                (q,) * len(g[0])
+                for q in (2, 3, 4)
+                if all(_near(f, (q,) * len(g[0]), REPLICA) for f in freqs)
+                and not all(q % p == 0 for p in g[0])
+            ),
+            None,
+        )
+        if factor is None:
+            grids.append(g)
+        else:
+            replicas.setdefault(factor, []).extend(g[1])
+    for g in sorted(grids, key=lambda g: math.prod(g[0])):  # a divisor's grid is this one's
+        hosts = [
+            h for h in grids
+            if h is not g and all(hp % p == 0 for hp, p in zip(h[0], g[0], strict=True))
+        ]
+        if hosts:
+            min(hosts, key=lambda h: math.prod(h[0]))[1].extend(g[1])
+            grids.remove(g)
+    groups += [(tuple(g[0]), "grid", g[1]) for g in grids]
+    groups += [(q, "replicas beside the harmonics", rows) for q, rows in replicas.items()]
+    return groups
 
 
 def _count(denominators: Iterable[tuple[int, ...]], period: tuple[int, ...]) -> str:
@@ -1108,12 +1066,15 @@ def _count(denominators: Iterable[tuple[int, ...]], period: tuple[int, ...]) -> 
 SIDEBAND = 1 / 16  # cycles/sample: how far modulation sidebands flank a grid's harmonics
 
 
-def _near(f: tuple[float, ...], period: tuple[int, ...]) -> bool:
-    """Whether ``f`` lies within :data:`SIDEBAND` (on every axis) of a non-zero harmonic of
+REPLICA = 1 / 8  # cycles/sample: how far upsampling's spectral replicas reach from a harmonic
+
+
+def _near(f: tuple[float, ...], period: tuple[int, ...], width: float = SIDEBAND) -> bool:
+    """Whether ``f`` lies within ``width`` (on every axis) of a non-zero harmonic of
     ``period``: a modulation sideband of that grid rather than a grid of its own."""
     for m in itertools.product(*(range(p) for p in period)):
         if any(m) and all(
-            min((fa - ma / p) % 1.0, (ma / p - fa) % 1.0) <= SIDEBAND + 1e-12
+            min((fa - ma / p) % 1.0, (ma / p - fa) % 1.0) <= width + 1e-12
             for fa, ma, p in zip(f, m, period, strict=True)
         ):
             return True

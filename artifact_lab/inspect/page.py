@@ -38,7 +38,7 @@ def _name(period: tuple[int, ...]) -> str:
 
 
 def plot_averaged_spectrum(result: Any, *, vmin: float = -60.0) -> Figure:
-    """The mean power spectrum of the maps' periodic components (dB re its maximum, zero
+    """The mean Hann-windowed power spectrum of the maps (dB re its maximum, zero
     frequency at the centre), with the harmonics of each period found marked.
 
     Examples

@@ -327,14 +327,14 @@ def _wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def main() -> None:  # pragma: no cover - the measurement behind the documented tables
-    """Print both tables as Markdown: ``python -m artifact_lab.inspect.power``."""
+    """Print both tables: ``python -m artifact_lab.inspect.power``."""
     import torch
 
     torch.set_num_threads(1)
     power = power_table(progress=True)
-    print(power.to_markdown(index=False, floatfmt=".3g"))
+    print(power.to_string(index=False), flush=True)
     alarms = false_alarm_table(progress=True)
-    print(alarms.to_markdown(index=False, floatfmt=".3g"))
+    print(alarms.to_string(index=False), flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
