@@ -43,6 +43,7 @@ _NAMES = {
     "phase_gains": "scores",
     "weight_scores": "scores",
     "harmonic_fraction": "spectral",
+    "inspect": "inspect.detect",  # the function; the subpackage is artifact_lab.inspect
     "interior_crop": "spectral",
     "Composite": "stacks",
     "composite": "stacks",
@@ -103,7 +104,7 @@ class _Package(types.ModuleType):
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and _NAMES.get(name) == name:
+        if isinstance(value, types.ModuleType) and _NAMES.get(name, "").split(".")[0] == name:
             return  # the function is loaded (or already was) by __getattr__
         super().__setattr__(name, value)
 
@@ -140,6 +141,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the eager imports
     from .calculator import solve
     from .compare import compare_upsamplers
     from .explore import explore
+    from .inspect.detect import inspect
     from .monitor import monitor
     from .overlap import (
         OverlapStats,

@@ -78,20 +78,22 @@ from JPEG files, frequencies on a line of the JPEG block grid (a multiple of 1/8
 axis for the luma; of 1/16 for colour channels of chroma-subsampled files) are reported as
 the JPEG block grid, never as a model's period: block edges put power along whole lines of
 the spectrum, and a model grid whose harmonics fall on those lines (any period with an axis
-dividing 8) cannot be told apart from it by the spectrum. A decoded JPEG passed as an array carries no file
-type: pass ``jpeg=True`` to get the same treatment, else an 8 x 8 block grid is reported
-as a period.
+dividing 8) cannot be told apart from it by the spectrum. A decoded JPEG passed as an array
+carries no file type: pass ``jpeg=True`` to get the same treatment, else an 8 x 8 block grid
+is reported as a period.
 
-**Strength**, per map at the crop of the period, then mean and confidence interval over
-maps (Student t, 95 %): ``harmonic_fraction``, the power at the period's non-zero
-harmonics over the crop's AC power (:func:`artifact_lab.spectral.harmonic_fraction` with the
-mean removed); ``chance``, the same fraction for white noise,
-``(prod(P) - 1) / (N - 1)`` for ``N`` samples (the mean removed); ``excess_fraction``, the harmonic power
-less its local background, over the AC power (0 on average without a grid);
-``peak_db``, the strongest harmonic over its background in dB (the test's ratio); ``harmonic_rms``, the root
-mean square of each map's phase-averaged pattern (its mean over all positions of each phase)
-in the data's units. With a ``reference`` set the ratio of the mean harmonic fractions is
-given with a 95 % interval (delta method on the logarithm).
+
+**Strength**, per map at the crop of the period, then mean and confidence interval over maps
+(Student t, 95 %): ``harmonic_fraction``, the power at the period's non-zero harmonics over
+the crop's AC power (:func:`artifact_lab.spectral.harmonic_fraction` with the mean removed);
+``chance``, the same fraction for white noise, ``(prod(P) - 1) / (N - 1)`` for ``N`` samples
+(the mean removed); ``excess_fraction``, the harmonic power less its local background, over
+the AC power (0 on average without a grid); ``peak_db``, the strongest harmonic over its
+background in dB (the test's ratio); ``harmonic_rms``, the root mean square of each map's
+phase-averaged pattern (its mean over all positions of each phase) in the data's units. With
+a ``reference`` set the ratio of the mean harmonic fractions is given with a 95 % interval
+(delta method on the logarithm).
+
 
 **Colour.** Files in colour are reduced to their luma (Rec. 601, ``0.299 R + 0.587 G +
 0.114 B``, JPEG's own) by default; ``channels="mean"`` averages them and ``"each"`` keeps
@@ -114,9 +116,8 @@ import itertools
 import math
 import numbers
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -203,8 +204,10 @@ def candidate_periods(periods: Any = None, *, ndim: int = 2) -> tuple[tuple[int,
     rule = "periods must be an int, a tuple of one int per axis, or a sequence of those"
     if isinstance(periods, numbers.Integral) and not isinstance(periods, bool):
         items: list[Any] = [periods]
-    elif isinstance(periods, (tuple, list)) and periods and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in periods
+    elif (
+        isinstance(periods, (tuple, list))
+        and periods
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in periods)
     ):
         items = [tuple(periods)] if len(periods) == ndim and ndim > 1 else list(periods)
     elif isinstance(periods, (tuple, list)) and periods:
@@ -294,6 +297,7 @@ class _Crop:
     member_pos: np.ndarray  # (P_c, M) target positions (padded with T: a dummy column)
     member_phase: list[np.ndarray]  # per period: (members, ndim) harmonic index j per axis
     shift: np.ndarray  # (T,) complex, to absolute phase (crop starts at the border)
+    chance: np.ndarray  # (P_c,) white noise's harmonic fraction, mean removed
 
 
 @dataclass
@@ -362,12 +366,16 @@ def _plan(
     candidates: tuple[tuple[int, ...], ...],
     freqs: tuple[Key, ...],
 ) -> _Plan | None:
+    from ..measure import chance_level
+
     ndim = len(shape)
     usable = [n - 2 * b for n, b in zip(shape, border, strict=True)]
     if min(usable) < 4:
         return None
-    qs = [sorted({d for p in candidates for d in range(1, p[a] + 1) if p[a] % d == 0})
-          for a in range(ndim)]
+    qs = [
+        sorted({d for p in candidates for d in range(1, p[a] + 1) if p[a] % d == 0})
+        for a in range(ndim)
+    ]
     lengths = [_axis_lengths(usable[a], qs[a]) for a in range(ndim)]
     by_crop: dict[tuple[int, ...], dict[str, list]] = {}
 
@@ -431,6 +439,10 @@ def _plan(
         starts = np.array(border, dtype=np.float64)
         phase = (coords * (starts / np.array(cshape))).sum(1)
         flat = np.ravel_multi_index(tuple(coords.T), cshape)
+        n = math.prod(cshape)  # measure's chance level keeps the mean: N-1 AC samples here
+        chance = np.array(
+            [chance_level(candidates[i], cshape) * n / (n - 1) for i in what["periods"]]
+        )
         crops.append(
             _Crop(
                 shape=cshape,
@@ -447,6 +459,7 @@ def _plan(
                 member_pos=member_pos,
                 member_phase=phases,
                 shift=np.exp(-2j * np.pi * phase),
+                chance=chance,
             )
         )
     main = tuple(lengths[a][1] for a in range(ndim))
@@ -501,8 +514,6 @@ class _Accumulator:
     def add(self, maps: np.ndarray) -> None:
         """Measure a batch of maps of one shape, ``(B, *shape)`` float64."""
         import torch
-
-        from ..spectral import radial_spectrum
 
         shape = tuple(maps.shape[1:])
         border = self._border(shape)
@@ -583,8 +594,7 @@ class _Accumulator:
             db = np.where(pk > 0, 10 * np.log10(np.where(pk > 0, pk, 1.0)), np.nan)
         db[~np.isfinite(pk)] = np.nan
         ms = (harmonic / n).cpu().double().numpy()
-        m_bins = np.array([math.prod(self.candidates[i]) for i in crop.periods])
-        chance = np.broadcast_to((m_bins - 1) / (n - 1), frac.shape)
+        chance = np.broadcast_to(crop.chance, frac.shape)
         for name, val in (
             ("harmonic_fraction", frac),
             ("excess_fraction", exc),
@@ -910,8 +920,10 @@ def _sources(
                 yield _Source(maps, item.jpeg_grid)
 
         return nd, len(paths), read_all()
-    if isinstance(data, (list, tuple)) and data and all(
-        isinstance(d, np.ndarray) or is_tensor(d) for d in data
+    if (
+        isinstance(data, (list, tuple))
+        and data
+        and all(isinstance(d, np.ndarray) or is_tensor(d) for d in data)
     ):
         items = list(data)
     elif isinstance(data, np.ndarray) or is_tensor(data):
@@ -1044,7 +1056,8 @@ def _group(
             replicas.setdefault(factor, []).extend(g[1])
     for g in sorted(grids, key=lambda g: math.prod(g[0])):  # a divisor's grid is this one's
         hosts = [
-            h for h in grids
+            h
+            for h in grids
             if h is not g and all(hp % p == 0 for hp, p in zip(h[0], g[0], strict=True))
         ]
         if hosts:
@@ -1247,7 +1260,9 @@ def _result(acc, racc, alpha, explicit, grids) -> Inspection:
         if rtable is not None:
             r = rtable.iloc[i]
             ratio = _ratio(
-                s.harmonic_fraction, s.harmonic_fraction_se, r.harmonic_fraction,
+                s.harmonic_fraction,
+                s.harmonic_fraction_se,
+                r.harmonic_fraction,
                 r.harmonic_fraction_se,
             )
             row.update(

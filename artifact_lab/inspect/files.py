@@ -107,7 +107,9 @@ def _soundfile():
     try:
         import soundfile
     except ImportError:
-        raise ModuleNotFoundError(f"reading FLAC needs the soundfile package: {_AUDIO_HINT}")
+        raise ModuleNotFoundError(
+            f"reading FLAC needs the soundfile package: {_AUDIO_HINT}"
+        ) from None
     return soundfile
 
 

@@ -21,9 +21,11 @@ The layer's outputs are measured as one map per input, the mean over its output 
 Agreement rule, per row: the predicted power lies inside inspect's 95 % interval of the
 measured power (or, for a prediction at or below the chance level of the harmonic fraction,
 the measured fraction's interval reaches chance), and every grid period inspect reports
-divides the predicted one (a model with a factor-2 upsampler must not show a period-3
-grid). A grid too weak to be found agrees when its predicted power is inside the interval. :func:`closed_loop` takes any model whose
-upsampling layer is reachable by name, so a real trained model gets the same comparison.
+divides the predicted one (a model with a factor-2 upsampler must not show a period-3 grid).
+A grid too weak to be found agrees when its predicted power is inside the interval.
+:func:`closed_loop` takes any model whose upsampling layer is reachable by name, so a real
+trained model gets the same comparison.
+
 """
 
 from __future__ import annotations

@@ -234,12 +234,21 @@ def render_page(result: Any, *, title: str = "Inspection") -> str:
 
     figures = []
     for make, caption in (
-        (plot_averaged_spectrum, "What to see: a grid of period P puts bright points at the "
-         "marked harmonics m/P; natural content falls off from the centre."),
-        (plot_radial, "What to see: peaks at the dotted marks that the reference does not "
-         "have; a high-frequency tail above the reference is the spectral trace of upsampling."),
-        (plot_patterns, "What to see: the grid's shape over one period, in the data's units "
-         "(0 means no deviation from the map's mean)."),
+        (
+            plot_averaged_spectrum,
+            "What to see: a grid of period P puts bright points at the "
+            "marked harmonics m/P; natural content falls off from the centre.",
+        ),
+        (
+            plot_radial,
+            "What to see: peaks at the dotted marks that the reference does not "
+            "have; a high-frequency tail above the reference is the spectral trace of upsampling.",
+        ),
+        (
+            plot_patterns,
+            "What to see: the grid's shape over one period, in the data's units "
+            "(0 means no deviation from the map's mean).",
+        ),
     ):
         fig = make(result)
         figures.append({"svg": figure_svg(fig), "caption": caption})

@@ -1,4 +1,4 @@
-"""How small a grid :func:`artifact_lab.inspect` finds, and how often it finds one that is not there.
+"""How small a grid :func:`artifact_lab.inspect` finds, and how often it finds one not there.
 
 Checkerboards of known amplitude are planted into random crops of scikit-image's bundled
 pictures (grey, native resolution; all of :data:`PICTURES`, which leaves out ``text``: it
@@ -24,6 +24,7 @@ import functools
 import io
 import math
 from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -67,8 +68,22 @@ def planted_pattern(period: int = 2) -> np.ndarray:
 
 # "text" is left out: it is a photograph of print with a real raster, a periodic grid that
 # inspect finds (period about 6.4 x 3.2 pixels, its strongest bin 370 times its background).
-PICTURES = ("camera", "astronaut", "brick", "grass", "gravel", "coins", "moon", "coffee",
-            "chelsea", "rocket", "clock", "page", "cell", "immunohistochemistry")
+PICTURES = (
+    "camera",
+    "astronaut",
+    "brick",
+    "grass",
+    "gravel",
+    "coins",
+    "moon",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "clock",
+    "page",
+    "cell",
+    "immunohistochemistry",
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -302,9 +317,7 @@ def false_alarm_table(
     rows = []
     jobs = [(c, n, s) for c in conditions for s in sizes for n in counts]
     for (kind, quality), n, size in tqdm(jobs, disable=not progress, desc="alarms", leave=False):
-        fa, grid = false_alarm_rate(
-            kind, n, size, trials=trials, jpeg_quality=quality, seed=seed
-        )
+        fa, grid = false_alarm_rate(kind, n, size, trials=trials, jpeg_quality=quality, seed=seed)
         rows.append(
             {
                 "kind": kind,
