@@ -307,56 +307,85 @@ class _Plan:
     main: tuple[int, ...]  # the largest crop (for the averaged spectrum)
 
 
-def _ring(
-    target: np.ndarray, shape: tuple[int, ...], special: list[np.ndarray]
-) -> np.ndarray | None:
-    """Flat indices of the background bins of one target bin, in pairs symmetric about it
-    (so a spectrum that is linear over the neighbourhood averages to its value at the
-    centre, and a convex one to more)."""
-    ndim = len(shape)
-    on_axis = ndim == 1 or bool((target == 0).any())
-    axes = [a for a in range(ndim) if target[a] != 0] if on_axis else list(range(ndim))
-
-    def admissible(p: np.ndarray) -> bool:
-        if all(special[a][p[a]] for a in range(ndim)):
-            return False  # a candidate harmonic itself
-        if on_axis:
-            return bool(p[axes[0]] != 0)
-        return bool((p != 0).all())  # off the axes: the axis lines are another population
-
-    pts = []
-    for a in axes:
-        n = shape[a]
-        own = min(target[a], n - target[a])
-        for d in range(2, RING_LINE + 2):  # the next bin holds the window's spill
-            if on_axis and 2 * d > own:
-                break  # no nearer to zero frequency than half the bin's own distance
-            pair = []
-            for sign in (-1, 1):
-                p = target.copy()
-                p[a] = (p[a] + sign * d) % n
-                pair.append(p)
-            if all(admissible(p) for p in pair):
-                pts.extend(pair)
-    if not pts:
-        return None
-    return np.ravel_multi_index(tuple(np.array(pts).T), shape)
+_CORR = np.array([1.0, -2.0 / 3.0, 1.0 / 6.0, 0.0])
 
 
-def _effective_bins(ring: np.ndarray, shape: tuple[int, ...]) -> float:
-    """How many independent bins a mean over ``ring`` is worth: windowed bins next to each
-    other are correlated (power correlation ``|c|^2``, 4/9 at one bin), so ``K^2 /
-    sum |c_ij|^2``. Conjugate pairs count as the same bin."""
-    pts = np.stack(np.unravel_index(ring, shape), 1)
-    corr = np.ones((len(pts), len(pts)))
-    conj = np.ones((len(pts), len(pts)))
-    for a, n in enumerate(shape):
-        d = (pts[:, None, a] - pts[None, :, a]) % n
-        corr *= _hann_correlation(np.minimum(d, n - d))
-        e = (pts[:, None, a] + pts[None, :, a]) % n
-        conj *= _hann_correlation(np.minimum(e, n - e))
-    power = np.maximum(corr**2, conj**2)
-    return float(len(pts) ** 2 / power.sum())
+def _k_eff(p: np.ndarray, m: np.ndarray, dims: np.ndarray) -> np.ndarray:
+    """``K^2 / sum_ij |c_ij|^2`` for rings ``p`` ``(T, K, ndim)`` with kept masks ``m``;
+    a bin and its conjugate are the same bin (correlation 1)."""
+    diff = (p[:, :, None, :] - p[:, None, :, :]) % dims
+    summ = (p[:, :, None, :] + p[:, None, :, :]) % dims
+    corr = _CORR[np.minimum(np.minimum(diff, dims - diff), 3)].prod(-1)
+    conj = _CORR[np.minimum(np.minimum(summ, dims - summ), 3)].prod(-1)
+    power = np.maximum(corr**2, conj**2) * (m[:, :, None] & m[:, None, :])
+    total = power.sum((1, 2))
+    counts = m.sum(1)
+    return np.where(total > 0, counts**2 / np.where(total > 0, total, 1), 0.0)
+
+
+def _rings(
+    coords: np.ndarray, shape: tuple[int, ...], special: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_ring` and :func:`_effective_bins` for every target at once: background
+    indices ``(T, R)`` (padded with 0), weights ``1/K`` (0 for padding) and ``K_eff``
+    (0 where fewer than :data:`MIN_RING` bins remain)."""
+    t, ndim = coords.shape
+    dims = np.array(shape)
+    d = np.arange(2, RING_LINE + 2)
+    on_axis = np.ones(t, bool) if ndim == 1 else (coords == 0).any(1)
+    pts, keep = [], []
+    for a in range(ndim):
+        own = np.minimum(coords[:, a], shape[a] - coords[:, a])
+        pair = []
+        for sign in (-1, 1):
+            p = np.repeat(coords[:, None, :], len(d), axis=1)  # (T, D, ndim)
+            p[:, :, a] = (p[:, :, a] + sign * d[None]) % shape[a]
+            spec = np.ones(p.shape[:2], bool)
+            for b in range(ndim):
+                spec &= special[b][p[:, :, b]]
+            ok_off = (p != 0).all(-1)
+            ok_on = (p[:, :, a] != 0) & (2 * d[None] <= own[:, None])
+            ok = np.where(on_axis[:, None], ok_on & (coords[:, a] != 0)[:, None], ok_off)
+            pair.append((p, ok & ~spec))
+        both = pair[0][1] & pair[1][1]
+        pts += [pair[0][0], pair[1][0]]
+        keep += [both, both]
+    pts_all = np.concatenate(pts, axis=1)  # (T, M, ndim)
+    keep_all = np.concatenate(keep, axis=1)  # (T, M)
+    order = np.argsort(~keep_all, axis=1, kind="stable")  # kept bins first
+    pts_all = np.take_along_axis(pts_all, order[:, :, None], axis=1)
+    keep_all = np.take_along_axis(keep_all, order, axis=1)
+    width = max(int(keep_all.sum(1).max(initial=0)), 1)
+    pts_all, keep_all = pts_all[:, :width], keep_all[:, :width]
+    counts = keep_all.sum(1)
+    flat = np.ravel_multi_index(tuple(np.moveaxis(pts_all, -1, 0)), shape)
+    ring = np.where(keep_all, flat, 0)
+    testable = counts >= MIN_RING
+    weight = np.where(keep_all & testable[:, None], 1.0 / np.maximum(counts, 1)[:, None], 0.0)
+    # K_eff = K^2 / sum |c_ij|^2 depends only on the kept offsets, unless the ring meets its
+    # own conjugates (targets near 0 or 1/2 on every axis): compute once per offset pattern
+    offsets = (pts_all - coords[:, None, :] + dims // 2) % dims - dims // 2
+    twice = (2 * coords) % dims
+    twice = np.minimum(twice, dims - twice)
+    reach = 2 * (RING_LINE + 1) + 2  # two offsets along one axis, plus the window's 2 bins
+    near = (twice <= (RING_LINE + 1) + 2).all(1)  # a row bin meets a column bin's conjugate
+    for a in range(ndim):  # two bins of one line meet: 2t ~ 0 across that line
+        others = [b for b in range(ndim) if b != a]
+        near |= (twice[:, a] <= 2) & (twice[:, others] <= reach).all(1)
+    if ndim == 1:
+        near = twice[:, 0] <= reach
+    key = np.concatenate([offsets.reshape(t, -1), keep_all, near[:, None]], 1)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    reps = first[~near[first]]
+    k_unique = np.zeros(len(first))
+    k_unique[~near[first]] = _k_eff(pts_all[reps], keep_all[reps], dims) if len(reps) else []
+    k = k_unique[inverse.ravel()]
+    idx = np.flatnonzero(near)
+    for start in range(0, len(idx), 256):
+        sl = idx[start : start + 256]
+        k[sl] = _k_eff(pts_all[sl], keep_all[sl], dims)
+    k = np.where(testable, k, 0.0)
+    return ring, weight, k
 
 
 @functools.lru_cache(maxsize=64)
@@ -420,16 +449,7 @@ def _plan(
             phases.append(np.array(js, dtype=np.int64).reshape(-1, ndim))
         coords = np.array(list(bins), dtype=np.int64).reshape(-1, ndim)
         t = len(coords)
-        rings = [_ring(c, cshape, special) for c in coords]
-        width = max([len(r) for r in rings if r is not None] + [1])
-        ring = np.zeros((t, width), np.int64)
-        weight = np.zeros((t, width))
-        k = np.zeros(t)
-        for i, r in enumerate(rings):
-            if r is not None and len(r) >= MIN_RING:
-                ring[i, : len(r)] = r
-                weight[i, : len(r)] = 1.0 / len(r)
-                k[i] = _effective_bins(r, cshape)
+        ring, weight, k = _rings(coords, cshape, special)
         members = np.zeros((t, len(member_lists)))
         mwidth = max([len(m) for m in member_lists] + [1])
         member_pos = np.full((len(member_lists), mwidth), t, np.int64)

@@ -33,6 +33,7 @@ from .._checks import check_choice, check_float, check_int, int_values
 __all__ = [
     "KINDS",
     "PICTURES",
+    "compress_jpeg",
     "detection_rate",
     "false_alarm_rate",
     "false_alarm_table",
@@ -118,7 +119,7 @@ def maps(
             x = rng.integers(pic.shape[1] - size + 1)
             out[i] = pic[y : y + size, x : x + size]
     if jpeg_quality is not None:
-        out = _jpeg(out, check_int("jpeg_quality", jpeg_quality, minimum=1))
+        out = compress_jpeg(out, check_int("jpeg_quality", jpeg_quality, minimum=1))
     return out
 
 
@@ -126,9 +127,22 @@ def _quantise(x: np.ndarray) -> np.ndarray:
     return np.clip(np.round(x * 255), 0, 255) / 255
 
 
-def _jpeg(x: np.ndarray, quality: int) -> np.ndarray:
+def compress_jpeg(x: np.ndarray, quality: int) -> np.ndarray:
+    """Each map of ``x`` (``(k, H, W)`` in [0, 1]) saved as a grey JPEG at ``quality`` and
+    decoded again.
+
+    Examples
+    --------
+    >>> y = compress_jpeg(np.full((1, 16, 16), 0.5), 75)
+    >>> y.shape, float(np.abs(y - 0.5).max()) < 0.01
+    ((1, 16, 16), True)
+    """
     from PIL import Image
 
+    quality = check_int("quality", quality, minimum=1)
+    if quality > 100:
+        raise ValueError(f"quality must be at most 100, got {quality}")
+    x = np.asarray(x, dtype=np.float64)
     out = np.empty_like(x)
     for i, m in enumerate(x):
         buf = io.BytesIO()
@@ -339,14 +353,27 @@ def _wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def main() -> None:  # pragma: no cover - the measurement behind the documented tables
-    """Print both tables: ``python -m artifact_lab.inspect.power``."""
+def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - the documented tables
+    """Print both tables: ``python -m artifact_lab.inspect.power [--trials 10 ...]``."""
+    import argparse
+
     import torch
 
+    parser = argparse.ArgumentParser(description="power and false alarms of inspect")
+    parser.add_argument("--counts", default="1,4,16", help="image counts (default 1,4,16)")
+    parser.add_argument("--sizes", default="64,128,256", help="sizes (default 64,128,256)")
+    parser.add_argument("--trials", type=int, default=10, help="trials per amplitude")
+    parser.add_argument("--alarm-sizes", default="64,256", help="false alarms: sizes")
+    parser.add_argument("--alarm-counts", default="1,4", help="false alarms: image counts")
+    parser.add_argument("--alarm-trials", type=int, default=50, help="false alarms: trials")
+    args = parser.parse_args(argv)
+    ints = lambda text: [int(v) for v in text.split(",")]  # noqa: E731
     torch.set_num_threads(1)
-    power = power_table(progress=True)
-    print(power.to_string(index=False), flush=True)
-    alarms = false_alarm_table(progress=True)
+    table = power_table(ints(args.counts), ints(args.sizes), trials=args.trials, progress=True)
+    print(table.to_string(index=False), flush=True)
+    alarms = false_alarm_table(
+        ints(args.alarm_counts), ints(args.alarm_sizes), trials=args.alarm_trials, progress=True
+    )
     print(alarms.to_string(index=False), flush=True)
 
 

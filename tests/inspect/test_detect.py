@@ -16,6 +16,62 @@ from artifact_lab.spectral import harmonic_fraction
 
 GRID = np.array([[1.0, 0.0], [0.0, 0.0]])
 
+# -- brute force: one target at a time, as the method describes it ---------------------------
+
+
+def _ring_one(
+    target: np.ndarray, shape: tuple[int, ...], special: list[np.ndarray]
+) -> np.ndarray | None:
+    """Flat indices of the background bins of one target bin, in pairs symmetric about it
+    (so a spectrum that is linear over the neighbourhood averages to its value at the
+    centre, and a convex one to more)."""
+    ndim = len(shape)
+    on_axis = ndim == 1 or bool((target == 0).any())
+    axes = [a for a in range(ndim) if target[a] != 0] if on_axis else list(range(ndim))
+
+    def admissible(p: np.ndarray) -> bool:
+        if all(special[a][p[a]] for a in range(ndim)):
+            return False  # a candidate harmonic itself
+        if on_axis:
+            return bool(p[axes[0]] != 0)
+        return bool((p != 0).all())  # off the axes: the axis lines are another population
+
+    pts = []
+    for a in axes:
+        n = shape[a]
+        own = min(target[a], n - target[a])
+        for d in range(2, detect.RING_LINE + 2):  # the next bin holds the window's spill
+            if on_axis and 2 * d > own:
+                break  # no nearer to zero frequency than half the bin's own distance
+            pair = []
+            for sign in (-1, 1):
+                p = target.copy()
+                p[a] = (p[a] + sign * d) % n
+                pair.append(p)
+            if all(admissible(p) for p in pair):
+                pts.extend(pair)
+    if not pts:
+        return None
+    return np.ravel_multi_index(tuple(np.array(pts).T), shape)
+
+
+def _k_one(ring: np.ndarray, shape: tuple[int, ...]) -> float:
+    """How many independent bins a mean over ``ring`` is worth: windowed bins next to each
+    other are correlated (power correlation ``|c|^2``, 4/9 at one bin), so ``K^2 /
+    sum |c_ij|^2``. Conjugate pairs count as the same bin."""
+    pts = np.stack(np.unravel_index(ring, shape), 1)
+    corr = np.ones((len(pts), len(pts)))
+    conj = np.ones((len(pts), len(pts)))
+    for a, n in enumerate(shape):
+        d = (pts[:, None, a] - pts[None, :, a]) % n
+        corr *= detect._hann_correlation(np.minimum(d, n - d))
+        e = (pts[:, None, a] + pts[None, :, a]) % n
+        conj *= detect._hann_correlation(np.minimum(e, n - e))
+    power = np.maximum(corr**2, conj**2)
+    return float(len(pts) ** 2 / power.sum())
+
+
+
 
 def _crop(shape, period, border):
     """The crop inspect measures ``period`` on, from its plan (start, lengths)."""
@@ -77,8 +133,8 @@ def test_hann_correlation_is_the_windows_own():
 def test_effective_bins_match_the_simulated_spread_of_the_background():
     """The background mean of white noise has variance 1 / K_eff (simulated)."""
     shape = (48, 48)
-    ring = detect._ring(np.array([12, 20]), shape, [np.zeros(48, bool)] * 2)
-    k_eff = detect._effective_bins(ring, shape)
+    ring = _ring_one(np.array([12, 20]), shape, [np.zeros(48, bool)] * 2)
+    k_eff = _k_one(ring, shape)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4000, *shape)) * detect._window(shape)
     power = np.abs(np.fft.fft2(x)).reshape(4000, -1) ** 2 / (detect._window(shape) ** 2).sum()
@@ -89,12 +145,17 @@ def test_effective_bins_match_the_simulated_spread_of_the_background():
 
 @given(st.integers(0, 47), st.integers(0, 47))
 def test_backgrounds_are_symmetric_pairs_off_the_candidates(k0, k1):
+    """The vectorised rings equal the one-target brute force, and keep its rules."""
     shape = (48, 48)
     special = [np.arange(48) % 6 == 0] * 2  # candidate harmonics at multiples of 6
     target = np.array([k0, k1])
-    ring = detect._ring(target, shape, special)
-    if ring is None:
+    ring = _ring_one(target, shape, special)
+    got, weight, k = detect._rings(target[None], shape, special)
+    if ring is None or len(ring) < detect.MIN_RING:
+        assert k[0] == 0
         return
+    assert sorted(got[0][weight[0] > 0]) == sorted(ring)
+    assert k[0] == pytest.approx(_k_one(ring, shape), rel=1e-12)
     pts = np.stack(np.unravel_index(ring, shape), 1)
     offsets = {tuple(((p - target + 24) % 48) - 24) for p in pts}
     assert all(tuple(-np.array(o)) in offsets for o in offsets)  # in pairs about the target
