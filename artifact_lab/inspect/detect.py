@@ -60,31 +60,31 @@ false-alarm rate stays within ``alpha``.
 
 **Periods.** The significant frequencies, strongest first, are gathered into periods: a
 frequency ``(a_1/q_1, a_2/q_2)`` joins the first period ``P`` it is a harmonic of (every
-``q_a`` divides ``P_a``) or flanks (within 1/16 cycles/sample of one of its non-zero
-harmonics on every axis: a grid whose strength follows the picture, brighter on bright parts
-or clipped where the picture saturates, puts power beside its harmonics, the picture's
-spectrum shifted there); else it starts a period ``q`` of its own (1 on an axis: stripes).
-A period that divides another found is then counted with that one (``(1, 2)``, ``(2, 1)``
-and ``(2, 2)`` are one grid of period ``(2, 2)``). Two unrelated grids (periods 2 and 3) are
-so reported apart, not as one grid of period 6. A period whose significant frequencies all
-lie within 1/8 cycles/sample of the harmonics of a factor 2, 3 or 4 (and are not those
-harmonics) is reported as **replicas beside the harmonics** of that factor: upsampling
-copies the picture's spectrum around every harmonic (Zhang et al. 2019), and where the
-interpolation filter has a zero at the harmonic (bilinear, resize-convolution) the copy
-shows as a ring of excess power around an empty harmonic; that is a trace of upsampling,
-not a grid. With
-``periods`` named, each named period with a significant harmonic is reported. When the maps come
-from JPEG files, frequencies on a line of the JPEG block grid (a multiple of 1/8 on some
-axis for the luma; of 1/16 for colour channels of chroma-subsampled files) are reported as
-the JPEG block grid, never as a model's period: block edges put power along whole lines of
-the spectrum, and a model grid whose harmonics fall on those lines (any period with an axis
-dividing 8) cannot be told apart from it by the spectrum. A decoded JPEG passed as an array
-carries no file type: pass ``jpeg=True`` to get the same treatment, else an 8 x 8 block grid
-is reported as a period.
+``q_a`` divides ``P_a``) or flanks (lies near one of its non-zero harmonics on every axis: a
+grid whose strength follows the picture, brighter on bright parts or clipped where the
+picture saturates, puts power beside its harmonics, the picture's spectrum shifted there;
+1/8 cycles/sample); else it starts a period ``q`` of its own (1 on an axis: stripes). A
+period that divides another found is then counted with that one (``(1, 2)``, ``(2, 1)`` and
+``(2, 2)`` are one grid of period ``(2, 2)``). Two unrelated grids (periods 2 and 3) are so
+reported apart, not as one grid of period 6. A period above 4 whose significant frequencies
+all lie within 1/8 cycles/sample of the harmonics of a factor 2, 3 or 4 is reported as
+**replicas beside the harmonics** of that factor: upsampling copies the picture's spectrum
+around every harmonic (Zhang et al. 2019), and where the interpolation filter has a zero at
+the harmonic (bilinear, resize-convolution) the copy shows as a ring of excess power around
+an empty harmonic; that is a trace of upsampling, not a grid. With ``periods`` named, each
+named period with a significant harmonic is reported. When the maps come from JPEG files,
+frequencies on a line of the JPEG block grid (a multiple of 1/8 on some axis for the luma;
+of 1/16 for colour channels of chroma-subsampled files) are reported as the JPEG block grid,
+never as a model's period: block edges put power along whole lines of the spectrum, and a
+model grid whose harmonics fall on those lines (any period with an axis dividing 8) cannot
+be told apart from it by the spectrum. A decoded JPEG passed as an array carries no file
+type: pass ``jpeg=True`` to get the same treatment, else an 8 x 8 block grid is reported as
+a period.
 
 
 **Strength**, per map at the crop of the period, then mean and confidence interval over maps
-(Student t, 95 %): ``harmonic_fraction``, the power at the period's non-zero harmonics over
+(Student t, 95 %; the lower end of the fractions' and powers' intervals is held at 0, which
+they cannot cross): ``harmonic_fraction``, the power at the period's non-zero harmonics over
 the crop's AC power (:func:`artifact_lab.spectral.harmonic_fraction` with the mean removed);
 ``chance``, the same fraction for white noise, ``(prod(P) - 1) / (N - 1)`` for ``N`` samples
 (the mean removed); ``excess_fraction``, the harmonic power less its local background, over
@@ -691,9 +691,12 @@ class _Accumulator:
                 var = (self.squares[name] - n * mean**2) / (n - 1)
                 se = np.sqrt(np.maximum(var, 0.0) / n)
                 half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * se, np.nan)
+            low = mean - half
+            if name in ("harmonic_fraction", "power", "chance"):  # never negative
+                low = np.maximum(low, 0.0)
             rows[name] = mean
             rows[f"{name}_se"] = np.where(n > 1, se, np.nan)
-            rows[f"{name}_low"] = mean - half
+            rows[f"{name}_low"] = low
             rows[f"{name}_high"] = mean + half
         rows["maps"] = self.counts["harmonic_fraction"]
         frame = pd.DataFrame(rows)
@@ -1053,7 +1056,7 @@ def _group(
     own: list[list[Any]] = []  # [period, rows], strongest first
     for i, d, f in zip(sig.index, sig.denominators, sig.frequency, strict=True):
         for g in own:
-            if all(p % q == 0 for p, q in zip(g[0], d, strict=True)) or _near(f, g[0]):
+            if all(p % q == 0 for p, q in zip(g[0], d, strict=True)) or _near(f, g[0], REPLICA):
                 g[1].append(i)  # a harmonic of the period, or a sideband beside one
                 break
         else:
@@ -1065,8 +1068,8 @@ def _group(
             (
                 (q,) * len(g[0])
                 for q in (2, 3, 4)
-                if all(_near(f, (q,) * len(g[0]), REPLICA) for f in freqs)
-                and not all(q % p == 0 for p in g[0])
+                if max(g[0]) > 4  # not themselves harmonics of a small period
+                and all(_near(f, (q,) * len(g[0]), REPLICA) for f in freqs)
             ),
             None,
         )
@@ -1096,15 +1099,12 @@ def _count(denominators: Iterable[tuple[int, ...]], period: tuple[int, ...]) -> 
     return text + (f" (+{side} beside)" if side else "")
 
 
-SIDEBAND = 1 / 16  # cycles/sample: how far modulation sidebands flank a grid's harmonics
+REPLICA = 1 / 8  # cycles/sample: how far sidebands and replicas reach from a harmonic
 
 
-REPLICA = 1 / 8  # cycles/sample: how far upsampling's spectral replicas reach from a harmonic
-
-
-def _near(f: tuple[float, ...], period: tuple[int, ...], width: float = SIDEBAND) -> bool:
+def _near(f: tuple[float, ...], period: tuple[int, ...], width: float) -> bool:
     """Whether ``f`` lies within ``width`` (on every axis) of a non-zero harmonic of
-    ``period``: a modulation sideband of that grid rather than a grid of its own."""
+    ``period``: a sideband or replica of that grid rather than a grid of its own."""
     for m in itertools.product(*(range(p) for p in period)):
         if any(m) and all(
             min((fa - ma / p) % 1.0, (ma / p - fa) % 1.0) <= width + 1e-12

@@ -71,8 +71,6 @@ def _k_one(ring: np.ndarray, shape: tuple[int, ...]) -> float:
     return float(len(pts) ** 2 / power.sum())
 
 
-
-
 def _crop(shape, period, border):
     """The crop inspect measures ``period`` on, from its plan (start, lengths)."""
     cands = candidate_periods(None, ndim=len(shape))
