@@ -240,7 +240,8 @@ def test_a_planted_grid_is_found_with_its_period_strength_and_pattern():
 )
 def test_stripes_and_odd_periods(period, pattern):
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((6, 72, 72)) + 0.4 * np.tile(pattern, (24, 72 // pattern.shape[1]))
+    reps = (72 // pattern.shape[0], 72 // pattern.shape[1])
+    x = rng.standard_normal((6, 72, 72)) + 0.4 * np.tile(pattern, reps)
     assert inspect(x).found.period.tolist() == [period]
 
 
