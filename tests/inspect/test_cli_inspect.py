@@ -73,7 +73,7 @@ def test_failures_are_one_line_on_stderr(folders, capsys, argv, code, message):
 
 
 def test_output_path_is_checked_before_any_work(folders, capsys, monkeypatch):
-    import artifact_lab.inspect.detect as detect
+    from artifact_lab.inspect import detect
 
     def boom(*args, **kwargs):
         raise AssertionError("inspect ran before the output path was checked")
@@ -83,7 +83,7 @@ def test_output_path_is_checked_before_any_work(folders, capsys, monkeypatch):
 
 
 def test_ctrl_c_is_130(folders, capsys, monkeypatch):
-    import artifact_lab.inspect.detect as detect
+    from artifact_lab.inspect import detect
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

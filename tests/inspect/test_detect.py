@@ -260,7 +260,8 @@ def test_jpeg_block_grid_is_reported_as_such():
     block = np.zeros((8, 8))
     block[7, :] = block[:, 7] = 1.0  # brighter block edges
     x = rng.standard_normal((6, 96, 96)) + 0.5 * np.tile(block, (12, 12))
-    assert inspect(x).found.source.tolist() == ["grid"]
+    plain = inspect(x).found
+    assert set(plain.source) == {"grid"} and any(8 in p for p in plain.period)
     res = inspect(x, jpeg=True)
     assert res.found.source.tolist() == ["JPEG block grid"] and res.jpeg == (8, 8)
     assert any("JPEG" in note for note in res.notes)
@@ -275,8 +276,9 @@ def test_colour_channels_luma_mean_and_each():
     red = 0.299 * 0.5 * (GRID - GRID.mean())
     np.testing.assert_allclose(luma.patterns[(2, 2)], red, atol=0.01)
     assert inspect(x, channel_axis=1, channels="each").maps == 12
+    assert inspect(x[:, :2], channel_axis=1).maps == 4  # grey + alpha: the alpha is dropped
     with pytest.raises(ValueError, match="luma"):
-        inspect(x[:, :2], channel_axis=1, channels="luma")  # grey + alpha: no luma
+        inspect(np.concatenate([x, x[:, :2]], 1), channel_axis=1)  # 5 channels: no luma
     with pytest.raises(ValueError, match="channel_axis"):
         inspect(x, channel_axis=3)
 
