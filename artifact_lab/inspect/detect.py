@@ -71,15 +71,17 @@ all lie within 1/8 cycles/sample of the harmonics of a factor 2, 3 or 4 is repor
 **replicas beside the harmonics** of that factor: upsampling copies the picture's spectrum
 around every harmonic (Zhang et al. 2019), and where the interpolation filter has a zero at
 the harmonic (bilinear, resize-convolution) the copy shows as a ring of excess power around
-an empty harmonic; that is a trace of upsampling, not a grid. With ``periods`` named, each
-named period with a significant harmonic is reported. When the maps come from JPEG files,
-frequencies on a line of the JPEG block grid (a multiple of 1/8 on some axis for the luma;
-of 1/16 for colour channels of chroma-subsampled files) are reported as the JPEG block grid,
-never as a model's period: block edges put power along whole lines of the spectrum, and a
-model grid whose harmonics fall on those lines (any period with an axis dividing 8) cannot
-be told apart from it by the spectrum. A decoded JPEG passed as an array carries no file
-type: pass ``jpeg=True`` to get the same treatment, else an 8 x 8 block grid is reported as
-a period.
+an empty harmonic; that is a trace of upsampling, not a grid. A limit of this rule: a grid
+whose harmonics are all equally strong and 1/8 apart (thin lines every 8 samples) can come
+out as a divisor of its period with the rest counted beside it; name the period
+(``periods=8``) to test it directly. With ``periods`` named, each named period with a
+significant harmonic is reported. When the maps come from JPEG files, frequencies on a line
+of the JPEG block grid (a multiple of 1/8 on some axis for the luma; of 1/16 for colour
+channels of chroma-subsampled files) are reported as the JPEG block grid, never as a model's
+period: block edges put power along whole lines of the spectrum, and a model grid whose
+harmonics fall on those lines (any period with an axis dividing 8) cannot be told apart from
+it by the spectrum. A decoded JPEG passed as an array carries no file type: pass
+``jpeg=True`` to get the same treatment, else an 8 x 8 block grid is reported as a period.
 
 
 **Strength**, per map at the crop of the period, then mean and confidence interval over maps
