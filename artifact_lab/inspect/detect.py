@@ -64,8 +64,9 @@ frequency ``(a_1/q_1, a_2/q_2)`` joins the first period ``P`` it is a harmonic o
 grid whose strength follows the picture, brighter on bright parts or clipped where the
 picture saturates, puts power beside its harmonics, the picture's spectrum shifted there;
 1/8 cycles/sample); else it starts a period ``q`` of its own (1 on an axis: stripes). A
-period that divides another found is then counted with that one (``(1, 2)``, ``(2, 1)`` and
-``(2, 2)`` are one grid of period ``(2, 2)``). Two unrelated grids (periods 2 and 3) are so
+period that divides another found, whose harmonics are at least a tenth as strong (mean
+ratio to the background), is then counted with that one (``(1, 2)``, ``(2, 1)`` and ``(2,
+2)`` are one grid of period ``(2, 2)``). Two unrelated grids (periods 2 and 3) are so
 reported apart, not as one grid of period 6. A period above 4 whose significant frequencies
 all lie within 1/8 cycles/sample of the harmonics of a factor 2, 3 or 4 is reported as
 **replicas beside the harmonics** of that factor: upsampling copies the picture's spectrum
@@ -1079,11 +1080,17 @@ def _group(
             grids.append(g)
         else:
             replicas.setdefault(factor, []).extend(g[1])
+
+    def strength(g: list[Any]) -> float:
+        return float(tests.loc[g[1], "mean_ratio"].max())
+
     for g in sorted(grids, key=lambda g: math.prod(g[0])):  # a divisor's grid is this one's
-        hosts = [
+        hosts = [  # ... when the multiple is of comparable strength, not a faint line beside it
             h
             for h in grids
-            if h is not g and all(hp % p == 0 for hp, p in zip(h[0], g[0], strict=True))
+            if h is not g
+            and all(hp % p == 0 for hp, p in zip(h[0], g[0], strict=True))
+            and strength(h) >= 0.1 * strength(g)
         ]
         if hosts:
             min(hosts, key=lambda h: math.prod(h[0]))[1].extend(g[1])
