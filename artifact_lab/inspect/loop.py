@@ -270,7 +270,11 @@ def closed_loop(
     pred_model = float(insp_const.periods.set_index("period").loc[[period]].power.iloc[0])
     reach = 6  # effective_kernel's default: padding reach * factor
     kernel = up.effective_kernel(reach=reach)
-    means = z.mean(dim=(2, 3)).numpy()
+    # channel means over the part of the input that feeds inspect's crop (its border is a
+    # sixteenth of the output side): padding makes the edges of a feature map differ
+    rows, cols = (o.shape[-2] // 16) // factor, (o.shape[-1] // 16) // factor
+    inner = z[:, :, rows : z.shape[-2] - rows, cols : z.shape[-1] - cols]
+    means = inner.mean(dim=(2, 3)).numpy()
     pred_layer = predicted_power(
         kernel, factor, means, padding=reach * factor, offset=offset, channel_mean=True
     )
