@@ -5,6 +5,7 @@ from . import (
     backend,
     core,
     explorer,
+    inspection,
     layers,
     models,
     prevent,
@@ -53,6 +54,7 @@ from .core.scores import (
 from .core.spectral import harmonic_fraction, interior_crop
 from .core.stacks import Composite, composite, stack_interior, stack_response
 from .explorer.widget import explore
+from .inspection.detect import inspect
 from .layers import upsamplers
 from .models import zoo
 from .models.audit import audit, fix

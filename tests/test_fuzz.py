@@ -59,6 +59,7 @@ from tests._fuzz import (
 )
 from tests._fuzz_claims import CLAIM_ROWS
 from tests._fuzz_figures import FIGURE_ROWS
+from tests._fuzz_inspection import INSPECTION_ROWS
 from tests._fuzz_models import MODEL_ROWS
 
 overlap = importlib.import_module("artifact_lab.core.overlap")  # al.overlap is the function
@@ -852,7 +853,9 @@ REGISTRY += [
         sweep_module.naive_sweep, SWEEP_VALID, NAIVE_SWEEP_BAD, names={"device": ("device", "cuda")}
     ),
 ]
-REGISTRY += MODEL_ROWS + FIGURE_ROWS + CLAIM_ROWS  # other topics: tests/_fuzz_<topic>.py
+REGISTRY += (
+    MODEL_ROWS + FIGURE_ROWS + CLAIM_ROWS + INSPECTION_ROWS
+)  # other topics: tests/_fuzz_<topic>.py
 
 # Public callables with no row, and why (a test checks that every other one has a row).
 NOT_FUZZED = {
@@ -860,7 +863,8 @@ NOT_FUZZED = {
     "OverlapStats", "WeightScores", "Composite", "MeasuredGains", "AuditResult",
     "LayerFinding", "Fit", "FixStudy", "TrainedClassifier", "PenaltyLayer", "Strategy",
     "Op", "ExploreState", "Animation", "Table", "ZooEntry", "ReportEntry",
-    "PreventionResult", "Claim", "Sentences", "NotebookError", "StoreWarning", "VerifiedStore",
+    "PreventionResult", "Claim", "Sentences", "Inspection", "Item", "LoopResult",
+    "NotebookError", "StoreWarning", "VerifiedStore",
     "Upsampler",  # base class: its subclasses are fuzzed
     # nothing to fuzz: no arguments
     "house_rc", "use_house_style",

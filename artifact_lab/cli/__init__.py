@@ -20,7 +20,7 @@ __all__ = ["COMMANDS", "build_parser", "main", "parse_ints", "parse_range"]
 
 #: The commands, in the order ``--help`` lists them; each is the module ``cli.<name>`` with
 #: ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = ("size", "solve", "overlap", "sweep", "audit", "zoo", "report")
+COMMANDS = ("size", "solve", "overlap", "sweep", "audit", "inspect", "zoo", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
