@@ -16,6 +16,7 @@ import numpy as np
 
 from .._util.checks import (
     MAX_ELEMENTS,
+    MAX_PHASES,
     IntOrTuple,
     check_choice,
     check_elements,
@@ -42,8 +43,6 @@ __all__ = [
     "phase_counts",
     "rule_table",
 ]
-
-MAX_PHASES = 1 << 20
 
 
 def _resolve(ndim, *args):

@@ -57,15 +57,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._util.checks import (
+    MAX_DENSE_WORK,
+    MAX_ELEMENTS,
     IntOrTuple,
     as_real_array,
     check_bool,
+    check_elements,
     check_int,
     check_ndim,
     check_tensor,
     int_values,
     per_axis,
 )
+from .._util.numeric import pow2_exponent
 
 __all__ = [
     "CheckerboardFreeConvTranspose1d",
@@ -193,6 +197,15 @@ def hold_fit(weight: Any, stride: IntOrTuple, *, ndim: int) -> np.ndarray:
         check_geometry(k, s, ndim=ndim)
     except ValueError as exc:  # the user passed a weight, not a kernel_size: say so
         raise ValueError(f"weight of kernel size {tuple(k)} at stride={s}: {exc}") from None
+    for a, (ka, sa) in enumerate(zip(k, s)):
+        work = ka * (ka - sa + 1) * min(ka, ka - sa + 1)
+        if work > MAX_DENSE_WORK:
+            raise ValueError(
+                f"weight of kernel size {tuple(k)}: the fit's pseudo-inverse on axis {a} "
+                f"({ka} x {ka - sa + 1}) needs about {work:,} multiply-adds, more than the limit "
+                f"of {MAX_DENSE_WORK:,}; fit a kernel of at most "
+                f"{int(MAX_DENSE_WORK ** (1 / 3))} taps per axis"
+            )
     first = w.ndim - ndim
     for a, pinv in enumerate(_fit_matrices(k, s)):
         w = np.moveaxis(np.tensordot(w, pinv, axes=([first + a], [1])), -1, first + a)
@@ -323,6 +336,13 @@ class _HoldFactored:
         nd = self._ndim
         k, s, d = check_geometry(args["kernel_size"], args["stride"], args["dilation"], ndim=nd)
         _check_layer_args(args, s, d, nd, type(self).__name__)
+        # torch allocates the (in, out/groups, *k) weight in its __init__: checked first
+        check_elements(
+            "kernel_size: the weight",
+            (args["in_channels"], args["out_channels"] // args["groups"], *k),
+            MAX_ELEMENTS,
+            "use a smaller kernel_size or fewer channels",
+        )
         base.__init__(self, **args)
         del self._parameters["weight"]
         shape = (
@@ -398,13 +418,16 @@ class _HoldFactored:
         expected = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
         if tuple(target.shape) != expected:
             raise ValueError(f"weight must have shape {expected}, got {tuple(target.shape)}")
-        h0 = torch.from_numpy(hold_fit(target, self.stride, ndim=self._ndim))
+        # the fit is linear: computed on the weight scaled to at most 1 (a power of two,
+        # exact), so that norms of 1e-200 or 1e200 weights neither underflow nor overflow
+        peak = math.ldexp(1.0, int(pow2_exponent(float(target.abs().max()))))
+        h0 = torch.from_numpy(hold_fit(target / peak, self.stride, ndim=self._ndim))
         clean = hold_compose(h0, self.stride, ndim=self._ndim)
-        dist = float(torch.linalg.vector_norm(target - clean))
-        norm = float(torch.linalg.vector_norm(target))
+        dist = float(torch.linalg.vector_norm(target / peak - clean))
+        norm = float(torch.linalg.vector_norm(target / peak))
         before = layer_scores(target, self.stride, self.dilation, groups=self.groups)
-        self.h0.copy_(h0.to(self.h0))
-        self.fit = Fit(dist, dist / norm if norm > 0 else 0.0, float(before[0]))
+        self.h0.copy_((h0 * peak).to(self.h0))
+        self.fit = Fit(dist * peak, dist / norm if norm > 0 else 0.0, float(before[0]))
         return self.fit
 
     def extra_repr(self) -> str:
