@@ -50,7 +50,7 @@ from .._util.checks import (
     infer_ndim,
     per_axis,
 )
-from .._util.numeric import outer
+from .._util.numeric import outer, pow2_exponent
 from .scores import as_kernel, harmonic_fraction_of_gains, phase_gains
 
 __all__ = [
@@ -490,21 +490,26 @@ def measured_gains_and_maps(
     if grad is None:
         raise ValueError("op's output does not depend on x: its gradient is None")
     maps = grad.detach().to("cpu", torch.float64).reshape(-1, *spatial).numpy()
-    values = maps[:, mask]  # (items, positions)
-    per_item = np.stack([np.bincount(ph, weights=v, minlength=len(count)) for v in values])
-    per_item /= count
-    gains = per_item.mean(axis=0)
-    power = float((gains**2).mean())
-    items = per_item.shape[0]
-    if items > 1:
-        se2 = per_item.var(axis=0, ddof=1) / items
-    else:  # one map: positions as if independent (an underestimate where they correlate)
-        sq = np.bincount(ph, weights=values[0] ** 2, minlength=len(count)) / count
-        se2 = np.maximum(sq - gains**2, 0) / np.maximum(count - 1, 1)
-    # a NaN or infinite gradient (the op overflowed) gives NaN scores, never 0
-    chance = float((1 - 1 / len(gains)) * se2.mean() / power) if power != 0 else 0.0
-    scale = float(np.abs(gains).max())
-    scale = 1.0 if scale == 0 else scale
-    spread = float(np.abs(values - gains[ph]).max() / scale) if values.size else 0.0
-    score = float(harmonic_fraction_of_gains(gains.reshape(s), nd))
-    return MeasuredGains(gains.reshape(s), score, chance, spread), maps
+    # the scores are ratios: computed on the maps scaled to at most 1 (a power of two,
+    # exact), the gains given back in the gradient's units; a NaN or infinite gradient
+    # (the op overflowed) gives NaN scores, never 0
+    peak = np.abs(maps).max()
+    unit = np.ldexp(1.0, int(pow2_exponent(peak))) if np.isfinite(peak) else 1.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        values = maps[:, mask] / unit  # (items, positions)
+        per_item = np.stack([np.bincount(ph, weights=v, minlength=len(count)) for v in values])
+        per_item /= count
+        gains = per_item.mean(axis=0)
+        power = float((gains**2).mean())
+        items = per_item.shape[0]
+        if items > 1:
+            se2 = per_item.var(axis=0, ddof=1) / items
+        else:  # one map: positions as if independent (an underestimate where they correlate)
+            sq = np.bincount(ph, weights=values[0] ** 2, minlength=len(count)) / count
+            se2 = np.maximum(sq - gains**2, 0) / np.maximum(count - 1, 1)
+        chance = float((1 - 1 / len(gains)) * se2.mean() / power) if power != 0 else 0.0
+        scale = float(np.abs(gains).max())
+        scale = 1.0 if scale == 0 else scale
+        spread = float(np.abs(values - gains[ph]).max() / scale) if values.size else 0.0
+        score = float(harmonic_fraction_of_gains(gains.reshape(s), nd))
+    return MeasuredGains(gains.reshape(s) * unit, score, chance, spread), maps

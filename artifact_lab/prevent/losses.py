@@ -221,12 +221,14 @@ def record_scores(layer: PenaltyLayer) -> tuple[float, ...]:
     ``(score, harmonic power, noise_checkerboard, total power, pair score)``, the first four
     as :func:`layer_scores` with ``channels="sum"``."""
     w = layer.raw_weight().detach().to("cpu", torch.float64).numpy()
-    X, groups, P = _phase_sums(layer, w)
-    X, up = _scaled(X)
-    harmonic, power = _pooled(_gains(X, groups, False), P)
-    pair_harmonic, pair_power = _pooled(_gains(X, groups, True), P)
-    unit = (up[0] * up[0]) * (up[1] * up[1])
-    with np.errstate(over="ignore"):  # a power beyond float64, in weight units: inf
+    # NaN or infinite weights give NaN scores (the monitor says so), and a power beyond
+    # float64 in weight units is inf: numpy's warnings about either are not news
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, groups, P = _phase_sums(layer, w)
+        X, up = _scaled(X)
+        harmonic, power = _pooled(_gains(X, groups, False), P)
+        pair_harmonic, pair_power = _pooled(_gains(X, groups, True), P)
+        unit = (up[0] * up[0]) * (up[1] * up[1])
         return (
             _where_zero(power, harmonic),
             float(harmonic * unit),
