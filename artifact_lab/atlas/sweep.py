@@ -28,6 +28,7 @@ needs are estimated before any work, and a plan that cannot fit is refused.
 
 from __future__ import annotations
 
+import numbers
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -100,7 +101,10 @@ def _execute(chunks, executor, cache: VerifiedStore | None, bar) -> tuple[dict, 
                     if first_pass and not cache.claim(key):
                         deferred.append(i)
                         continue
-                flying[runner.submit(run_chunk, chunks[i])] = i
+                try:
+                    flying[runner.submit(run_chunk, chunks[i])] = i
+                except RuntimeError as exc:  # shut down meanwhile: say which argument
+                    raise ValueError(f"executor refused the sweep's chunks: {exc}") from exc
             if not flying:
                 continue
             done, _ = wait(list(flying), return_when=FIRST_COMPLETED)
@@ -119,6 +123,16 @@ def _execute(chunks, executor, cache: VerifiedStore | None, bar) -> tuple[dict, 
         if cache is not None:
             cache.release_all()
     return frames, computed, cached, conv_seconds
+
+
+def _check_max_seconds(max_seconds: Any) -> float | None:
+    if max_seconds is None:
+        return None
+    if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real):
+        raise TypeError(f"max_seconds must be a number or None, got {max_seconds!r}")
+    if not max_seconds > 0:  # NaN too
+        raise ValueError(f"max_seconds must be > 0 (or None), got {max_seconds!r}")
+    return float(max_seconds)
 
 
 def sweep(
@@ -254,15 +268,11 @@ def sweep(
         chunk_kernels=chunk_kernels,
         dtype=dtype,
         method=method,
+        max_seconds=_check_max_seconds(max_seconds),
     )
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
     check_executor(executor)
-    if max_seconds is not None:
-        if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)):
-            raise TypeError(f"max_seconds must be a number or None, got {max_seconds!r}")
-        if not max_seconds > 0:
-            raise ValueError(f"max_seconds must be > 0 (or None), got {max_seconds!r}")
     folder = check_cache(cache)
     estimates = fits(chunks, memory_mb, max_seconds)
     store = (
