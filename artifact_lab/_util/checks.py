@@ -25,6 +25,9 @@ MAX_PHASES = 1 << 20
 # Most kernels (stride x dilation x family x size x seed) one sweep plans: planning takes
 # about 20 us a kernel, so this bound keeps the plan itself within seconds.
 MAX_PLAN_KERNELS = 1_000_000
+# Most marks (cells, lines, markers) a figure draws one by one: more are unreadable, and
+# matplotlib would take minutes to draw them.
+MAX_MARKS = 4096
 # Most multiply-adds of one dense factorisation (an SVD or a pseudo-inverse, O(n^3)): a
 # few seconds on one core.
 MAX_DENSE_WORK = 1 << 33
@@ -232,6 +235,8 @@ def as_real_array(name: str, value: object, *, min_ndim: int = 1, empty_ok: bool
                 f"{name} must be real, got a complex tensor ({value.dtype}); pass its "  # type: ignore[union-attr]
                 ".real or .abs() explicitly"
             )
+        if value.device.type == "meta":  # type: ignore[union-attr]
+            raise ValueError(f"{name} is on the meta device: it holds no values")
         arr = value.detach().to("cpu", torch.float64).numpy()  # type: ignore[union-attr]
     elif isinstance(value, (np.ndarray, np.generic, list, tuple, numbers.Number)):
         try:

@@ -26,7 +26,9 @@ import pandas as pd
 import torch
 
 from .._util.checks import (
+    MAX_ELEMENTS,
     MAX_PLAN_KERNELS,
+    check_elements,
     check_int,
     check_ndim,
     check_phases,
@@ -410,6 +412,9 @@ def _check_size(ks, ss, ds, sd, families, nd: int, max_seconds: float | None) ->
     :data:`MAX_PLAN_KERNELS` kernels, a stride beyond :data:`MAX_PHASES` phases, or (with
     ``max_seconds``) a closed-form part alone estimated beyond ``max_seconds``."""
     check_phases("strides entry", (max(ss),) * nd)
+    check_elements(
+        "kernel_sizes entry: its kernel", (max(ks),) * nd, MAX_ELEMENTS, "use smaller kernel_sizes"
+    )
     sizes, k_all = set(ks), np.array(ks, dtype=np.float64)
     seeds = {fam: len(sd) if is_seeded(fam) else 1 for fam in families}
     per_stride, seconds = {}, 0.0
@@ -443,9 +448,10 @@ def _check_size(ks, ss, ds, sd, families, nd: int, max_seconds: float | None) ->
         raise ValueError(
             f"the sweep would take at least {_duration(at_least)} by the plan's estimate (its "
             f"closed forms alone, over {total:,} kernels), over max_seconds={max_seconds:g}. "
-            f"The largest strides cost the most ({nd}-D: stride**{nd} phases a kernel; here "
-            f"strides {costly}): sweep fewer or smaller strides, fewer kernel sizes or seeds, "
-            "or pass a larger max_seconds (None: no limit) to run it anyway."
+            f"The largest strides and kernels cost the most ({nd}-D: stride**{nd} phases a "
+            f"kernel; here strides {costly}, kernel_sizes up to {max(ks)}): sweep fewer or "
+            "smaller strides or kernel_sizes, fewer seeds, or pass a larger max_seconds (None: "
+            "no limit) to run it anyway."
         )
 
 
@@ -515,6 +521,19 @@ def make_plan(
         raise ValueError(
             f"memory_mb={memory_mb} is more than the {free_memory(dev) >> 20} MiB {dev} has "
             "free; pass at most that, or None (at most half of it)"
+        )
+    if ins:  # the inputs are built whole (and on the device for the convolution path)
+        check_elements(
+            "input_size and batch: the inputs",
+            (sum(i.items(b) for i in ins), *(n,) * nd),
+            MAX_ELEMENTS,
+            "use a smaller input_size or batch",
+        )
+    reach = (n - 1) * max(ss) + max(ds) * (max(ks) - 1) + max(ops) + 1
+    if reach > MAX_ELEMENTS:  # the longest output axis: no layer this long can run
+        raise ValueError(
+            f"input_size, strides, dilations and kernel_sizes give outputs of {reach:,} samples "
+            f"per axis, more than the limit of {MAX_ELEMENTS:,}; use smaller ones"
         )
     _check_size(ks, ss, ds, sd, families, nd, max_seconds)
     budget = work_budget(dev, memory_mb)

@@ -40,6 +40,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .._util.checks import check_bool
 from .._util.store import VerifiedStore
 from ..backend import exact_math, select_device
 from ..core.spectral import harmonic_stats, interior_crop
@@ -270,8 +271,7 @@ def sweep(
         method=method,
         max_seconds=_check_max_seconds(max_seconds),
     )
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be True or False, got {progress!r}")
+    progress = check_bool("progress", progress)
     check_executor(executor)
     folder = check_cache(cache)
     estimates = fits(chunks, memory_mb, max_seconds)

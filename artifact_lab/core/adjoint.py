@@ -44,6 +44,7 @@ from .._util.checks import (
     check_bool,
     check_callable,
     check_elements,
+    check_float,
     check_int,
     check_ndim,
     check_phases,
@@ -88,8 +89,9 @@ def _length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool, axis: int) 
     span = n + 2 * p - d * (k - 1) - 1
     if span < 0:
         raise ValueError(
-            f"kernel_size: the kernel's reach {d * (k - 1) + 1} exceeds the padded input "
-            f"{n + 2 * p} (input_size + 2*padding) on axis {axis}"
+            f"kernel_size and dilation: the kernel's reach {d * (k - 1) + 1} (dilation * "
+            f"(kernel_size - 1) + 1) exceeds the padded input {n + 2 * p} (input_size + "
+            f"2*padding) on axis {axis}"
         )
     if not ceil_mode:
         return span // s + 1
@@ -279,14 +281,9 @@ def pool_kernel(
         if divisor_override is not None:
             size = check_int("divisor_override", divisor_override, minimum=1)
         return np.full(k, 1.0 / size)
-    if (
-        isinstance(norm_type, bool)
-        or not isinstance(norm_type, (int, float))
-        or not (0 < norm_type < math.inf)
-    ):
-        raise ValueError(
-            f"norm_type must be a positive finite number for kind='lp', got {norm_type!r}"
-        )
+    if norm_type is None:
+        raise ValueError("norm_type must be a positive finite number for kind='lp', got None")
+    norm_type = check_float("norm_type", norm_type, positive=True)
     return np.full(k, float(size) ** (1.0 / norm_type - 1.0))
 
 

@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from .._util.checks import (
+    MAX_ELEMENTS,
     MAX_PHASES,
     IntOrTuple,
     as_real_array,
+    check_elements,
     check_int,
     check_ndim,
     check_phases,
@@ -421,6 +423,13 @@ def score_families(
     strides = int_values("strides", strides, minimum=1, limit=1000)
     seeds = int_values("seeds", seeds, minimum=0, limit=10_000)
     ndim = check_ndim(ndim)
+    check_phases("strides entry", (max(strides),) * ndim)
+    check_elements(
+        "kernel_sizes: the largest kernel",
+        (max(kernel_sizes),) * ndim,
+        MAX_ELEMENTS,
+        "use smaller kernel_sizes",
+    )
     rows = []
     for family in families:
         for s in strides:

@@ -248,6 +248,11 @@ def harmonic_peaks(
     ring = check_int("ring", ring, minimum=1)
     shape = arr.shape[arr.ndim - ndim :]
     _check_periods(shape, s)
+    if exclude + ring > max(shape):  # beyond that the neighbourhood wraps around whole
+        raise ValueError(
+            f"exclude + ring must be at most the spectrum's largest side {max(shape)}, got "
+            f"exclude={exclude}, ring={ring}"
+        )
     peak = np.abs(arr).max()
     scale = np.ldexp(np.float64(1.0), int(pow2_exponent(peak)))
     # the ratios are scale-free: measured on the signal scaled to at most 1, so that 1e200

@@ -148,6 +148,8 @@ def hold_compose(h0: torch.Tensor, stride: IntOrTuple, *, ndim: int) -> torch.Te
     check_tensor("h0", h0, min_ndim=ndim, shape="(..., *taps)")
     s = per_axis("stride", stride, ndim, minimum=1)
     lead, taps = h0.shape[: h0.ndim - ndim], h0.shape[h0.ndim - ndim :]
+    out = (*lead, *(t + sa - 1 for t, sa in zip(taps, s)))
+    check_elements("stride: the composed weight", out, MAX_ELEMENTS, "use a smaller stride")
     flat = h0.reshape(-1, 1, *taps)
     box = torch.ones((1, 1, *s), dtype=h0.dtype, device=h0.device)
     return _CONV_T[ndim](flat, box).reshape(*lead, *(t + sa - 1 for t, sa in zip(taps, s)))
@@ -229,6 +231,12 @@ def hold_response(
     d = check_int("dilation", dilation, minimum=1)
     f = as_real_array("frequency", frequency, min_ndim=0)
     normalized = check_bool("normalized", normalized)
+    check_elements(
+        "stride: the hold's taps at every frequency",
+        (f.size, s),
+        MAX_ELEMENTS,
+        "use a smaller stride or fewer frequencies",
+    )
     phases = np.exp(-2j * np.pi * np.multiply.outer(f, d * np.arange(s)))
     amp = np.abs(phases.sum(axis=-1))
     return amp / s if normalized else amp
@@ -338,7 +346,7 @@ class _HoldFactored:
         _check_layer_args(args, s, d, nd, type(self).__name__)
         # torch allocates the (in, out/groups, *k) weight in its __init__: checked first
         check_elements(
-            "kernel_size: the weight",
+            "in_channels x out_channels/groups x kernel_size: the weight",
             (args["in_channels"], args["out_channels"] // args["groups"], *k),
             MAX_ELEMENTS,
             "use a smaller kernel_size or fewer channels",
@@ -603,6 +611,8 @@ def _from_module(layer: nn.Module, name: str) -> nn.Module:
         raise TypeError(
             f"{name} must be a torch.nn.ConvTranspose1d, 2d or 3d, got {type(layer).__name__}"
         )
+    if layer.weight.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device: its weight holds no values to fit")
     try:
         check_geometry(layer.kernel_size, layer.stride, layer.dilation, ndim=nd)
     except ValueError as exc:
