@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from hypothesis import strategies as st
 from torch import nn
 
 from artifact_lab.atlas import decision
@@ -16,7 +17,7 @@ from artifact_lab.prevent import losses
 from artifact_lab.prevent import monitor as monitor_module
 from artifact_lab.prevent import nn as al_nn
 from artifact_lab.viz import tables
-from tests._fuzz import NanRow, ThreadRow
+from tests._fuzz import NanRow, Row, ThreadRow
 
 RNG = np.random.default_rng(0)
 W = torch.from_numpy(RNG.standard_normal((3, 2, 4, 4)))
@@ -64,6 +65,14 @@ def _measured(op_scale: torch.Tensor) -> adjoint.MeasuredGains:
 def _measured_scores(m: adjoint.MeasuredGains) -> list[float]:
     return [m.score, m.spread]
 
+
+ROWS: list[Row] = [
+    Row(
+        losses.record_scores,
+        lambda: dict(layer=losses.find_layers(_model(), direction="both")[1]),
+        dict(layer=st.sampled_from([None, "layer", 5, W, _model()])),
+    ),
+]
 
 NAN_ROWS: list[NanRow] = [
     *[

@@ -44,6 +44,7 @@ from torch import nn
 from .._util.checks import (
     IntOrTuple,
     check_choice,
+    check_instance,
     check_mapping,
     check_module,
     check_ndim,
@@ -220,7 +221,11 @@ def record_scores(layer: PenaltyLayer) -> tuple[float, ...]:
     """The monitor's record of one layer, in float64 numpy (no autograd, microseconds):
     ``(score, harmonic power, noise_checkerboard, total power, pair score)``, the first four
     as :func:`layer_scores` with ``channels="sum"``."""
-    w = layer.raw_weight().detach().to("cpu", torch.float64).numpy()
+    check_instance("layer", layer, PenaltyLayer, hint="find_layers gives them")
+    w = layer.raw_weight()
+    if w.device.type == "meta":
+        raise ValueError(f"layer {layer.name!r} is on the meta device: its weight holds no values")
+    w = w.detach().to("cpu", torch.float64).numpy()
     # NaN or infinite weights give NaN scores (the monitor says so), and a power beyond
     # float64 in weight units is inf: numpy's warnings about either are not news
     with np.errstate(over="ignore", invalid="ignore"):
