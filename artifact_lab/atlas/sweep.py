@@ -174,7 +174,8 @@ def sweep(
         1, 2 or 3 spatial axes.
     kernels : sequence of str
         Families: ``ones``, ``default`` (torch's ConvTranspose init), ``normal``,
-        ``bilinear`` and ``hold`` (these two only at the size their stride fixes).
+        ``bilinear`` and ``hold`` (these two only at the size their stride fixes). A family
+        given twice is swept once, as a repeated kernel size or stride is.
     seeds : iterable of int
         Seeds of the random families; deterministic families use the first seed only.
     input_size, batch : int
@@ -230,7 +231,10 @@ def sweep(
     ------
     TypeError, ValueError
         A bad argument (named, with the value and the rule), or a plan that cannot fit in
-        ``memory_mb`` or the machine's memory (with how to make it fit). All before work.
+        ``memory_mb`` or the machine's memory (with how to make it fit). All before work,
+        and the largest grids before the plan is even built: more than
+        ``MAX_PLAN_KERNELS`` kernels, a stride of more than ``MAX_PHASES`` output phases,
+        or closed forms alone estimated beyond ``max_seconds``.
 
     Notes
     -----

@@ -27,6 +27,13 @@ cannot lower it by shrinking one layer and growing the next, which it can do wit
 numerator. The price is a gradient that grows like ``1/||w||`` as the gains vanish; where a
 layer's gains are all 0 the score is defined as 0 (as in ``weight_scores``) with a zero
 gradient.
+
+A NaN or infinite weight makes its layer's score NaN (torch's convention), never 0, so a
+diverged run cannot read as clean. The scores are computed on the phase gains divided by the
+power of two just above their largest magnitude (exact, and invisible to the gradient by
+scale invariance): float32 weights of 1e-30 or 1e30 score what they would in float64.
+Phases that receive no tap (a stride larger than the kernel) have gain 0 and enter the
+scores through their number only, so no array is ever as long as the stride.
 """
 
 from __future__ import annotations

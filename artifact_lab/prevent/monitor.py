@@ -4,7 +4,8 @@
 ``every`` steps, scores their current weights in closed form: no forward pass, no data,
 tens of microseconds a layer. The records form a tidy DataFrame (one row per layer per
 record) whose values equal :func:`artifact_lab.core.scores.weight_scores` of each layer at that
-step, and can go to TensorBoard as they are made.
+step, and can go to TensorBoard as they are made. A layer whose weights hold a NaN or an
+infinity records NaN scores (never 0), with a ``RuntimeWarning`` naming it and the step.
 
 Use it in any loop::
 
