@@ -17,6 +17,18 @@ How to extend the fuzz test (``tests/test_fuzz.py`` collects every list of rows 
 - ``no_work``: a zero-argument callable returning a context manager inside which starting
   the real work fails (``sweep`` patches its chunk runner): the refusal must come first.
 
+Every row's valid call is also tried with numpy's scalar types (``np.int64``, ``np.True_``,
+``np.float32``: the same result), with each tensor or model argument on the meta device (a
+clear error or a result), and with huge values (2**31, 2**62, ...) for every argument named
+in ``SIZE_NAMES`` (refused naming it, or answered within the patience). Two more kinds of
+rows, in any ``tests/_fuzz_<topic>.py``:
+
+    NanRow(func, valid, arg, read=None)      # NaN/inf in ``arg``: NaN scores or a clear error
+    ThreadRow(func, first, second)           # two threads, each its own result
+
+Known failures in modules another task owns are listed in ``test_fuzz.KNOWN`` (expected
+failures in the suite, still counted by the tally).
+
 Rows live beside the modules' areas: ``test_fuzz.py`` (the numeric core, sweep, training,
 report), ``_fuzz_models.py`` (audit, fixes, tracing, measure, nn, losses, monitor,
 gradients, zoo, backend) and ``_fuzz_figures.py`` (plotting, diagrams, tables, explorer,
