@@ -20,6 +20,14 @@ from . import _compat
 
 __version__ = "0.1.0"
 
-__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
+_public, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
+
+
+def __getattr__(name: str):
+    try:
+        return _public(name)
+    except AttributeError:
+        return _compat.deprecated_attribute(name)  # the 0.1 module names, for one release
+
 
 _compat.install()

@@ -2,4 +2,9 @@
 
 import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(__name__, submodules=["build"])
+# ``artifact_lab.report.build_report`` keeps the path it had when report was one module
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["build"],
+    submod_attrs={"build": ["NotebookError", "ReportEntry", "build_report", "execute_notebook"]},
+)

@@ -644,7 +644,7 @@ def build_report(
                 ReportEntry(path, title, html_path, pdf_path, spent, _finding(nb), _links(nb))
             )
             say(f"[{i}/{n}] {path.name}: ok in {spent:.1f} s -> {html_path}")
-        from ..explorer_page import write_explorer
+        from ..explorer.page import write_explorer
 
         write_explorer(build / "explorer.html")  # the interactive explorer, offline
         write_atomic(build / "index.html", _index(entries))

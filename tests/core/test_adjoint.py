@@ -18,12 +18,13 @@ from artifact_lab.core.adjoint import (
     pool_kernel,
 )
 from artifact_lab.core.scores import checkerboard_score, phase_gains
+from tests._oracles import AVG_POOL as AVG
+from tests._oracles import CONV_T
+from tests._oracles import LP_POOL as LP
+from tests._strategies import examples
 
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
-AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
-LP = {1: F.lp_pool1d, 2: F.lp_pool2d, 3: F.lp_pool3d}
-EXAMPLES = max(100, settings().max_examples)  # 3 x 100 configurations at least
+EXAMPLES = examples(300)  # 3 x 100 configurations in make test-all
 
 
 def _grad(op, x):
