@@ -934,7 +934,6 @@ def test_bad_values_are_refused_naming_the_argument(row, arg):
 # ------------------------------------------------------------ beyond bad values
 _STUDIES = "studies/ (the claims task owns it)"
 _MODELS = "models/ (the audit task owns it: model failures, issue 23 item 4)"
-_EXPLORER = "the explorer (its task bounds explore_state, issue 23 item 3)"
 #: Failures found in modules other tasks own, left to them: (probe, function or
 #: function(argument)) -> whose. Each is an expected failure (xfail) until fixed there; the
 #: tally (python tests/test_fuzz.py) still counts and lists them. Remove a line once fixed.
@@ -952,9 +951,6 @@ KNOWN = {
     ("huge sizes", "gradients.train_classifier(steps)"): _STUDIES,
     ("huge sizes", "gradients.fix_study(width)"): _STUDIES,
     ("huge sizes", "gradients.fix_study(steps)"): _STUDIES,
-    ("huge sizes", "explore.explore_state(stride)"): _EXPLORER,
-    ("huge sizes", "explore.explore_state(dilation)"): _EXPLORER,
-    ("huge sizes", "explorer_page.explorer_data(dilations)"): _EXPLORER,
     ("huge sizes", "measure.chance_level(period)"): _MODELS,
     ("huge sizes", "measure.fit_period(period)"): _MODELS,
     ("huge sizes", "measure.forward_scores(period)"): _MODELS,
