@@ -44,23 +44,37 @@ from tests._fuzz import (
     CLEAR,
     FAILED,
     FUZZ_EXAMPLES,
+    HUGE_OK,
+    META_OK,
+    NAN_OK,
     NOT_BOOL,
     NOT_INT,
+    NUMPY_ACCEPTED,
+    NUMPY_NONE,
+    NUMPY_SAME,
+    NUMPY_SLOW,
     OUTCOMES,
+    SIZE_NAMES,
     STRICT,
+    THREADS_OK,
+    NanRow,
     Row,
+    ThreadRow,
     axes,
     bad_name,
     below,
+    huge_values,
     ints,
+    meta_version,
     names_of,
     probe,
+    probe_huge,
+    probe_meta,
+    probe_nan,
+    probe_numpy,
+    probe_threads,
     signal,
 )
-from tests._fuzz_claims import CLAIM_ROWS
-from tests._fuzz_figures import FIGURE_ROWS
-from tests._fuzz_inspection import INSPECTION_ROWS
-from tests._fuzz_models import MODEL_ROWS
 
 overlap = importlib.import_module("artifact_lab.core.overlap")  # al.overlap is the function
 
@@ -853,9 +867,28 @@ REGISTRY += [
         sweep_module.naive_sweep, SWEEP_VALID, NAIVE_SWEEP_BAD, names={"device": ("device", "cuda")}
     ),
 ]
-REGISTRY += (
-    MODEL_ROWS + FIGURE_ROWS + CLAIM_ROWS + INSPECTION_ROWS
-)  # other topics: tests/_fuzz_<topic>.py
+
+
+def _topic_rows() -> dict[type, list]:
+    """Every list of rows in every ``tests/_fuzz_<topic>.py``, by row type: a new topic's
+    file is found without registering it here."""
+    found: dict[type, list] = {Row: [], NanRow: [], ThreadRow: []}
+    folder = Path(__file__).resolve().parent
+    for path in sorted(folder.glob("_fuzz_*.py")):
+        module = importlib.import_module(f"tests.{path.stem}")
+        for value in vars(module).values():
+            if isinstance(value, list) and value and type(value[0]) in found:
+                for row in value:
+                    # a module may name one list twice (ROWS = TOPIC_ROWS)
+                    if not any(row is seen for seen in found[type(row)]):
+                        found[type(row)].append(row)
+    return found
+
+
+TOPIC_ROWS = _topic_rows()
+REGISTRY += TOPIC_ROWS[Row]  # other topics: tests/_fuzz_<topic>.py
+NAN_ROWS: list[NanRow] = TOPIC_ROWS[NanRow]
+THREAD_ROWS: list[ThreadRow] = TOPIC_ROWS[ThreadRow]
 
 # Public callables with no row, and why (a test checks that every other one has a row).
 NOT_FUZZED = {
@@ -899,6 +932,155 @@ def test_bad_values_are_refused_naming_the_argument(row, arg):
         assert not STRICT[0] or outcome == CLEAR, message
 
     check()
+
+
+# ------------------------------------------------------------ beyond bad values
+_STUDIES = "studies/ (the claims task owns it)"
+_MODELS = "models/ (the audit task owns it: model failures, issue 23 item 4)"
+#: Failures found in modules other tasks own, left to them: (probe, function or
+#: function(argument)) -> whose. Each is an expected failure (xfail) until fixed there; the
+#: tally (python tests/test_fuzz.py) still counts and lists them. Remove a line once fixed.
+KNOWN = {
+    ("numpy scalars", "training.prevention_methods"): _STUDIES,
+    ("numpy scalars", "training.prevention_study"): _STUDIES,
+    ("meta", "audit.audit(model)"): _MODELS,
+    ("meta", "audit.fix(model)"): _MODELS,
+    ("meta", "gradients.train_classifier(model)"): _STUDIES,
+    ("meta", "gradients.gradient_scores(model)"): _STUDIES,
+    ("huge sizes", "compare.white_noise_levels(shape)"): _STUDIES,
+    ("huge sizes", "gradients.texture_patches(per_class)"): _STUDIES,
+    ("huge sizes", "gradients.texture_patches(test_per_class)"): _STUDIES,
+    ("huge sizes", "gradients.SmallClassifier(width)"): _STUDIES,
+    ("huge sizes", "gradients.train_classifier(steps)"): _STUDIES,
+    ("huge sizes", "gradients.fix_study(width)"): _STUDIES,
+    ("huge sizes", "gradients.fix_study(steps)"): _STUDIES,
+    ("huge sizes", "measure.chance_level(period)"): _MODELS,
+    ("huge sizes", "measure.fit_period(period)"): _MODELS,
+    ("huge sizes", "measure.forward_scores(period)"): _MODELS,
+    ("huge sizes", "measure.backward_scores(period)"): _MODELS,
+}
+
+
+def _known(kind: str, label: str) -> None:
+    """In the suite, a known failure is not run (a hang costs the patience each time)."""
+    owner = KNOWN.get((kind, label))
+    if STRICT[0] and owner:
+        pytest.xfail(f"known, left to {owner}")
+
+
+def _record(kind: str, label: str, outcome: str, ok, message: str) -> None:
+    OUTCOMES[f"[{kind}] {outcome}"] += 1
+    owner = KNOWN.get((kind, label))
+    if not ok:
+        FAILED.setdefault(f"{kind} {label}", message + (f" [known: {owner}]" if owner else ""))
+    if STRICT[0] and not ok and owner:
+        pytest.xfail(f"known, left to {owner}: {message}")
+    assert not STRICT[0] or ok, message
+
+
+def _valid(row: Row) -> dict:
+    import torch as _torch
+
+    _torch.manual_seed(0)
+    return row.kwargs()
+
+
+NUMPY_CASES = [row for row in REGISTRY]
+
+
+@pytest.mark.parametrize(
+    "row", NUMPY_CASES, ids=[f"{r.label}#{i}" for i, r in enumerate(NUMPY_CASES)]
+)
+def test_numpy_scalar_types_are_accepted_with_the_same_result(row):
+    """``np.int64(3)``, ``np.True_`` and ``np.float32(0.5)`` mean what 3, True and 0.5 do."""
+    _known("numpy scalars", row.label)
+    outcome, exc, changed = probe_numpy(row)
+    ok = outcome in (NUMPY_SAME, NUMPY_ACCEPTED, NUMPY_NONE, NUMPY_SLOW)
+    _record("numpy scalars", row.label, outcome, ok, f"{row.label}({changed}): {outcome}: {exc!r}")
+
+
+def _meta_cases():
+    cases = []
+    for row in REGISTRY:
+        try:
+            kwargs = _valid(row)
+        except Exception:  # the valid call's own arguments fail: the bad-value test says so
+            continue
+        cases += [(row, arg) for arg, v in kwargs.items() if meta_version(v) is not None]
+    return cases
+
+
+META_CASES = _meta_cases()
+
+
+@pytest.mark.parametrize(("row", "arg"), META_CASES, ids=[f"{r.label}-{a}" for r, a in META_CASES])
+def test_meta_tensors_are_refused_naming_them_or_answered(row, arg):
+    """A tensor or model on the meta device holds no values: a clear error naming it, or a
+    result (as torch answers meta with meta), never another exception or a hang."""
+    _known("meta", f"{row.label}({arg})")
+    outcome, exc = probe_meta(row, arg)
+    _record(
+        "meta",
+        f"{row.label}({arg})",
+        outcome,
+        outcome in META_OK,
+        f"{row.label}({arg}=meta): {outcome}: {exc!r}",
+    )
+
+
+def _huge_cases():
+    cases = []
+    for row in REGISTRY:
+        try:
+            kwargs = _valid(row)
+        except Exception:
+            continue
+        for arg, value in kwargs.items():
+            if arg in SIZE_NAMES:
+                cases += [(row, arg, v) for v in huge_values(value)]
+    return cases
+
+
+HUGE_CASES = _huge_cases()
+
+
+@pytest.mark.parametrize(
+    ("row", "arg", "value"),
+    HUGE_CASES,
+    ids=[f"{r.label}-{a}-{i}" for i, (r, a, _) in enumerate(HUGE_CASES)],
+)
+def test_huge_sizes_are_refused_naming_them_or_answered_in_time(row, arg, value):
+    _known("huge sizes", f"{row.label}({arg})")
+    outcome, exc = probe_huge(row, arg, value)
+    message = f"{row.label}({arg}={value!r}): {outcome}: {exc!r}"
+    _record("huge sizes", f"{row.label}({arg})", outcome, outcome in HUGE_OK, message)
+
+
+@pytest.mark.parametrize("row", NAN_ROWS, ids=[f"{r.label}#{i}" for i, r in enumerate(NAN_ROWS)])
+def test_nan_or_infinite_inputs_give_nan_or_a_clear_error(row):
+    @settings(
+        max_examples=FUZZ_EXAMPLES,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(bad=st.sampled_from([math.nan, math.inf, -math.inf]), index=st.integers(0, 10**6))
+    def check(bad, index):
+        outcome, exc = probe_nan(row, bad, index)
+        message = f"{row.label}({row.arg} with {bad} at {index}): {outcome}: {exc!r}"
+        _record("NaN/inf", row.label, outcome, outcome in NAN_OK, message)
+
+    check()
+
+
+@pytest.mark.parametrize(
+    "row", THREAD_ROWS, ids=[f"{r.label}#{i}" for i, r in enumerate(THREAD_ROWS)]
+)
+def test_two_threads_get_their_own_results(row):
+    outcome, detail = probe_threads(row)
+    _record(
+        "threads", row.label, outcome, outcome == THREADS_OK, f"{row.label}: {outcome} {detail}"
+    )
 
 
 def _public_callables():
@@ -951,20 +1133,63 @@ def _tally(verbose: bool = False, only: str = "") -> None:
     resource.setrlimit(resource.RLIMIT_AS, (6 << 30, resource.getrlimit(resource.RLIMIT_AS)[1]))
     STRICT[0] = False
     cases = [(row, arg) for row, arg in CASES if only in f"{row.label}({arg})"]
-    for row, arg in cases:
+    runs = [
+        *[
+            (f"{r.label}({a})", test_bad_values_are_refused_naming_the_argument, (r, a))
+            for r, a in cases
+        ],
+        *[
+            (f"numpy {r.label}", test_numpy_scalar_types_are_accepted_with_the_same_result, (r,))
+            for r in NUMPY_CASES
+            if only in r.label
+        ],
+        *[
+            (f"meta {r.label}({a})", test_meta_tensors_are_refused_naming_them_or_answered, (r, a))
+            for r, a in META_CASES
+            if only in r.label
+        ],
+        *[
+            (
+                f"huge {r.label}({a})",
+                test_huge_sizes_are_refused_naming_them_or_answered_in_time,
+                (r, a, v),
+            )
+            for r, a, v in HUGE_CASES
+            if only in r.label
+        ],
+        *[
+            (f"NaN {r.label}", test_nan_or_infinite_inputs_give_nan_or_a_clear_error, (r,))
+            for r in NAN_ROWS
+            if only in r.label
+        ],
+        *[
+            (f"threads {r.label}", test_two_threads_get_their_own_results, (r,))
+            for r in THREAD_ROWS
+            if only in r.label
+        ],
+    ]
+    for name, test, args in runs:
         start = time.perf_counter()
         if verbose:
-            print(f"{row.label}({arg}) ...", file=sys.stderr, flush=True)
-        test_bad_values_are_refused_naming_the_argument(row, arg)
+            print(f"{name} ...", file=sys.stderr, flush=True)
+        test(*args)
         seconds = time.perf_counter() - start
         if seconds > 2:  # the fast suite runs every case: a slow one is worth knowing
-            print(f"  slow: {row.label}({arg}) {seconds:.1f} s", file=sys.stderr)
+            print(f"  slow: {name} {seconds:.1f} s", file=sys.stderr)
+    bad = {k: v for k, v in OUTCOMES.items() if not k.startswith("[")}
     print(
-        f"bad inputs tried: {sum(OUTCOMES.values())} over {len(cases)} arguments of "
+        f"bad inputs tried: {sum(bad.values())} over {len(cases)} arguments of "
         f"{len({row.label for row, _ in cases})} public callables"
     )
-    for outcome, count in OUTCOMES.most_common():
+    for outcome, count in sorted(bad.items(), key=lambda kv: -kv[1]):
         print(f"  {count:6d}  {outcome}")
+    kinds = sorted({k[1 : k.index("]")] for k in OUTCOMES if k.startswith("[")})
+    for kind in kinds:
+        tag = f"[{kind}] "
+        mine = {k[len(tag) :]: v for k, v in OUTCOMES.items() if k.startswith(tag)}
+        print(f"{kind}: {sum(mine.values())} calls")
+        for outcome, count in sorted(mine.items(), key=lambda kv: -kv[1]):
+            print(f"  {count:6d}  {outcome}")
     print(f"arguments with a failure: {len(FAILED)}")
     for message in FAILED.values():
         print("  " + " ".join(message.split())[:400])

@@ -19,6 +19,24 @@ IntOrTuple = int | Sequence[int]
 MAX_VALUES = 1_000_000
 # Largest array (kernel, map, mask) any closed form builds: 2**27 float64 values are 1 GiB.
 MAX_ELEMENTS = 1 << 27
+# Most output phases (``prod(stride)``) a closed form works with: 1024 per axis in 2-D, far
+# beyond any upsampling layer (an array of gains per kernel is this long).
+MAX_PHASES = 1 << 20
+# Most kernels (stride x dilation x family x size x seed) one sweep plans: planning takes
+# about 20 us a kernel, so this bound keeps the plan itself within seconds.
+MAX_PLAN_KERNELS = 1_000_000
+# Most marks (cells, lines, markers) a figure draws one by one: more are unreadable, and
+# matplotlib would take minutes to draw them.
+MAX_MARKS = 4096
+# Most multiply-adds of one dense factorisation (an SVD or a pseudo-inverse, O(n^3)): a
+# few seconds on one core.
+MAX_DENSE_WORK = 1 << 33
+
+
+def _is_numpy_bool(value: object) -> bool:
+    # numpy 1 names the type ``bool_``, numpy 2 ``bool``; numpy is not imported for this
+    kind = type(value)
+    return kind.__module__ == "numpy" and kind.__name__ in ("bool_", "bool")
 
 
 def is_tensor(value: object) -> bool:
@@ -28,7 +46,10 @@ def is_tensor(value: object) -> bool:
 
 
 def check_int(name: str, value: object, *, minimum: int | None = None) -> int:
-    """Return ``value`` as an int, or raise naming ``name``, the value and the rule."""
+    """Return ``value`` as an int, or raise naming ``name``, the value and the rule.
+
+    numpy's integers (``np.int64(3)``) are ints; bools (Python's or numpy's) are not.
+    """
     # bool is an int subclass, but ``stride=True`` is always a mistake.
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
@@ -39,8 +60,16 @@ def check_int(name: str, value: object, *, minimum: int | None = None) -> int:
 
 
 def check_bool(name: str, value: object) -> bool:
-    """``value`` if it is a bool (numpy's included); ``remove_dc="no"`` is refused, not truthy."""
-    if type(value).__name__ == "bool_" or isinstance(value, bool):
+    """``value`` if it is a bool (numpy's ``np.True_`` included); ``remove_dc="no"`` is
+    refused, not truthy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_bool("remove_dc", np.True_), check_bool("remove_dc", False)
+    (True, False)
+    """
+    if isinstance(value, bool) or _is_numpy_bool(value):
         return bool(value)
     raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
 
@@ -52,8 +81,9 @@ def check_float(
     minimum: float | None = None,
     positive: bool = False,
 ) -> float:
-    """A finite real number (not a bool), optionally ``>= minimum`` or ``> 0``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    """A finite real number (not a bool), optionally ``>= minimum`` or ``> 0``; numpy's
+    floats and ints (``np.float32(0.5)``) included."""
+    if isinstance(value, bool) or _is_numpy_bool(value) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
     value = float(value)
     if not math.isfinite(value):
@@ -66,10 +96,10 @@ def check_float(
 
 
 def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
-    """``value`` if it is one of the strings ``choices``."""
+    """``value`` if it is one of the strings ``choices`` (numpy's ``np.str_`` included)."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
-    return value
+    return str(value)
 
 
 def as_names(name: str, value: object, *, allowed: Sequence[str] | None = None) -> tuple[str, ...]:
@@ -128,7 +158,7 @@ def check_seeds(name: str, value: object, *, scalar: bool = True) -> tuple[int, 
     With ``scalar`` one int (not a bool) is one seed. Unlike :func:`int_values` the seeds
     are neither sorted nor deduplicated: a study runs them as given.
     """
-    if scalar and isinstance(value, int) and not isinstance(value, bool):
+    if scalar and isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = (value,)
     if not isinstance(value, (Sequence, range)) or isinstance(value, (str, bytes)):
         what = "an int or a sequence of ints" if scalar else "a sequence of ints"
@@ -205,6 +235,8 @@ def as_real_array(name: str, value: object, *, min_ndim: int = 1, empty_ok: bool
                 f"{name} must be real, got a complex tensor ({value.dtype}); pass its "  # type: ignore[union-attr]
                 ".real or .abs() explicitly"
             )
+        if value.device.type == "meta":  # type: ignore[union-attr]
+            raise ValueError(f"{name} is on the meta device: it holds no values")
         arr = value.detach().to("cpu", torch.float64).numpy()  # type: ignore[union-attr]
     elif isinstance(value, (np.ndarray, np.generic, list, tuple, numbers.Number)):
         try:
@@ -380,11 +412,7 @@ def check_shape(name: str, value: object, *, max_elements: int) -> tuple[int, ..
         raise TypeError(f"{rule}, got {type(value).__name__}")
     shape = []
     for i, v in enumerate(value):
-        if (
-            type(v).__name__ == "bool_"
-            or isinstance(v, bool)
-            or not isinstance(v, numbers.Integral)
-        ):
+        if _is_numpy_bool(v) or isinstance(v, bool) or not isinstance(v, numbers.Integral):
             raise TypeError(f"{name}[{i}] must be an int, got {v!r} ({type(v).__name__})")
         shape.append(int(v))
     if not 3 <= len(shape) <= 5:
@@ -425,11 +453,36 @@ def check_items(name: str, value: object, cls: type, *, hint: str = "") -> tuple
 
 
 def check_elements(what: str, shape: tuple[int, ...], limit: int, hint: str) -> None:
-    """Refuse, before allocating, an array of more than ``limit`` elements."""
+    """Refuse, before allocating, an array of more than ``limit`` elements.
+
+    ``what`` names the argument the shape comes from; ``hint`` says the smallest change.
+    """
     if math.prod(shape) > limit:
         raise ValueError(
-            f"{what} of shape {shape} would hold {math.prod(shape)} elements, more than the "
-            f"limit of {limit}; {hint}"
+            f"{what} of shape {tuple(shape)} would hold {math.prod(shape):,} elements, more "
+            f"than the limit of {limit:,}; {hint}"
+        )
+
+
+def check_phases(name: str, stride: Sequence[int]) -> None:
+    """Refuse a stride of more than :data:`MAX_PHASES` output phases (``prod(stride)``),
+    naming ``name`` and the largest stride that fits on every axis.
+
+    Examples
+    --------
+    >>> check_phases("stride", (1024, 1024))
+    >>> check_phases("stride", (1025, 1025))
+    Traceback (most recent call last):
+    ...
+    ValueError: stride (1025, 1025) gives 1,050,625 output phases, more than the limit of ...
+    """
+    phases = math.prod(stride)
+    if phases > MAX_PHASES:
+        fit = int(MAX_PHASES ** (1 / len(stride)) + 1e-9)
+        raise ValueError(
+            f"{name} {tuple(stride)} gives {phases:,} output phases, more than the limit of "
+            f"{MAX_PHASES:,} (a stride larger than any upsampling layer uses); use a stride "
+            f"of at most {fit} per axis in {len(stride)}-D"
         )
 
 

@@ -7,8 +7,9 @@ the entry's key and a SHA-256 checksum of the whole file (computed with the chec
 A file is trusted only if its bytes match the checksum *before* anything parses them, it
 names the key its file name promises, and its columns are the ones asked for. Anything else
 (an empty, truncated or random file, any flipped bit, another entry's file copied over this
-one, a folder or an unreadable file in its place) is reported with a :class:`StoreWarning`
-naming the file, removed where possible, and recomputed by the caller.
+one, a folder, a FIFO, a link to nowhere or an unreadable file in its place) is reported with
+a :class:`StoreWarning` naming the file, removed where possible, and recomputed by the
+caller; an entry that cannot be replaced is an ``OSError`` naming it.
 
 Concurrent runs on one folder share the work: before computing an entry a run claims it with
 an exclusive ``.claim`` file (:meth:`VerifiedStore.claim`); an entry another run has claimed
@@ -18,12 +19,14 @@ are removed when a run opens the folder.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
 import os
 import shutil
 import socket
+import stat
 import time
 import warnings
 from pathlib import Path
@@ -38,6 +41,15 @@ _META = b"artifact_lab.chunk"
 _MARK = b'"sha256": "'
 _FORMAT = 1
 STALE_SECONDS = 60.0  # a writer holds its temporary file for milliseconds
+
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+}
 
 
 class StoreWarning(UserWarning):
@@ -137,6 +149,9 @@ class VerifiedStore:
         if not path.exists() and not path.is_symlink():
             return None
         try:
+            kind = os.stat(path).st_mode  # follows links: one to nowhere is an OSError
+            if not stat.S_ISREG(kind):  # a folder, or a FIFO whose read would wait for ever
+                raise ValueError(f"it is {_KINDS.get(stat.S_IFMT(kind), 'not a file')}")
             data = path.read_bytes()
             _verify(data)  # nothing parses bytes that fail their checksum
             table = pq.read_table(io.BytesIO(data))
@@ -184,7 +199,13 @@ class VerifiedStore:
         )
         buf = io.BytesIO()
         pq.write_table(table, buf)
-        write_atomic(self.path(key), _seal(buf.getvalue()))
+        path = self.path(key)
+        try:
+            write_atomic(path, _seal(buf.getvalue()))
+        except (OSError, ValueError) as exc:  # disk full, or a folder that would not go
+            reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+            code = getattr(exc, "errno", None) or errno.EIO
+            raise OSError(code, f"{self.what} {path} cannot be replaced: {reason}") from exc
         # done: drop the claim, ours or one a dead run left on this entry
         self._claims.discard(key)
         (self.folder / f".{self.prefix}-{key}.claim").unlink(missing_ok=True)

@@ -15,7 +15,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,8 +25,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._util.checks import check_int, check_ndim, int_values
-from ..backend import host_available_memory, select_device, work_budget
+from .._util.checks import (
+    MAX_ELEMENTS,
+    MAX_PLAN_KERNELS,
+    check_elements,
+    check_int,
+    check_ndim,
+    check_phases,
+    int_values,
+)
+from .._util.store import check_folder
+from ..backend import free_memory, host_available_memory, select_device, work_budget
 from ..core.kernels import FAMILIES, fixed_size, is_seeded, make_kernel
 from ._conv import STRATEGIES, default_strategy, per_item_channel_bytes
 from ._moments import moment_workspace_bytes
@@ -144,22 +152,23 @@ def check_executor(executor: Any) -> None:
             "ThreadPoolExecutor(2) or dask.distributed.Client(...).get_executor()), got "
             f"{executor!r} ({type(executor).__name__})"
         )
+    # concurrent.futures' pools say so when they have been shut down (thread and process)
+    if any(getattr(executor, flag, False) is True for flag in ("_shutdown", "_shutdown_thread")):
+        raise ValueError(
+            f"executor {type(executor).__name__} has been shut down and takes no more work; "
+            "pass an open one (or None to run in this process)"
+        )
 
 
 def check_cache(cache: Any) -> Path | None:
+    """The cache folder, checked before any work (the verified store's rule) and created."""
     if cache is None:
         return None
-    if not isinstance(cache, (str, os.PathLike)):
-        raise TypeError(f"cache must be a folder path or None, got {cache!r}")
-    folder = Path(cache)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"cache={str(cache)!r} is a file; it must be a folder")
+    folder = check_folder("cache", cache)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ValueError(f"cache={str(cache)!r} cannot be created: {exc.strerror}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"cache={str(cache)!r} is not writable")
+        raise ValueError(f"cache {str(folder)!r} cannot be created: {exc.strerror}") from None
     return folder
 
 
@@ -258,6 +267,9 @@ _SEC_PER_CROP = 1e-3
 _SEC_PER_MAC = {1: 2.5e-8, 2: 4e-9, 3: 5e-9}  # torch's 1-D transposed conv is slow on CPU
 _SEC_PER_REDUCED = 1.2e-8
 _SEC_PER_CALL = 3e-4
+_SEC_PER_PHASE = 4e-8  # the scores of one kernel over one output phase
+_SEC_PER_CLOSED_MAC = 2e-9  # a multiply-add of the closed forms' tensordots (moved axes)
+_PHASE_BYTES = 48  # float64 gains and noise gains of one kernel per phase, with temporaries
 _CHUNK_TARGET = 256 << 20  # without memory_mb: larger chunks stop paying off
 _ROW_BYTES = 220  # one row of the result frame, with pandas' and the concatenation's copies
 
@@ -285,13 +297,16 @@ class _Load:
         twin.sizes = set(self.sizes)
         return twin
 
-    def add(self, k: int) -> _Load:
+    def add(self, k: int, times: int = 1) -> _Load:
+        """Add ``times`` kernels of size ``k`` (the seeds of one family and size)."""
         c = self.c
         nd, s, d, n = c.ndim, c.stride, c.dilation, c.input_size
-        self.count += 1
-        self.all_taps += k**nd
+        self.count += times
+        self.all_taps += times * k**nd
         self.kmax = max(self.kmax, k)
-        self.rows += _row_count(k, n, s, d, c.paddings, c.output_paddings) * max(1, len(c.inputs))
+        self.rows += (
+            times * _row_count(k, n, s, d, c.paddings, c.output_paddings) * max(1, len(c.inputs))
+        )
         usable = bool(c.inputs) and (n - 1) * s - (k - 1) * d + 1 >= s
         usable = usable and (s > 1 or c.method == "conv")  # moments skip stride 1
         if usable and k not in self.sizes:
@@ -301,8 +316,9 @@ class _Load:
         self.sizes.add(k)
         if usable and c.method == "conv":
             out = (n - 1) * s + d * (k - 1) + 1
-            self.conv_seconds += _SEC_PER_CALL + self.all_items * (
-                n**nd * k**nd * _SEC_PER_MAC[nd] + out**nd * _SEC_PER_REDUCED
+            self.conv_seconds += times * (
+                _SEC_PER_CALL
+                + self.all_items * (n**nd * k**nd * _SEC_PER_MAC[nd] + out**nd * _SEC_PER_REDUCED)
             )
             self.conv_mem = max(
                 self.conv_mem,
@@ -315,12 +331,13 @@ class _Load:
         nd, s, d, n = c.ndim, c.stride, c.dilation, c.input_size
         parts = [
             ("the kernels", 8 * 4 * self.count * self.kmax**nd),
+            ("the phase gains", _PHASE_BYTES * self.count * s**nd),
             ("the result rows", self.rows * _ROW_BYTES),
         ]
         seconds = (
             _SEC_PER_CHUNK
             + self.rows * _SEC_PER_ROW
-            + self.count * _SEC_PER_KERNEL
+            + self.count * (_SEC_PER_KERNEL + _closed_form_seconds(self.kmax, s, nd))
             + self.all_taps * _SEC_PER_TAP
         )
         if c.inputs:
@@ -348,11 +365,94 @@ class _Load:
         return _Cost(sum(v for _, v in parts), seconds, self.rows, tuple(parts))
 
 
+def _closed_form_seconds(k: Any, s: int, nd: int) -> Any:
+    """One kernel's closed forms (:func:`artifact_lab.core.scores.phase_sums` of the taps
+    and of their squares, then the scores over ``s**nd`` phases): a tensordot per axis."""
+    macs = sum(s ** (a + 1) * k ** (nd - a) for a in range(nd))
+    return _SEC_PER_PHASE * s**nd + 2 * macs * _SEC_PER_CLOSED_MAC
+
+
+def _runs(kernels) -> list[tuple[int, int]]:
+    """``(k, times)`` for each run of consecutive kernels of one size."""
+    out: list[tuple[int, int]] = []
+    for _, k, _ in kernels:
+        if out and out[-1][0] == k:
+            out[-1] = (k, out[-1][1] + 1)
+        else:
+            out.append((k, 1))
+    return out
+
+
 def _cost(chunk: Chunk) -> _Cost:
     load = _Load(chunk)
-    for _, k, _ in chunk.kernels:
-        load.add(k)
+    for k, times in _runs(chunk.kernels):
+        load.add(k, times)
     return load.cost()
+
+
+def _room(load: _Load, k: int, limit: int, target: int) -> int:
+    """The most kernels of size ``k`` (at most ``limit``) that ``load`` can take within
+    ``target`` bytes (the memory grows with every kernel: a binary search)."""
+    if limit <= 0 or load.copy().add(k, 1).cost().memory > target:
+        return 0
+    if load.copy().add(k, limit).cost().memory <= target:
+        return limit
+    lo, hi = 1, limit  # lo fits, hi does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if load.copy().add(k, mid).cost().memory <= target:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _check_size(ks, ss, ds, sd, families, nd: int, max_seconds: float | None) -> None:
+    """Refuse, before anything is built, a grid whose plan alone would take long: more than
+    :data:`MAX_PLAN_KERNELS` kernels, a stride beyond :data:`MAX_PHASES` phases, or (with
+    ``max_seconds``) a closed-form part alone estimated beyond ``max_seconds``."""
+    check_phases("strides entry", (max(ss),) * nd)
+    check_elements(
+        "kernel_sizes entry: its kernel", (max(ks),) * nd, MAX_ELEMENTS, "use smaller kernel_sizes"
+    )
+    sizes, k_all = set(ks), np.array(ks, dtype=np.float64)
+    seeds = {fam: len(sd) if is_seeded(fam) else 1 for fam in families}
+    per_stride, seconds = {}, 0.0
+    for s in ss:  # kernels at stride s over all families: bilinear and hold have one size
+        count = 0
+        for fam in families:
+            fixed = fixed_size(fam, s)
+            if fixed is None:
+                count += seeds[fam] * len(ks)
+                each = _SEC_PER_KERNEL + _closed_form_seconds(k_all, s, nd)
+                seconds += seeds[fam] * float(np.sum(each))
+            elif fixed in sizes:
+                count += seeds[fam]
+                seconds += seeds[fam] * (_SEC_PER_KERNEL + _closed_form_seconds(fixed, s, nd))
+        per_stride[s] = count
+    total = len(ds) * sum(per_stride.values())
+    if total > MAX_PLAN_KERNELS:
+        raise ValueError(
+            f"the sweep would plan {total:,} kernels ({len(ss)} strides x {len(ds)} dilations "
+            f"x {len(ks)} kernel sizes x {len(sd)} seeds, over {len(families)} kernel "
+            f"families), more than the limit of {MAX_PLAN_KERNELS:,} per call; sweep about "
+            f"{-(-total // MAX_PLAN_KERNELS)} times fewer: fewer strides, dilations, kernel "
+            "sizes or seeds per call (a cache folder lets several calls build the atlas piece "
+            "by piece)"
+        )
+    if max_seconds is None:
+        return
+    at_least = len(ds) * seconds  # each kernel at its own size: padded ones cost more
+    if at_least > max_seconds:
+        costly = sorted(ss, key=lambda s: per_stride[s] * s**nd, reverse=True)[:3]
+        raise ValueError(
+            f"the sweep would take at least {_duration(at_least)} by the plan's estimate (its "
+            f"closed forms alone, over {total:,} kernels), over max_seconds={max_seconds:g}. "
+            f"The largest strides and kernels cost the most ({nd}-D: stride**{nd} phases a "
+            f"kernel; here strides {costly}, kernel_sizes up to {max(ks)}): sweep fewer or "
+            "smaller strides or kernel_sizes, fewer seeds, or pass a larger max_seconds (None: "
+            "no limit) to run it anyway."
+        )
 
 
 def lag_block(budget: int) -> int:
@@ -378,11 +478,13 @@ def make_plan(
     dtype="float32",
     method="moments",
     strategy=None,
+    max_seconds=None,
 ) -> list[Chunk]:
     """Check every argument, then split the grid into chunks that each fit the budget.
 
     Takes :func:`artifact_lab.atlas.sweep.sweep`'s names (and ``strategy``, the convolution's
-    batching); ``method`` defaults to ``"moments"``."""
+    batching); ``method`` defaults to ``"moments"``. The grid's size is bounded before the
+    plan is built (:func:`_check_size`), so that planning itself takes seconds at most."""
     _choice("dtype", dtype, DTYPES)
     _choice("method", method, METHODS)
     if strategy is not None:
@@ -399,7 +501,10 @@ def make_plan(
     if memory_mb is not None:
         memory_mb = check_int("memory_mb", memory_mb, minimum=1)
     per_chunk = check_int("chunk_kernels", chunk_kernels, minimum=1)
-    families = _strings("kernels", kernels)
+    # a repeated family is the same family: kept once, in the order first given, as a
+    # repeated kernel size or stride is (a grid is a set of values, and its rows a function
+    # of the grid, never counted twice)
+    families = tuple(dict.fromkeys(_strings("kernels", kernels)))
     if not families:
         raise ValueError("kernels must not be empty")
     for fam in families:
@@ -412,35 +517,58 @@ def make_plan(
     if not isinstance(device, (str, torch.device, type(None))):
         raise TypeError(f"device must be a string, a torch.device or None, got {device!r}")
     dev = select_device(device)
+    if memory_mb is not None and memory_mb << 20 > free_memory(dev):
+        raise ValueError(
+            f"memory_mb={memory_mb} is more than the {free_memory(dev) >> 20} MiB {dev} has "
+            "free; pass at most that, or None (at most half of it)"
+        )
+    if ins:  # the inputs are built whole (and on the device for the convolution path)
+        check_elements(
+            "input_size and batch: the inputs",
+            (sum(i.items(b) for i in ins), *(n,) * nd),
+            MAX_ELEMENTS,
+            "use a smaller input_size or batch",
+        )
+    reach = (n - 1) * max(ss) + max(ds) * (max(ks) - 1) + max(ops) + 1
+    if reach > MAX_ELEMENTS:  # the longest output axis: no layer this long can run
+        raise ValueError(
+            f"input_size, strides, dilations and kernel_sizes give outputs of {reach:,} samples "
+            f"per axis, more than the limit of {MAX_ELEMENTS:,}; use smaller ones"
+        )
+    _check_size(ks, ss, ds, sd, families, nd, max_seconds)
     budget = work_budget(dev, memory_mb)
     # chunks aim below a comfortable size; one that cannot be split may use the whole bound
     target = budget if memory_mb is not None else min(budget, _CHUNK_TARGET)
     chunks = []
     for s in ss:
         for d in ds:
-            work = [
-                (fam, k, seed)
-                for fam in families
-                for k in _family_sizes(fam, ks, s)
-                for seed in (sd if is_seeded(fam) else sd[:1])
-            ]
             first = "moments" if method == "auto" else method
             template = Chunk(
                 nd, s, d, (), ps, ops, ins, n, b, str(dev), budget, dtype, first, strategy
             )
             taken: list[tuple[str, int, int]] = []
             load = _Load(template)
-            for item in work:
-                k = item[1]
-                if taken:
-                    trial = load.copy().add(k)
-                    if len(taken) >= per_chunk or trial.cost().memory > target:
-                        chunks.append(dataclasses.replace(template, kernels=tuple(taken)))
-                        taken, trial = [], _Load(template).add(k)
-                    load = trial
-                else:
-                    load = load.add(k)
-                taken.append(item)
+            for fam in families:
+                for k in _family_sizes(fam, ks, s):
+                    run = sd if is_seeded(fam) else sd[:1]
+                    at = 0
+                    while at < len(run):
+                        # greedy, as kernel by kernel, but a run of seeds of one size at once
+                        left = len(run) - at
+                        if taken:
+                            m = _room(load, k, min(left, per_chunk - len(taken)), target)
+                            if m == 0:
+                                chunks.append(dataclasses.replace(template, kernels=tuple(taken)))
+                                taken, load = [], _Load(template)
+                                continue
+                        else:  # a chunk takes its first kernel whatever it costs
+                            m = 1 + _room(load.copy().add(k), k, min(left, per_chunk) - 1, target)
+                        load.add(k, m)
+                        taken += [(fam, k, seed) for seed in run[at : at + m]]
+                        at += m
+                        if len(taken) >= per_chunk:
+                            chunks.append(dataclasses.replace(template, kernels=tuple(taken)))
+                            taken, load = [], _Load(template)
             if taken:
                 chunks.append(dataclasses.replace(template, kernels=tuple(taken)))
     if not chunks:
@@ -510,6 +638,12 @@ def fits(
         )
     table = rows * _ROW_BYTES
     spare = host_available_memory()
+    if memory_mb is not None and table + budget > 0.9 * spare and table < 0.45 * spare:
+        raise ValueError(
+            f"memory_mb={memory_mb} leaves too little of this machine's {_mb(spare)} of "
+            f"available memory for the result table (about {_mb(table)}); pass "
+            f"memory_mb <= {max(int(0.9 * spare - table) >> 20, 1)}, or None"
+        )
     if table + budget > 0.9 * spare:
         raise ValueError(
             f"the sweep cannot fit: its table would hold {rows:,} rows (about {_mb(table)}), "

@@ -20,7 +20,17 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .._util.checks import IntOrTuple, check_float, check_int, check_ndim, per_axis
+from .._util.checks import (
+    MAX_ELEMENTS,
+    IntOrTuple,
+    check_elements,
+    check_float,
+    check_int,
+    check_ndim,
+    check_phases,
+    int_values,
+    per_axis,
+)
 from ..core.overlap import has_holes, phase_counts
 
 __all__ = [
@@ -137,6 +147,8 @@ def clean_kernel(
     k, s, d = _axes(kernel_size, stride, dilation, nd)
     seed = None if seed is None else check_int("seed", seed, minimum=0)
     spread = check_float("spread", spread, minimum=0)
+    check_elements("kernel_size: the kernel", k, MAX_ELEMENTS, "use a smaller kernel_size")
+    check_phases("stride", s)
     if not clean_init_exists(k, s, d, ndim=nd):
         raise ValueError(
             f"no clean kernel exists for kernel_size={kernel_size!r}, stride={stride!r}, "
@@ -217,9 +229,7 @@ def decision_table(
     from .sweep import sweep
 
     nd = check_ndim(ndim)
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
+    seeds = int_values("seeds", seeds, minimum=0)
     scores = sweep(
         kernel_sizes=kernel_sizes,
         strides=strides,

@@ -28,6 +28,7 @@ needs are estimated before any work, and a plan that cannot fit is refused.
 
 from __future__ import annotations
 
+import numbers
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -39,6 +40,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .._util.checks import check_bool
 from .._util.store import VerifiedStore
 from ..backend import exact_math, select_device
 from ..core.spectral import harmonic_stats, interior_crop
@@ -100,7 +102,10 @@ def _execute(chunks, executor, cache: VerifiedStore | None, bar) -> tuple[dict, 
                     if first_pass and not cache.claim(key):
                         deferred.append(i)
                         continue
-                flying[runner.submit(run_chunk, chunks[i])] = i
+                try:
+                    flying[runner.submit(run_chunk, chunks[i])] = i
+                except RuntimeError as exc:  # shut down meanwhile: say which argument
+                    raise ValueError(f"executor refused the sweep's chunks: {exc}") from exc
             if not flying:
                 continue
             done, _ = wait(list(flying), return_when=FIRST_COMPLETED)
@@ -119,6 +124,16 @@ def _execute(chunks, executor, cache: VerifiedStore | None, bar) -> tuple[dict, 
         if cache is not None:
             cache.release_all()
     return frames, computed, cached, conv_seconds
+
+
+def _check_max_seconds(max_seconds: Any) -> float | None:
+    if max_seconds is None:
+        return None
+    if isinstance(max_seconds, bool) or not isinstance(max_seconds, numbers.Real):
+        raise TypeError(f"max_seconds must be a number or None, got {max_seconds!r}")
+    if not max_seconds > 0:  # NaN too
+        raise ValueError(f"max_seconds must be > 0 (or None), got {max_seconds!r}")
+    return float(max_seconds)
 
 
 def sweep(
@@ -159,7 +174,8 @@ def sweep(
         1, 2 or 3 spatial axes.
     kernels : sequence of str
         Families: ``ones``, ``default`` (torch's ConvTranspose init), ``normal``,
-        ``bilinear`` and ``hold`` (these two only at the size their stride fixes).
+        ``bilinear`` and ``hold`` (these two only at the size their stride fixes). A family
+        given twice is swept once, as a repeated kernel size or stride is.
     seeds : iterable of int
         Seeds of the random families; deterministic families use the first seed only.
     input_size, batch : int
@@ -215,7 +231,10 @@ def sweep(
     ------
     TypeError, ValueError
         A bad argument (named, with the value and the rule), or a plan that cannot fit in
-        ``memory_mb`` or the machine's memory (with how to make it fit). All before work.
+        ``memory_mb`` or the machine's memory (with how to make it fit). All before work,
+        and the largest grids before the plan is even built: more than
+        ``MAX_PLAN_KERNELS`` kernels, a stride of more than ``MAX_PHASES`` output phases,
+        or closed forms alone estimated beyond ``max_seconds``.
 
     Notes
     -----
@@ -254,15 +273,10 @@ def sweep(
         chunk_kernels=chunk_kernels,
         dtype=dtype,
         method=method,
+        max_seconds=_check_max_seconds(max_seconds),
     )
-    if not isinstance(progress, bool):
-        raise TypeError(f"progress must be True or False, got {progress!r}")
+    progress = check_bool("progress", progress)
     check_executor(executor)
-    if max_seconds is not None:
-        if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)):
-            raise TypeError(f"max_seconds must be a number or None, got {max_seconds!r}")
-        if not max_seconds > 0:
-            raise ValueError(f"max_seconds must be > 0 (or None), got {max_seconds!r}")
     folder = check_cache(cache)
     estimates = fits(chunks, memory_mb, max_seconds)
     store = (

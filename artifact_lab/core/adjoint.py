@@ -39,15 +39,19 @@ import numpy as np
 import torch
 
 from .._util.checks import (
+    MAX_ELEMENTS,
     IntOrTuple,
     check_bool,
     check_callable,
+    check_elements,
+    check_float,
     check_int,
     check_ndim,
+    check_phases,
     infer_ndim,
     per_axis,
 )
-from .._util.numeric import outer
+from .._util.numeric import outer, pow2_exponent
 from .scores import as_kernel, harmonic_fraction_of_gains, phase_gains
 
 __all__ = [
@@ -85,8 +89,9 @@ def _length(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool, axis: int) 
     span = n + 2 * p - d * (k - 1) - 1
     if span < 0:
         raise ValueError(
-            f"kernel_size: the kernel's reach {d * (k - 1) + 1} exceeds the padded input "
-            f"{n + 2 * p} (input_size + 2*padding) on axis {axis}"
+            f"kernel_size and dilation: the kernel's reach {d * (k - 1) + 1} (dilation * "
+            f"(kernel_size - 1) + 1) exceeds the padded input {n + 2 * p} (input_size + "
+            f"2*padding) on axis {axis}"
         )
     if not ceil_mode:
         return span // s + 1
@@ -211,6 +216,7 @@ def adjoint_interior(
     ndim, n, k, s, p, d = _axes(input_size, kernel_size, stride, padding, dilation)
     ceil_mode = check_bool("ceil_mode", ceil_mode)
     whole_windows = check_bool("whole_windows", whole_windows)
+    check_elements("input_size: the interior mask", n, MAX_ELEMENTS, "use a smaller input_size")
     axes = []
     for a in range(ndim):
         length = _length(n[a], k[a], s[a], p[a], d[a], ceil_mode, a)
@@ -269,19 +275,15 @@ def pool_kernel(
         ndim = check_ndim(ndim)
     nd = 1 if ndim is None and not isinstance(kernel_size, (tuple, list)) else ndim
     k = per_axis("kernel_size", kernel_size, nd, minimum=1)
+    check_elements("kernel_size: the pool's kernel", k, MAX_ELEMENTS, "use a smaller kernel_size")
     size = math.prod(k)
     if kind == "avg":
         if divisor_override is not None:
             size = check_int("divisor_override", divisor_override, minimum=1)
         return np.full(k, 1.0 / size)
-    if (
-        isinstance(norm_type, bool)
-        or not isinstance(norm_type, (int, float))
-        or not (0 < norm_type < math.inf)
-    ):
-        raise ValueError(
-            f"norm_type must be a positive finite number for kind='lp', got {norm_type!r}"
-        )
+    if norm_type is None:
+        raise ValueError("norm_type must be a positive finite number for kind='lp', got None")
+    norm_type = check_float("norm_type", norm_type, positive=True)
     return np.full(k, float(size) ** (1.0 / norm_type - 1.0))
 
 
@@ -314,12 +316,55 @@ def adjoint_pattern(
     stride = per_axis("stride", stride, nd, minimum=1)
     padding = per_axis("padding", padding, nd, minimum=0)
     dilation = per_axis("dilation", dilation, nd, minimum=1)
+    check_elements("input_size: the gradient pattern", n, MAX_ELEMENTS, "use a smaller input_size")
+    check_phases("stride", stride)
     mask = adjoint_interior(
         n, k.shape, stride, padding, dilation, ceil_mode=ceil_mode, whole_windows=whole_windows
     )
     g = phase_gains(k, stride, dilation, padding)
     idx = np.ix_(*(np.arange(n[a]) % stride[a] for a in range(nd)))
     return np.where(mask, g[idx], np.nan)
+
+
+def _check_input(x: Any) -> None:
+    """``measured_gains``' ``x``: a real floating tensor ``(N, C, *spatial)`` with values."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a tensor of shape (N, C, *spatial), got {type(x).__name__}")
+    if x.ndim < 3 or x.ndim > 5:
+        raise ValueError(
+            f"x must have shape (N, C, *spatial) with 1 to 3 spatial axes, got {tuple(x.shape)}"
+        )
+    if x.is_complex() or not x.is_floating_point():
+        raise TypeError(
+            f"x must be a real floating-point tensor (autograd needs one), got {x.dtype}; "
+            "pass x.double() or x.float()"
+        )
+    if x.numel() == 0:
+        raise ValueError(f"x must not be empty, got shape {tuple(x.shape)}")
+    if x.device.type == "meta":
+        raise ValueError("x is on the meta device: it holds no values to differentiate at")
+    check_elements("x", tuple(x.shape), MAX_ELEMENTS, "use a smaller batch or input")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x contains NaN or infinite values")
+
+
+def _check_interior(interior: Any, spatial: tuple[int, ...]) -> np.ndarray:
+    if isinstance(interior, torch.Tensor):
+        interior = interior.detach().cpu().numpy()
+    if not isinstance(interior, np.ndarray) or interior.dtype != bool:
+        raise TypeError(
+            "interior must be a bool numpy array of the spatial shape (adjoint_interior gives "
+            f"one), got {type(interior).__name__}"
+            + (f" of dtype {interior.dtype}" if isinstance(interior, np.ndarray) else "")
+        )
+    if interior.shape != spatial:
+        raise ValueError(f"interior must have the spatial shape {spatial}, got {interior.shape}")
+    return interior
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -395,19 +440,12 @@ def measured_gains_and_maps(
     """:func:`measured_gains` and the input gradient maps it averaged, ``(N*C, *spatial)``
     float64 (the gradient for an upstream gradient of ones)."""
     check_callable("op", op)
-    if not isinstance(x, torch.Tensor) or x.ndim < 3:
-        raise TypeError(f"x must be a tensor of shape (N, C, *spatial), got {type(x).__name__}")
+    _check_input(x)
     spatial = tuple(x.shape[2:])
     nd = len(spatial)
     s = per_axis("stride", stride, nd, minimum=1)
-    mask = np.asarray(interior, dtype=bool)
-    if mask.shape != spatial:
-        raise ValueError(f"interior must have the spatial shape {spatial}, got {mask.shape}")
-    leaf = x.detach().clone().requires_grad_(True)
-    with torch.enable_grad():
-        y = op(leaf)
-        (grad,) = torch.autograd.grad(y, leaf, torch.ones_like(y))
-    maps = grad.detach().to("cpu", torch.float64).reshape(-1, *spatial).numpy()
+    check_phases("stride", s)
+    mask = _check_interior(interior, spatial)
     phase = np.ravel_multi_index(
         np.meshgrid(*(np.arange(n) % st for n, st in zip(spatial, s, strict=True)), indexing="ij"),
         s,
@@ -419,19 +457,56 @@ def measured_gains_and_maps(
             f"the interior holds no position of some phase (stride {s}, spatial {spatial}): "
             "use a larger input"
         )
-    values = maps[:, mask]  # (items, positions)
-    per_item = np.stack([np.bincount(ph, weights=v, minlength=len(count)) for v in values])
-    per_item /= count
-    gains = per_item.mean(axis=0)
-    power = float((gains**2).mean())
-    items = per_item.shape[0]
-    if items > 1:
-        se2 = per_item.var(axis=0, ddof=1) / items
-    else:  # one map: positions as if independent (an underestimate where they correlate)
-        sq = np.bincount(ph, weights=values[0] ** 2, minlength=len(count)) / count
-        se2 = np.maximum(sq - gains**2, 0) / np.maximum(count - 1, 1)
-    chance = float((1 - 1 / len(gains)) * se2.mean() / power) if power > 0 else 0.0
-    scale = float(np.abs(gains).max()) or 1.0
-    spread = float(np.abs(values - gains[ph]).max() / scale) if values.size else 0.0
-    score = float(harmonic_fraction_of_gains(gains.reshape(s), nd))
-    return MeasuredGains(gains.reshape(s), score, chance, spread), maps
+    leaf = x.detach().clone().requires_grad_(True)
+    try:
+        with torch.enable_grad():
+            y = op(leaf)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except Exception as exc:
+        raise ValueError(
+            f"op failed on x of shape {tuple(x.shape)} ({x.dtype}): {type(exc).__name__}: "
+            f"{_first_line(exc)}"
+        ) from exc
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"op must return a tensor, got {type(y).__name__}")
+    if not y.requires_grad:
+        raise ValueError(
+            f"op's output does not depend on x through autograd (a {y.dtype} tensor without a "
+            "gradient): op detached x, or returned indices (argmax) or a copy; "
+            "measured_gains needs a differentiable op"
+        )
+    if y.is_complex():
+        raise ValueError(
+            f"op returned a complex tensor ({y.dtype}); return a real one (its .real or .abs())"
+        )
+    try:
+        (grad,) = torch.autograd.grad(y, leaf, torch.ones_like(y), allow_unused=True)
+    except RuntimeError as exc:
+        raise ValueError(f"op's gradient could not be computed: {_first_line(exc)}") from exc
+    if grad is None:
+        raise ValueError("op's output does not depend on x: its gradient is None")
+    maps = grad.detach().to("cpu", torch.float64).reshape(-1, *spatial).numpy()
+    # the scores are ratios: computed on the maps scaled to at most 1 (a power of two,
+    # exact), the gains given back in the gradient's units; a NaN or infinite gradient
+    # (the op overflowed) gives NaN scores, never 0
+    peak = np.abs(maps).max()
+    unit = np.ldexp(1.0, int(pow2_exponent(peak))) if np.isfinite(peak) else 1.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        values = maps[:, mask] / unit  # (items, positions)
+        per_item = np.stack([np.bincount(ph, weights=v, minlength=len(count)) for v in values])
+        per_item /= count
+        gains = per_item.mean(axis=0)
+        power = float((gains**2).mean())
+        items = per_item.shape[0]
+        if items > 1:
+            se2 = per_item.var(axis=0, ddof=1) / items
+        else:  # one map: positions as if independent (an underestimate where they correlate)
+            sq = np.bincount(ph, weights=values[0] ** 2, minlength=len(count)) / count
+            se2 = np.maximum(sq - gains**2, 0) / np.maximum(count - 1, 1)
+        chance = float((1 - 1 / len(gains)) * se2.mean() / power) if power != 0 else 0.0
+        scale = float(np.abs(gains).max())
+        scale = 1.0 if scale == 0 else scale
+        spread = float(np.abs(values - gains[ph]).max() / scale) if values.size else 0.0
+        score = float(harmonic_fraction_of_gains(gains.reshape(s), nd))
+    return MeasuredGains(gains.reshape(s) * unit, score, chance, spread), maps

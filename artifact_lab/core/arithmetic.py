@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._util.checks import (
+    MAX_ELEMENTS,
     IntOrTuple,
     check_bool,
+    check_elements,
     check_int,
     check_ndim,
     infer_ndim,
@@ -321,6 +323,12 @@ class TransposedConv:
                 f"groups={groups} must divide in_channels={in_channels} and "
                 f"out_channels={out_channels}"
             )
+        check_elements(  # torch allocates the weight at construction
+            "in_channels x out_channels/groups x kernel_size: the weight",
+            (in_channels, out_channels // groups, *self.kernel_size),
+            MAX_ELEMENTS,
+            "use fewer channels",
+        )
         return module("ConvTranspose", self.ndim)(
             in_channels,
             out_channels,
@@ -405,6 +413,7 @@ def zero_insert(x: Any, stride: IntOrTuple, *, ndim: int | None = None) -> Any:
     if min(spatial) < 1:
         raise ValueError(f"x must have at least one sample per expanded axis, got {x.shape}")
     shape = (*lead, *((n - 1) * st + 1 for n, st in zip(spatial, s, strict=True)))
+    check_elements("stride: the zero-inserted array", shape, MAX_ELEMENTS, "use a smaller stride")
     index = (Ellipsis, *(slice(None, None, st) for st in s))
     if is_tensor(x):
         out = x.new_zeros(shape)
@@ -471,7 +480,14 @@ def conv_transpose_by_zero_insertion(
         )
     k = tuple(weight.shape[2:])
     _, s, p, op, d = check_geometry(k, stride, padding, output_padding, dilation, ndim)
-    output_sizes(tuple(x.shape[2:]), k, s, p, op, d)  # same errors as torch, before any work
+    output_sizes(tuple(x.shape[2:]), k, s, p, op, d)  # torch's errors, before any work
+    padded = [(n - 1) * sa + 1 + 2 * da * (ka - 1) for n, sa, da, ka in zip(x.shape[2:], s, d, k)]
+    check_elements(
+        "stride and dilation: the zero-inserted, padded input",
+        (*x.shape[:2], *padded),
+        MAX_ELEMENTS,
+        "use a smaller stride or dilation",
+    )
     up = zero_insert(x, s)
     pad: list[int] = []
     for a in reversed(range(ndim)):  # F.pad lists the last axis first

@@ -41,11 +41,15 @@ __all__ = [
 ]
 
 
-def _shape(name: str, value: IntOrTuple, ndim: int, *lead: int, hint: str = "") -> tuple[int, ...]:
-    """Per-axis sizes of a kernel, refused before any allocation beyond ``MAX_ELEMENTS``."""
+def _shape(
+    name: str, value: IntOrTuple, ndim: int, *lead: int, hint: str = "", of: str = ""
+) -> tuple[int, ...]:
+    """Per-axis sizes of a kernel, refused before any allocation beyond ``MAX_ELEMENTS``
+    (``of`` names the arguments the leading axes come from)."""
     k = per_axis(name, value, check_ndim(ndim), minimum=1)
     hint = hint or f"use a smaller {name}"
-    check_elements(f"a kernel with {name}={value!r}", (*lead, *k), MAX_ELEMENTS, hint)
+    what = f"a kernel with {name}={value!r}" + (f" and {of}" if of else "")
+    check_elements(what, (*lead, *k), MAX_ELEMENTS, hint)
     return k
 
 
@@ -96,12 +100,20 @@ def default_weight(
     a = check_int("in_channels", in_channels, minimum=1)
     b = check_int("out_channels", out_channels, minimum=1)
     k = _shape(
-        "kernel_size", kernel_size, ndim, a, b, hint="use fewer channels or a smaller kernel_size"
+        "kernel_size",
+        kernel_size,
+        ndim,
+        a,
+        b,
+        hint="use fewer channels or a smaller kernel_size",
+        of=f"in_channels={a}, out_channels={b}",
     )
     w = torch.empty(a, b, *k)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(check_int("seed", seed, minimum=0))
-        torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5))
+    # a generator of its own draws what torch.manual_seed(seed) makes the global one draw,
+    # without seeding every device (torch.manual_seed records a stack trace for CUDA's
+    # lazy seeding: milliseconds a kernel, most of a sweep's closed-form time)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=gen)
     return w.detach()
 
 
@@ -171,11 +183,19 @@ def icnr(
     a = check_int("out_channels", out_channels, minimum=1)
     b = check_int("in_channels", in_channels, minimum=1)
     hint = "use fewer channels, a smaller kernel_size or a smaller scale"
-    k = _shape("kernel_size", kernel_size, ndim, a * math.prod(r), b, hint=hint)
+    k = _shape(
+        "kernel_size",
+        kernel_size,
+        ndim,
+        a * math.prod(r),
+        b,
+        hint=hint,
+        of=f"in_channels={b}, out_channels={a}",
+    )
     sub = torch.empty(a, b, *k)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(check_int("seed", seed, minimum=0))
-        torch.nn.init.kaiming_normal_(sub)
+    # a generator of its own: see default_weight
+    gen = torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
+    torch.nn.init.kaiming_normal_(sub, generator=gen)
     return sub.repeat_interleave(math.prod(r), dim=0).detach()
 
 
@@ -211,6 +231,8 @@ def subpixel_as_transposed(
     ((1, 1, 6, 6), (2, 2))
     """
     if isinstance(weight, torch.Tensor):  # checked where it lies; keeps its autograd graph
+        if weight.device.type == "meta":
+            raise ValueError("weight is on the meta device: it holds no values to rearrange")
         if weight.is_complex():
             raise TypeError(f"weight must be real, got a complex tensor ({weight.dtype})")
         w = weight if weight.is_floating_point() else weight.double()

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._util.checks import (
     MAX_ELEMENTS,
+    MAX_PHASES,
     IntOrTuple,
     check_choice,
     check_elements,
@@ -43,7 +44,9 @@ __all__ = [
     "rule_table",
 ]
 
-MAX_PHASES = 1 << 20
+
+# the output size grows with each of them: a refusal names all four
+_SMALLER = "use a smaller input_size, kernel_size, stride or dilation"
 
 
 def _resolve(ndim, *args):
@@ -109,7 +112,7 @@ def overlap_map(
     if math.prod(sizes) * max(k) > MAX_ELEMENTS:
         raise ValueError(
             f"an overlap map of size {sizes} with kernel {k} exceeds the limit of "
-            f"{MAX_ELEMENTS} elements; use a smaller input_size"
+            f"{MAX_ELEMENTS} elements; {_SMALLER}"
         )
     if method == "analytic":
         axes = [_axis_counts(n[a], k[a], s[a], p[a], op[a], d[a]) for a in range(ndim)]
@@ -156,7 +159,7 @@ def interior_mask(
     k, s, p, op, d = check_geometry(kernel_size, stride, padding, output_padding, dilation, ndim)
     n = per_axis("input_size", input_size, ndim, minimum=1)
     sizes = output_sizes(n, k, s, p, op, d)
-    check_elements("the interior mask", sizes, MAX_ELEMENTS, "use a smaller input_size")
+    check_elements("the interior mask", sizes, MAX_ELEMENTS, _SMALLER)
     axes = []
     for a in range(ndim):
         keep = np.zeros(sizes[a], dtype=bool)

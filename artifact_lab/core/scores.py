@@ -15,16 +15,24 @@ Padding only rolls the phases, so neither score depends on it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._util.checks import IntOrTuple, as_real_array, check_int, check_ndim, per_axis
+from .._util.checks import (
+    MAX_ELEMENTS,
+    MAX_PHASES,
+    IntOrTuple,
+    as_real_array,
+    check_elements,
+    check_int,
+    check_ndim,
+    check_phases,
+    per_axis,
+)
 from .._util.numeric import pow2_exponent, pow2_scaled
-from .overlap import MAX_PHASES
 
 __all__ = [
     "MAX_PHASES",
@@ -89,11 +97,7 @@ def phase_sums(values: np.ndarray, ndim: int, stride, dilation, padding) -> np.n
     s = per_axis("stride", stride, ndim, minimum=1)
     d = per_axis("dilation", dilation, ndim, minimum=1)
     p = per_axis("padding", padding, ndim, minimum=0)
-    if math.prod(s) > MAX_PHASES:
-        raise ValueError(
-            f"stride {stride!r} gives {math.prod(s)} phases; the limit is {MAX_PHASES} "
-            "(a stride larger than any upsampling layer uses)"
-        )
+    check_phases("stride", s)
     out = values
     first = values.ndim - ndim
     for a in range(ndim):
@@ -165,12 +169,14 @@ def _phase_axes(arr: np.ndarray, ndim: int) -> tuple[int, ...]:
 
 
 def harmonic_fraction_of_gains(g: np.ndarray, ndim: int) -> np.ndarray:
+    """``1 - mean(g)^2 / mean(g^2)`` over the last ``ndim`` axes: 0 where every gain is 0,
+    NaN where a gain is NaN or infinite (a diverged weight never reads as clean)."""
     g = _unit(g, ndim)  # scale-free: no overflow or underflow when squared
     axes = _phase_axes(g, ndim)
     power = (g**2).mean(axis=axes)
     dc = g.mean(axis=axes) ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(power > 0, 1.0 - dc / np.where(power > 0, power, 1.0), 0.0)
+        score = np.where(power == 0, 0.0, 1.0 - dc / np.where(power == 0, 1.0, power))
     return np.clip(score, 0.0, 1.0)
 
 
@@ -236,7 +242,7 @@ def noise_checkerboard(
     mean = e.mean(axis=axes)
     std = e.std(axis=axes)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(mean > 0, std / np.where(mean > 0, mean, 1.0), 0.0)
+        out = np.where(mean == 0, 0.0, std / np.where(mean == 0, 1.0, mean))
     return float(out) if out.ndim == 0 else out
 
 
@@ -353,7 +359,7 @@ def weight_scores(
     oo = oo + (ii // (n_in // groups)) * w.shape[1]  # the real output channel
     e_mean = e.mean(axis=axes)
     with np.errstate(invalid="ignore", divide="ignore"):
-        pair_noise = np.where(e_mean > 0, e.std(axis=axes) / np.where(e_mean > 0, e_mean, 1), 0)
+        pair_noise = np.where(e_mean == 0, 0, e.std(axis=axes) / np.where(e_mean == 0, 1, e_mean))
     pairs = pd.DataFrame(
         {
             "in_channel": ii.ravel(),
@@ -376,10 +382,10 @@ def weight_scores(
     G = pow2_scaled(G, np.abs(G).max())
     total_power = (G**2).mean(axis=G_axes).sum()
     dc_power = (G.mean(axis=G_axes) ** 2).sum()
-    agg = float(np.clip(1 - dc_power / total_power, 0, 1)) if total_power > 0 else 0.0
+    agg = float(np.clip(1 - dc_power / total_power, 0, 1)) if total_power != 0 else 0.0
     e_tot = E.sum(axis=0)
     e_tot = pow2_scaled(e_tot, e_tot.max())
-    noise = float(e_tot.std() / e_tot.mean()) if e_tot.mean() > 0 else 0.0
+    noise = float(e_tot.std() / e_tot.mean()) if e_tot.mean() != 0 else 0.0
     return WeightScores(pairs, channels, agg, noise, bool(total_power == 0))
 
 
@@ -417,6 +423,13 @@ def score_families(
     strides = int_values("strides", strides, minimum=1, limit=1000)
     seeds = int_values("seeds", seeds, minimum=0, limit=10_000)
     ndim = check_ndim(ndim)
+    check_phases("strides entry", (max(strides),) * ndim)
+    check_elements(
+        "kernel_sizes: the largest kernel",
+        (max(kernel_sizes),) * ndim,
+        MAX_ELEMENTS,
+        "use smaller kernel_sizes",
+    )
     rows = []
     for family in families:
         for s in strides:

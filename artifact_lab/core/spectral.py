@@ -14,10 +14,12 @@ from typing import Any
 import numpy as np
 
 from .._util.checks import (
+    MAX_ELEMENTS,
     IntOrTuple,
     as_real_array,
     check_bool,
     check_choice,
+    check_elements,
     check_int,
     check_spatial_ndim,
     per_axis,
@@ -248,6 +250,12 @@ def harmonic_peaks(
     ring = check_int("ring", ring, minimum=1)
     shape = arr.shape[arr.ndim - ndim :]
     _check_periods(shape, s)
+    check_elements(
+        "exclude and ring: the neighbourhood of a harmonic",
+        (2 * (exclude + ring) + 1,) * ndim,
+        MAX_ELEMENTS,
+        "use a smaller exclude or ring",
+    )
     peak = np.abs(arr).max()
     scale = np.ldexp(np.float64(1.0), int(pow2_exponent(peak)))
     # the ratios are scale-free: measured on the signal scaled to at most 1, so that 1e200

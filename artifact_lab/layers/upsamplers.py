@@ -26,7 +26,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._util.checks import check_bool, check_choice, check_int, check_ndim
+from .._util.checks import (
+    MAX_ELEMENTS,
+    check_bool,
+    check_choice,
+    check_elements,
+    check_int,
+    check_ndim,
+)
 from ..core.calculator import times_stride_padding
 from ..core.kernels import bilinear, default_weight, hold, icnr
 from ..core.scores import WeightScores, weight_scores
@@ -61,6 +68,15 @@ class Upsampler(nn.Module):
         self.factor = check_int("factor", factor, minimum=1)
         self.ndim = check_ndim(ndim)
         check_int("seed", seed, minimum=0)
+
+    def _check_weight(self, *shape: int) -> None:
+        """Refuse, before torch allocates it, a weight beyond ``MAX_ELEMENTS``."""
+        check_elements(
+            "channels, factor and kernel_size: the weight",
+            shape,
+            MAX_ELEMENTS,
+            "use fewer channels, a smaller factor or a smaller kernel_size",
+        )
 
     def output_size(self, input_size: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(n * self.factor for n in input_size)
@@ -133,6 +149,7 @@ class TransposedUpsampler(Upsampler):
         k = check_int("kernel_size", kernel_size, minimum=1)
         bias = check_bool("bias", bias)
         check_choice("init", init, ("default", "normal", "bilinear", "hold"))
+        self._check_weight(channels, channels, *(k,) * self.ndim)
         p, op = times_stride_padding(k, self.factor)
         self.conv = _CONV_T[self.ndim](
             channels, channels, k, stride=self.factor, padding=p, output_padding=op, bias=bias
@@ -187,6 +204,7 @@ class ResizeConv(Upsampler):
         self.mode = modes if isinstance(modes, str) else modes.get(self.ndim)
         if self.mode is None:
             raise ValueError(f"mode {mode!r} is not available in {self.ndim}-D")
+        self._check_weight(channels, channels, *(k,) * self.ndim)
         self.conv = _CONV[self.ndim](
             channels, channels, k, padding=k // 2, padding_mode="replicate"
         )
@@ -271,6 +289,7 @@ class SubPixelConv(Upsampler):
         k = _odd_kernel(kernel_size)
         icnr, blur = check_bool("icnr", icnr), check_bool("blur", blur)
         blocks = self.factor**self.ndim
+        self._check_weight(channels * blocks, channels, *(k,) * self.ndim)
         self.conv = _CONV[self.ndim](
             channels, channels * blocks, k, padding=k // 2, padding_mode="replicate"
         )

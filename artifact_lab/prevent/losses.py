@@ -27,11 +27,17 @@ cannot lower it by shrinking one layer and growing the next, which it can do wit
 numerator. The price is a gradient that grows like ``1/||w||`` as the gains vanish; where a
 layer's gains are all 0 the score is defined as 0 (as in ``weight_scores``) with a zero
 gradient.
+
+A NaN or infinite weight makes its layer's score NaN (torch's convention), never 0, so a
+diverged run cannot read as clean. The scores are computed on the phase gains divided by the
+power of two just above their largest magnitude (exact, and invisible to the gradient by
+scale invariance): float32 weights of 1e-30 or 1e30 score what they would in float64.
+Phases that receive no tap (a stride larger than the kernel) have gain 0 and enter the
+scores through their number only, so no array is ever as long as the stride.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -45,11 +51,13 @@ from torch import nn
 from .._util.checks import (
     IntOrTuple,
     check_choice,
+    check_instance,
     check_mapping,
     check_module,
     check_ndim,
     per_axis,
 )
+from .._util.numeric import pow2_exponent
 
 __all__ = [
     "CHANNELS",
@@ -59,6 +67,7 @@ __all__ = [
     "checkerboard_penalty",
     "find_layers",
     "layer_scores",
+    "record_scores",
 ]
 
 CHANNELS = ("pairs", "sum")
@@ -68,91 +77,177 @@ _CONV_T = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
-@functools.lru_cache(maxsize=256)
-def _phase_matrix(k: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]):
-    """One-hot ``(prod(k), prod(s))`` matrix sending each tap to its output phase.
+# The scoring below runs on torch tensors (the penalty: differentiable, on the weights'
+# device and dtype) and on float64 numpy arrays (the monitor: no autograd, microseconds a
+# layer). The few calls that differ between the two go through these helpers.
+def _cat(x: Any, extra: Any, dim: int) -> Any:
+    if isinstance(x, np.ndarray):
+        return np.concatenate([x, np.zeros(extra, x.dtype)], dim)
+    return torch.cat([x, x.new_zeros(extra)], dim)
 
-    Tap ``j`` lands on phase ``(j*d - p) mod s`` per axis; padding only rolls the phases,
-    which changes no score, so ``p = 0``. Phase sums of a whole weight are then one matmul.
+
+def _where_zero(den: Any, num: Any) -> Any:
+    """``num / den``, 0 where ``den`` is exactly 0 (with a zero gradient); NaN stays NaN."""
+    if isinstance(den, np.ndarray) or not isinstance(den, torch.Tensor):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return float(num / den) if den != 0 else 0.0
+    zero = den == 0
+    return torch.where(zero, 0, num / torch.where(zero, 1, den))
+
+
+def _fold(x: Any, dim: int, k: int, s: int, d: int) -> Any:
+    """Sum the taps of axis ``dim`` that land on the same output phase.
+
+    Tap ``j`` lands on phase ``(j*d - p) mod s``; the phase repeats every
+    ``T = s / gcd(d, s)`` taps and differs between taps closer than that. So ``k <= T`` taps
+    each have a phase of their own (nothing to sum), and longer axes are cut into rows of
+    ``T`` taps that are summed: ``min(k, T)`` columns, one per phase that gets a tap. No
+    array is ever ``s`` long: a stride of 10**9 costs what a stride of 2 does. Padding only
+    rolls the phases, which changes no score, so ``p = 0``; the order of the columns is a
+    permutation of the phases, which changes no score either.
     """
-    index = np.zeros(k, dtype=np.int64)
-    for a, (ka, sa, da) in enumerate(zip(k, stride, dilation)):
-        shape = [1] * len(k)
-        shape[a] = ka
-        index = index * sa + ((np.arange(ka) * da) % sa).reshape(shape)
-    onehot = np.zeros((math.prod(k), math.prod(stride)))
-    onehot[np.arange(onehot.shape[0]), index.ravel()] = 1.0
-    onehot.flags.writeable = False
-    return onehot
+    period = s // math.gcd(d, s)
+    if k <= period:
+        return x
+    extra = (-k) % period
+    if extra:
+        x = _cat(x, (*x.shape[:dim], extra, *x.shape[dim + 1 :]), dim)
+    shape = (*x.shape[:dim], x.shape[dim] // period, period, *x.shape[dim + 1 :])
+    return x.reshape(shape).sum(dim)
 
 
-@functools.lru_cache(maxsize=256)
-def _phase_matrix_t(k, stride, dilation, device, dtype) -> torch.Tensor:
-    return torch.from_numpy(_phase_matrix(k, stride, dilation).copy()).to(device, dtype)
+def _fold_all(x: Any, first: int, k, stride, dilation) -> Any:
+    """:func:`_fold` along every spatial axis, then the phase columns flattened into one."""
+    for a, (ka, sa, da) in enumerate(zip(k, stride, dilation, strict=True)):
+        x = _fold(x, first + a, ka, sa, da)
+    return x.reshape(*x.shape[:first], -1)
 
 
-def _gain_scores(
-    w: torch.Tensor, stride, dilation, groups: int, pairs: bool = False
-) -> tuple[torch.Tensor, ...]:
-    """(score, harmonic power, total power) of one transposed weight's pooled gains.
+def _scaled(x: Any) -> tuple[Any, Any]:
+    """``x`` divided by the power of two just above its largest magnitude, and that power
+    (as two factors, so that neither it nor its inverse overflows ``x``'s dtype).
 
-    ``pairs``: pool over (input, output) channel pairs instead of output channels.
+    The scores are ratios of powers, so they are computed on this: float32 weights of 1e-30
+    or 1e30 neither underflow nor overflow when squared, and the score is the float64 one.
+    The divisor is exact and detached; by the scores' scale invariance the gradient is
+    unchanged. NaN or infinite values stay NaN or infinite: their scores come out NaN.
     """
-    cin, per_group, *k = w.shape
-    P = _phase_matrix_t(tuple(k), tuple(stride), tuple(dilation), w.device, w.dtype)
-    if pairs:  # every entry of the (grouped) weight is one connected pair
-        G = w.reshape(cin * per_group, -1) @ P
-    else:
-        # phase sums are linear: sum each group's input channels first (cin times less work)
-        summed = w.reshape(groups, cin // groups, per_group * math.prod(k)).sum(1)
-        G = summed.reshape(groups * per_group, -1) @ P  # (out, prod(s)): output gains
-    harmonic = (G - G.mean(1, keepdim=True)).square().mean(1).sum()
-    power = G.square().mean(1).sum()
-    positive = power > 0
-    score = torch.where(positive, harmonic / torch.where(positive, power, 1), 0)
-    return score, harmonic, power
+    if isinstance(x, np.ndarray):
+        peak = np.abs(x).max() if x.size else 0.0
+        exponent = float(pow2_exponent(peak)) if np.isfinite(peak) else 0.0
+        half = exponent // 2
+        up = 2.0**half, 2.0 ** (exponent - half)
+        return x / up[0] / up[1], up
+    exponent = torch.frexp(x.detach().abs().amax())[1].to(x.dtype)
+    half = torch.floor(exponent / 2)
+    up = torch.exp2(half), torch.exp2(exponent - half)
+    return x / up[0] / up[1], up
 
 
-def _scores(
-    w: torch.Tensor, stride, dilation, groups: int, pairs: bool = False
-) -> tuple[torch.Tensor, ...]:
-    """(score, harmonic power, noise_checkerboard, total power) of one transposed weight.
+def _phase_sums(layer: PenaltyLayer, w: Any) -> tuple[Any, int, int]:
+    """``(X, groups, P)``: the phase gains ``X`` of every (input, output) channel pair of
+    ``w`` (the layer's raw weight), shape ``(in, out/groups, M)`` over the ``M`` phases that
+    get a tap, and ``P``, the number of phases in all (the others have gain 0)."""
+    if layer.kind != "subpixel":
+        X = _fold_all(w, 2, tuple(w.shape[2:]), layer.stride, layer.dilation)
+        return X, layer.groups, math.prod(layer.stride)
+    # a conv weight (C*R, in/groups, *k) before the shuffle: output phase r of channel c is
+    # conv channel c*R + r, whose gain is the sum of its taps (their spacing is irrelevant)
+    R = math.prod(layer.stride)
+    sums = w.sum(tuple(range(2, w.ndim)))  # (C*R, in/groups)
+    g = layer.module.groups
+    if g > 1:  # pairs of different groups are zero taps
+        rows, cols = sums.shape[0] // g, sums.shape[1]
+        if isinstance(sums, np.ndarray):
+            dense = np.zeros((sums.shape[0], cols * g))
+            for q in range(g):
+                dense[q * rows : (q + 1) * rows, q * cols : (q + 1) * cols] = sums[
+                    q * rows : (q + 1) * rows
+                ]
+            sums = dense
+        else:
+            sums = torch.block_diag(*sums.reshape(g, rows, cols).unbind(0))
+    X = sums.reshape(-1, R, sums.shape[1])
+    X = np.moveaxis(X, 2, 0) if isinstance(X, np.ndarray) else X.movedim(2, 0)  # (in, C, R)
+    return X, 1, R
 
-    ``pairs``: pool over (input, output) channel pairs instead of output channels.
-    """
-    score, harmonic, power = _gain_scores(w, stride, dilation, groups, pairs)
-    _, _, *k = w.shape
-    P = _phase_matrix_t(tuple(k), tuple(stride), tuple(dilation), w.device, w.dtype)
-    e = w.square().sum((0, 1)).reshape(-1) @ P
-    e_mean = e.mean()
-    noise = torch.where(e_mean > 0, e.std(correction=0) / torch.where(e_mean > 0, e_mean, 1), 0)
-    return score, harmonic, noise, power
+
+def _noise_gains(layer: PenaltyLayer, w: Any) -> tuple[Any, int]:
+    """The noise gains ``e`` (sum of squared taps per phase over every pair) of ``w``
+    scaled to at most 1, over the phases that get a tap, and ``P``."""
+    ws, _ = _scaled(w)
+    squares = ws * ws
+    if layer.kind == "subpixel":
+        R = math.prod(layer.stride)
+        return squares.sum(tuple(range(1, ws.ndim))).reshape(-1, R).sum(0), R
+    e = _fold_all(squares.sum((0, 1)), 0, tuple(ws.shape[2:]), layer.stride, layer.dilation)
+    return e, math.prod(layer.stride)
 
 
-def _pooled_numpy(G: np.ndarray) -> tuple[float, float, float]:
-    """(score, harmonic power, total power) of gains ``G`` (rows: channels, cols: phases)."""
-    n_phases = G.shape[1]
-    centred = G - G.sum(1, keepdims=True) / n_phases
-    harmonic = float(np.vdot(centred, centred)) / n_phases
-    power = float(np.vdot(G, G)) / n_phases
-    return (harmonic / power if power > 0 else 0.0), harmonic, power
+def _gains(X: Any, groups: int, pairs: bool) -> Any:
+    """The pooled gain vectors: one per pair, or summed over each group's inputs."""
+    if pairs:
+        return X.reshape(-1, X.shape[-1])
+    cin, per_group, M = X.shape
+    return X.reshape(groups, cin // groups, per_group, M).sum(1).reshape(-1, M)
 
 
-def weight_scores_numpy(w: np.ndarray, stride, dilation, groups: int) -> tuple[float, ...]:
-    """The monitor's fast path, float64 numpy without autograd: ``(score, harmonic power,
-    noise_checkerboard, total power, pair score)``, the first four as :func:`_scores`."""
-    cin, per_group, *k = w.shape
-    P = _phase_matrix(tuple(k), tuple(stride), tuple(dilation))
-    n_phases = P.shape[1]
-    flat = w.reshape(cin * per_group, -1)
-    summed = flat.reshape(groups, cin // groups, -1).sum(1)
-    score, harmonic, power = _pooled_numpy(summed.reshape(groups * per_group, -1) @ P)
-    pair_score = _pooled_numpy(flat @ P)[0]
-    e = (flat * flat).sum(0) @ P
-    e_mean = float(e.sum()) / n_phases
-    e_dev = e - e_mean
-    noise = math.sqrt(float(e_dev @ e_dev) / n_phases) / e_mean if e_mean > 0 else 0.0
-    return score, harmonic, noise, power, pair_score
+def _pooled(G: Any, P: int) -> tuple[Any, Any]:
+    """(harmonic power, total power) of gains ``G`` (rows, M), over ``P >= M`` phases of
+    which the ``P - M`` not in ``G`` have gain 0: ``sum_c var_r(G_c)`` and
+    ``sum_c mean_r(G_c^2)``."""
+    M = G.shape[-1]
+    mean = G.sum(-1) / P
+    centred = G - mean[..., None]
+    spread = (centred * centred).sum(-1) + (P - M) * (mean * mean)
+    return spread.sum() / P, (G * G).sum() / P
+
+
+def _noise_score(e: Any, P: int) -> Any:
+    """``std_r(e) / mean_r(e)`` over ``P`` phases (those not in ``e`` have 0)."""
+    M = e.shape[-1]
+    mean = e.sum() / P
+    centred = e - mean
+    var = ((centred * centred).sum() + (P - M) * (mean * mean)) / P
+    return _where_zero(mean, var**0.5)
+
+
+def _scores(layer: PenaltyLayer, pairs: bool, w: Any = None, noise: bool = True) -> tuple:
+    """(score, harmonic power, total power[, noise_checkerboard]) of one layer, powers in
+    squared weight units; scaled so that no square underflows or overflows."""
+    w = layer.raw_weight() if w is None else w
+    X, groups, P = _phase_sums(layer, w)
+    X, up = _scaled(X)
+    harmonic, power = _pooled(_gains(X, groups, pairs), P)
+    unit = (up[0] * up[0]) * (up[1] * up[1])
+    out = (_where_zero(power, harmonic), harmonic * unit, power * unit)
+    return (*out, _noise_score(*_noise_gains(layer, w))) if noise else out
+
+
+def record_scores(layer: PenaltyLayer) -> tuple[float, ...]:
+    """The monitor's record of one layer, in float64 numpy (no autograd, microseconds):
+    ``(score, harmonic power, noise_checkerboard, total power, pair score)``, the first four
+    as :func:`layer_scores` with ``channels="sum"``."""
+    check_instance("layer", layer, PenaltyLayer, hint="find_layers gives them")
+    w = layer.raw_weight()
+    if w.device.type == "meta":
+        raise ValueError(f"layer {layer.name!r} is on the meta device: its weight holds no values")
+    w = w.detach().to("cpu", torch.float64).numpy()
+    # NaN or infinite weights give NaN scores (the monitor says so), and a power beyond
+    # float64 in weight units is inf: numpy's warnings about either are not news
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, groups, P = _phase_sums(layer, w)
+        X, up = _scaled(X)
+        harmonic, power = _pooled(_gains(X, groups, False), P)
+        pair_harmonic, pair_power = _pooled(_gains(X, groups, True), P)
+        unit = (up[0] * up[0]) * (up[1] * up[1])
+        return (
+            _where_zero(power, harmonic),
+            float(harmonic * unit),
+            float(_noise_score(*_noise_gains(layer, w))),
+            float(power * unit),
+            _where_zero(pair_power, pair_harmonic),
+        )
 
 
 def _check_weight(weight: Any, name: str = "weight") -> torch.Tensor:
@@ -213,7 +308,9 @@ def layer_scores(
     d = per_axis("dilation", dilation, nd, minimum=1)
     groups = _check_groups(groups, w.shape[0])
     pairs = check_choice("channels", channels, CHANNELS) == "pairs"
-    return torch.stack(_scores(w, s, d, groups, pairs=pairs))
+    layer = PenaltyLayer("", "transposed", "forward", None, s, d, groups, w)
+    score, harmonic, power, noise = _scores(layer, pairs)
+    return torch.stack([score, harmonic, noise, power])
 
 
 def _check_groups(groups: Any, channels: int) -> int:
@@ -256,16 +353,26 @@ class PenaltyLayer:
     groups: int
     tensor: torch.Tensor | None = None
 
+    def raw_weight(self) -> torch.Tensor:
+        """The weight as the layer holds it, live: for ``"subpixel"`` the convolution's
+        ``(C * prod(r), in/groups, *k)``, else the ConvTranspose layout."""
+        return self.tensor if self.tensor is not None else self.module.weight
+
     def weight(self) -> torch.Tensor:
         """The equivalent transposed-convolution weight ``(in, out/groups, *k)``, live."""
-        if self.tensor is not None:
-            return self.tensor
-        w = self.module.weight
+        w = self.raw_weight()
         if self.kind != "subpixel":
             return w
         from ..core.kernels import subpixel_as_transposed
 
         conv = self.module
+        if any(x != 1 for x in conv.dilation):  # a dilated kernel: its zero taps made explicit
+            k = w.shape[2:]
+            full = w.new_zeros(
+                (*w.shape[:2], *((ka - 1) * da + 1 for ka, da in zip(k, conv.dilation)))
+            )
+            full[(..., *(slice(None, None, da) for da in conv.dilation))] = w
+            w = full
         if conv.groups > 1:  # expand to a dense weight: absent pairs are zero taps
             out, per_group = w.shape[0] // conv.groups, w.shape[1]
             blocks = [
@@ -287,8 +394,10 @@ class PenaltyLayer:
 def _subpixel_layer(name: str, conv: nn.Module, factor: Any) -> PenaltyLayer | None:
     nd = conv.weight.ndim - 2
     r = per_axis(f"factor of {name or 'the pixel shuffle'}", factor, nd, minimum=1)
-    if any(x != 1 for x in conv.stride) or any(x != 1 for x in conv.dilation):
-        return None  # not the plain sub-pixel arrangement the mapping covers
+    # a dilated conv is scored too, as the audit scores it: each output phase is one output
+    # channel, whose gain is the sum of its taps however far apart they lie
+    if any(x != 1 for x in conv.stride):
+        return None  # not the sub-pixel arrangement: the audit leaves it unscored as well
     if conv.out_channels % math.prod(r):
         return None
     return PenaltyLayer(name, "subpixel", "forward", conv, r, (1,) * nd, 1)
@@ -502,7 +611,7 @@ def checkerboard_penalty(
             f"PenaltyLayer, got {type(model_or_weights).__name__}"
         )
     pick = 0 if normalized else 1
-    values = [_gain_scores(x.weight(), x.stride, x.dilation, x.groups, pairs)[pick] for x in layers]
+    values = [_scores(x, pairs, noise=False)[pick] for x in layers]
     dtype = torch.promote_types(values[0].dtype, torch.float32)
     out = torch.stack([v.to(dtype=dtype, device=values[0].device) for v in values])
     if reduction == "mean":

@@ -4,7 +4,8 @@
 ``every`` steps, scores their current weights in closed form: no forward pass, no data,
 tens of microseconds a layer. The records form a tidy DataFrame (one row per layer per
 record) whose values equal :func:`artifact_lab.core.scores.weight_scores` of each layer at that
-step, and can go to TensorBoard as they are made.
+step, and can go to TensorBoard as they are made. A layer whose weights hold a NaN or an
+infinity records NaN scores (never 0), with a ``RuntimeWarning`` naming it and the step.
 
 Use it in any loop::
 
@@ -36,6 +37,7 @@ With PyTorch Lightning (artifact_lab does not depend on it), a callback is four 
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -48,7 +50,7 @@ import torch
 from torch import nn
 
 from .._util.checks import check_choice, check_int, check_module
-from .losses import DIRECTIONS, find_layers, weight_scores_numpy
+from .losses import DIRECTIONS, find_layers, record_scores
 
 __all__ = ["COLUMNS", "Monitor", "monitor"]
 
@@ -154,15 +156,17 @@ class Monitor:
         """Score every layer now, whatever ``every`` says, under the step number ``step``."""
         step = check_int("step", step, minimum=0)
         start = time.perf_counter()
-        values = [
-            weight_scores_numpy(
-                x.weight().detach().to("cpu", torch.float64).numpy(),
-                x.stride,
-                x.dilation,
-                x.groups,
-            )
-            for x in self.layers
+        values = [record_scores(x) for x in self.layers]
+        diverged = [
+            x.name or "model" for x, v in zip(self.layers, values) if math.isnan(v[0] + v[4])
         ]
+        if diverged:  # a NaN score: some weight is NaN or infinite
+            warnings.warn(
+                f"step {step}: layer(s) {', '.join(diverged)} hold NaN or infinite weights "
+                "(training diverged?); their scores are recorded as NaN",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         for layer, v in zip(self.layers, values):
             self._rows.append(
                 (step, layer.name, layer.kind, layer.direction, v[0], v[4], v[2], v[1], v[3] == 0)

@@ -57,15 +57,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._util.checks import (
+    MAX_DENSE_WORK,
+    MAX_ELEMENTS,
     IntOrTuple,
     as_real_array,
     check_bool,
+    check_elements,
     check_int,
     check_ndim,
     check_tensor,
     int_values,
     per_axis,
 )
+from .._util.numeric import pow2_exponent
 
 __all__ = [
     "CheckerboardFreeConvTranspose1d",
@@ -144,6 +148,8 @@ def hold_compose(h0: torch.Tensor, stride: IntOrTuple, *, ndim: int) -> torch.Te
     check_tensor("h0", h0, min_ndim=ndim, shape="(..., *taps)")
     s = per_axis("stride", stride, ndim, minimum=1)
     lead, taps = h0.shape[: h0.ndim - ndim], h0.shape[h0.ndim - ndim :]
+    out = (*lead, *(t + sa - 1 for t, sa in zip(taps, s)))
+    check_elements("stride: the composed weight", out, MAX_ELEMENTS, "use a smaller stride")
     flat = h0.reshape(-1, 1, *taps)
     box = torch.ones((1, 1, *s), dtype=h0.dtype, device=h0.device)
     return _CONV_T[ndim](flat, box).reshape(*lead, *(t + sa - 1 for t, sa in zip(taps, s)))
@@ -193,6 +199,15 @@ def hold_fit(weight: Any, stride: IntOrTuple, *, ndim: int) -> np.ndarray:
         check_geometry(k, s, ndim=ndim)
     except ValueError as exc:  # the user passed a weight, not a kernel_size: say so
         raise ValueError(f"weight of kernel size {tuple(k)} at stride={s}: {exc}") from None
+    for a, (ka, sa) in enumerate(zip(k, s)):
+        work = ka * (ka - sa + 1) * min(ka, ka - sa + 1)
+        if work > MAX_DENSE_WORK:
+            raise ValueError(
+                f"weight of kernel size {tuple(k)}: the fit's pseudo-inverse on axis {a} "
+                f"({ka} x {ka - sa + 1}) needs about {work:,} multiply-adds, more than the limit "
+                f"of {MAX_DENSE_WORK:,}; fit a kernel of at most "
+                f"{int(MAX_DENSE_WORK ** (1 / 3))} taps per axis"
+            )
     first = w.ndim - ndim
     for a, pinv in enumerate(_fit_matrices(k, s)):
         w = np.moveaxis(np.tensordot(w, pinv, axes=([first + a], [1])), -1, first + a)
@@ -216,6 +231,12 @@ def hold_response(
     d = check_int("dilation", dilation, minimum=1)
     f = as_real_array("frequency", frequency, min_ndim=0)
     normalized = check_bool("normalized", normalized)
+    check_elements(
+        "stride: the hold's taps at every frequency",
+        (f.size, s),
+        MAX_ELEMENTS,
+        "use a smaller stride or fewer frequencies",
+    )
     phases = np.exp(-2j * np.pi * np.multiply.outer(f, d * np.arange(s)))
     amp = np.abs(phases.sum(axis=-1))
     return amp / s if normalized else amp
@@ -323,6 +344,13 @@ class _HoldFactored:
         nd = self._ndim
         k, s, d = check_geometry(args["kernel_size"], args["stride"], args["dilation"], ndim=nd)
         _check_layer_args(args, s, d, nd, type(self).__name__)
+        # torch allocates the (in, out/groups, *k) weight in its __init__: checked first
+        check_elements(
+            "in_channels x out_channels/groups x kernel_size: the weight",
+            (args["in_channels"], args["out_channels"] // args["groups"], *k),
+            MAX_ELEMENTS,
+            "use a smaller kernel_size or fewer channels",
+        )
         base.__init__(self, **args)
         del self._parameters["weight"]
         shape = (
@@ -398,13 +426,16 @@ class _HoldFactored:
         expected = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
         if tuple(target.shape) != expected:
             raise ValueError(f"weight must have shape {expected}, got {tuple(target.shape)}")
-        h0 = torch.from_numpy(hold_fit(target, self.stride, ndim=self._ndim))
+        # the fit is linear: computed on the weight scaled to at most 1 (a power of two,
+        # exact), so that norms of 1e-200 or 1e200 weights neither underflow nor overflow
+        peak = math.ldexp(1.0, int(pow2_exponent(float(target.abs().max()))))
+        h0 = torch.from_numpy(hold_fit(target / peak, self.stride, ndim=self._ndim))
         clean = hold_compose(h0, self.stride, ndim=self._ndim)
-        dist = float(torch.linalg.vector_norm(target - clean))
-        norm = float(torch.linalg.vector_norm(target))
+        dist = float(torch.linalg.vector_norm(target / peak - clean))
+        norm = float(torch.linalg.vector_norm(target / peak))
         before = layer_scores(target, self.stride, self.dilation, groups=self.groups)
-        self.h0.copy_(h0.to(self.h0))
-        self.fit = Fit(dist, dist / norm if norm > 0 else 0.0, float(before[0]))
+        self.h0.copy_((h0 * peak).to(self.h0))
+        self.fit = Fit(dist * peak, dist / norm if norm > 0 else 0.0, float(before[0]))
         return self.fit
 
     def extra_repr(self) -> str:
@@ -580,6 +611,8 @@ def _from_module(layer: nn.Module, name: str) -> nn.Module:
         raise TypeError(
             f"{name} must be a torch.nn.ConvTranspose1d, 2d or 3d, got {type(layer).__name__}"
         )
+    if layer.weight.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device: its weight holds no values to fit")
     try:
         check_geometry(layer.kernel_size, layer.stride, layer.dilation, ndim=nd)
     except ValueError as exc:

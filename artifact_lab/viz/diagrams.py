@@ -30,7 +30,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .._util.checks import (
+    MAX_MARKS,
     as_real_array,
+    check_elements,
     check_figure,
     check_float,
     check_int,
@@ -164,6 +166,12 @@ def plot_steps_1d(
         raise ValueError(
             f"padding must be at most d*(k-1) = {d * (k - 1)} for this picture, got {padding}"
         )
+    check_elements(
+        "stride and dilation: the drawn rows",
+        ((len(xs) - 1) * s + 1 + 2 * edge,),
+        MAX_MARKS,
+        "draw a smaller stride or dilation",
+    )
     y = _transposed_1d(xs, ks, s, p, d)
     if not y.size:
         raise ValueError("this geometry gives an empty output")

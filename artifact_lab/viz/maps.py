@@ -13,10 +13,12 @@ from matplotlib.colors import ListedColormap, TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from .._util.checks import (
+    MAX_MARKS,
     as_real_array,
     check_bool,
     check_choice,
     check_column,
+    check_elements,
     check_frame,
     check_int,
 )
@@ -216,6 +218,7 @@ def plot_contributions(
     x = np.asarray(x, dtype=float)
     k = np.asarray(kernel, dtype=float)
     length = (len(x) - 1) * stride + len(k)
+    check_elements("stride: the drawn output", (length,), MAX_MARKS, "draw a smaller stride")
     fig, ax = axes_for(ax, height=2.6)
     total = np.zeros(length)
     bottom_pos = np.zeros(length)

@@ -37,7 +37,7 @@ def spectrum_db(y: Any, *, window: str | None = "hann") -> np.ndarray:
     """Power spectrum of a 2-D array in dB relative to its own maximum, DC at the centre."""
     from ..core.spectral import power_spectrum
 
-    arr = as_array(y)
+    arr = as_real_array("y", y)  # complex, text, NaN: refused naming y
     if arr.ndim != 2:
         raise ValueError(f"y must be 2-D, got shape {arr.shape}")
     power = np.fft.fftshift(power_spectrum(arr, ndim=2, window=window))

@@ -30,9 +30,11 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .._util.checks import (
+    MAX_MARKS,
     as_real_array,
     check_axes,
     check_bool,
+    check_elements,
     check_figure,
     check_float,
     check_format,
@@ -323,6 +325,7 @@ def mark_harmonics(ax: Any, stride: int | Sequence[int], *, ndim: int = 2, color
     if isinstance(ndim, bool) or not isinstance(ndim, (int, np.integer)) or ndim not in (1, 2):
         raise ValueError(f"ndim must be 1 or 2, got {ndim!r}")
     s = per_axis("stride", stride, ndim, minimum=1)
+    check_elements("stride: the harmonics to mark", s, MAX_MARKS, "mark a smaller stride")
     if not mpl.colors.is_color_like(color):
         raise ValueError(f"color must be a matplotlib colour, got {color!r}")
     freqs = [sorted({((m / sa + 0.5) % 1.0) - 0.5 for m in range(sa)}) for sa in s]

@@ -14,6 +14,7 @@ import html
 import math
 import numbers
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -347,6 +348,25 @@ def _check_table_args(frame, digits, formats, labels, na, index, caption, keys, 
     check_float("width_pt", width_pt, positive=True)
 
 
+def _headers(columns: list[Any], names: Mapping[str, str]) -> list[str]:
+    """The reader's header of every column, all distinct: a column whose label collides
+    with another's (``'a_b'`` and ``'a b'`` both read "a b") keeps its own name, and columns
+    whose names are equal too are told apart by their position ("a b (2)")."""
+    wanted = [names.get(str(c), str(c).replace("_", " ")) for c in columns]
+    counts = Counter(wanted)
+    headers = [w if counts[w] == 1 else str(c) for w, c in zip(wanted, columns, strict=True)]
+    taken = Counter(headers)
+    seen: Counter = Counter()
+    out = []
+    for h in headers:
+        seen[h] += 1
+        label = h if taken[h] == 1 or seen[h] == 1 else f"{h} ({seen[h]})"
+        while label in taken and label != h:  # "a (2)" was itself a column's name
+            label += "'"
+        out.append(label)
+    return out
+
+
 def table(
     frame: pd.DataFrame,
     *,
@@ -406,22 +426,23 @@ def table(
         df = df.reset_index()
     formats = dict(formats or {})
     names = {**LABELS, **(labels or {})}
-    cells: dict[str, list[str]] = {}
-    header_of: dict[Any, str] = {}  # column -> its header, for the headers and the keys alike
+    headers = _headers(list(df.columns), names)
+    columns: list[list[str]] = []
     numeric: list[bool] = []
-    for col in df.columns:
-        values = df[col].tolist()
+    for i, col in enumerate(df.columns):
+        series = df.iloc[:, i]  # by position: two columns may share a name
+        values = series.tolist()
         na_text = na.get(str(col), "—") if isinstance(na, Mapping) else na
         dig = digits.get(str(col), 3) if isinstance(digits, Mapping) else digits
         fmt = formats.get(str(col))
-        is_num = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
+        is_num = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
         if fmt is not None:
             texts = [
                 na_text if _is_missing(v) else (fmt(v) if callable(fmt) else fmt.format(v))
                 for v in values
             ]
-        elif is_num and pd.api.types.is_float_dtype(df[col]):
-            arr = df[col].to_numpy(dtype=float)
+        elif is_num and pd.api.types.is_float_dtype(series):
+            arr = series.to_numpy(dtype=float)
             finite = arr[np.isfinite(arr)]
             integral = (
                 finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e15)
@@ -430,13 +451,12 @@ def table(
             texts = [_format_value(v, dec, dig, na_text) for v in values]
         else:
             texts = [_format_value(v, 3, dig, na_text) for v in values]
-        header = names.get(str(col), str(col).replace("_", " "))
-        header = header if header not in cells else str(col)
-        header_of[col] = header
-        cells[header] = texts
+        columns.append(texts)
         numeric.append(bool(is_num) or _figures(texts))
-    out = pd.DataFrame(cells)
-    headers = [str(c) for c in out.columns]
+    out = pd.DataFrame(dict(zip(headers, columns, strict=True)), columns=headers)
+    header_of = {}  # a key column's name -> its header (the first column of that name)
+    for col, header in zip(df.columns, headers, strict=True):
+        header_of.setdefault(col, header)
     widths = [
         _width_pt(out.iloc[:, i].tolist(), headers[i], numeric[i]) for i in range(out.shape[1])
     ]

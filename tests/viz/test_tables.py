@@ -165,3 +165,20 @@ def test_short_tables_stay_whole_unless_their_text_runs_long():
     assert "al-keep" not in table(long_text).to_html()
     many = pd.DataFrame({"k": range(40)})
     assert "al-keep" not in table(many).to_html()
+
+
+def test_columns_whose_headers_collide_are_all_kept_and_told_apart():
+    """'a_b' and 'a b' both read "a b": each keeps its own name (once a column was lost)."""
+    frame = pd.DataFrame({"a_b": [1, 2], "a b": [3, 4], "stride": [5, 6], "s": [7, 8]})
+    t = table(frame, labels={"s": "stride s"})  # collides with stride's label too
+    assert list(t.frame.columns) == ["a_b", "a b", "stride", "s"]
+    assert t.frame.iloc[:, 1].tolist() == ["3", "4"] and t.frame.iloc[:, 3].tolist() == ["7", "8"]
+    # columns of one name (a frame may hold them): by position, every value kept
+    dup = pd.DataFrame([[1, 2, 3]], columns=["x", "x", "kernel_size"])
+    t = table(dup, keys=["x"])
+    assert list(t.frame.columns) == ["x", "x (2)", "kernel size k"]
+    assert t.frame.iloc[0].tolist() == ["1", "2", "3"]
+    assert (
+        len(set(table(pd.DataFrame([[1, 2, 3]], columns=["x", "x", "x (2)"])).frame.columns)) == 3
+    )
+    assert "<th class='num'>a b</th>" in table(frame).to_html()
