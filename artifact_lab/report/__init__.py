@@ -1,5 +1,9 @@
-"""Reports: execute the notebooks and render them to HTML and PDF, with an index page."""
+"""Reports: execute the notebooks and render them to HTML and PDF, with an index page.
+
+``build`` puts a report together, ``execute`` runs notebooks in fresh kernels, ``render``
+turns an executed notebook into its page and PDF through the templates in ``templates/``.
+"""
 
 import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(__name__, submodules=["build"])
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submodules=["build", "execute", "render"])
