@@ -54,6 +54,7 @@ from .core.stacks import Composite, composite, stack_interior, stack_response
 from .explore import explore
 from .layers import upsamplers
 from .models import zoo
+from .models.advice import check_layer
 from .models.audit import audit, fix
 from .models.loading import load_model
 from .prevent import losses, nn
