@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -280,13 +281,25 @@ def parse_layer(text: str):
     unknown = set(kwargs) - set(_POSITIONAL) - {"padding_mode"}
     if unknown:
         raise ValueError(f"layer {text!r}: unknown arguments {sorted(unknown)}; {hint}")
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's own warnings: the checks below say more
         torch.manual_seed(0)
         try:
-            return getattr(torch.nn, name)(*args, **kwargs)
+            layer = getattr(torch.nn, name)(*args, **kwargs)
         except (TypeError, ValueError, RuntimeError) as exc:
             detail = " ".join(str(exc).split())
             raise ValueError(f"layer {text!r}: torch refuses it: {detail}") from None
+    nd = int(name[-2])
+    try:  # torch builds some layers it cannot run (kernel_size 0, stride 0, ...)
+        for attr in ("in_channels", "out_channels"):
+            check_int(attr, getattr(layer, attr), minimum=1)
+        for attr in ("kernel_size", "stride", "dilation"):
+            per_axis(attr, getattr(layer, attr), nd, minimum=1)
+        for attr in ("padding", "output_padding"):
+            per_axis(attr, getattr(layer, attr), nd, minimum=0)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"layer {text!r}: {exc}") from None
+    return layer
 
 
 def _describe(layer) -> str:
@@ -400,9 +413,9 @@ def _check_module(layer) -> LayerCheck:
             "for strided convolutions and pools (the gradient's checkerboard) use "
             "al.audit(model, input_shape, direction='backward')"
         )
-    w = layer.weight.detach().to("cpu", torch.float64)
-    if w.is_meta:
+    if layer.weight.is_meta:
         raise ValueError("layer has no weights (a meta tensor); materialise it first")
+    w = layer.weight.detach().to("cpu", torch.float64)
     ws = weight_scores(w, layer.stride, layer.dilation, ndim=nd, groups=layer.groups)
     geometry = {
         "kernel_size": layer.kernel_size,
@@ -572,7 +585,7 @@ def _instead(flagged, overlap, clean, k, s, p, op, d, nd, kernel, layer) -> tupl
             f"initialise each channel pair with al.decision.clean_kernel({args}, ndim={nd})"
             f"{shown} (every phase gain 1)"
         )
-    if overlap != "even" or any(x != 1 for x in d):  # else the geometry is already the one
+    if overlap != "even":  # an even geometry needs only a clean start, not a new geometry
         swap = _even_geometry(k, s, p, op, d, nd, layer)
         if swap:
             lines.append(swap)
