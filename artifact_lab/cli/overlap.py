@@ -78,7 +78,7 @@ def _draw(st, geometry, ndim: int, out: Path) -> None:
     matplotlib.use("Agg")
     from .._util.io import write_atomic
     from ..viz.maps import plot_overlap
-    from ..viz.style import TEXT_WIDTH, wrap
+    from ..viz.style import TEXT_WIDTH, house_rc, wrap
 
     n, k, s, p, op, d = (_text(v) for v in geometry)
     title = (
@@ -88,7 +88,8 @@ def _draw(st, geometry, ndim: int, out: Path) -> None:
     width = TEXT_WIDTH * (0.9 if ndim == 1 else 0.5)  # a square 2-D map leaves less room
     fig = plot_overlap(st.map, interior=st.interior, title=wrap(title, width))
     buf = io.BytesIO()
-    fig.savefig(buf, format=out.suffix.lower()[1:])
+    with matplotlib.rc_context(house_rc()):  # SVG text stays text, PNG at print resolution
+        fig.savefig(buf, format=out.suffix.lower()[1:])
     write_atomic(out, buf.getvalue())
     print(f"overlap map ({'x'.join(map(str, st.map.shape))} outputs) drawn to {out}")
 

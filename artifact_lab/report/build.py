@@ -250,7 +250,7 @@ def _notebook_paths(notebooks: object) -> list[Path]:
             raise ValueError(
                 f"notebooks folder {str(folder)!r} does not exist; the project's notebooks "
                 "are the notebooks/ folder of its repository (they are not installed with the "
-                "package): run from a clone, or pass that folder"
+                "package): run from a clone, or pass that folder (artifact-lab report --notebooks)"
             )
         paths = sorted(folder.glob("*.ipynb")) if folder.is_dir() else [folder]
     elif isinstance(notebooks, Sequence):
