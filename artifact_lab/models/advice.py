@@ -579,12 +579,10 @@ def _instead(flagged, overlap, clean, k, s, p, op, d, nd, kernel, layer) -> tupl
             f" gains{fit}; score 0 while it trains"
         )
     if clean and flagged:
-        shown = f": {_kernel_text(kernel.round(4).tolist())}" if kernel.size <= 9 else ""
-        args = f"{_code(k)}, {_code(s)}" + (f", {_code(d)}" if any(x != 1 for x in d) else "")
-        lines.append(
-            f"initialise each channel pair with al.decision.clean_kernel({args}, ndim={nd})"
-            f"{shown} (every phase gain 1)"
-        )
+        name, code = _init_code(k, s, nd)
+        if not name and kernel.size <= 9:
+            code += f" = {_kernel_text(kernel.round(4).tolist())}"
+        lines.append(f"start every channel pair from {code} (each phase gain 1)")
     if overlap != "even":  # an even geometry needs only a clean start, not a new geometry
         swap = _even_geometry(k, s, p, op, d, nd, layer)
         if swap:
@@ -598,12 +596,18 @@ def _kernel_text(values) -> str:
     return f"{values:g}"
 
 
-def _init_text(k: tuple[int, ...], s: tuple[int, ...], nd: int) -> str:
+def _init_code(k: tuple[int, ...], s: tuple[int, ...], nd: int) -> tuple[str, str]:
+    """A clean initial kernel of a geometry: ``(name, code)``, a known kernel when one fits."""
     if all(kk == 2 * ss - ss % 2 for kk, ss in zip(k, s)):
-        return f"bilinear init (al.kernels.bilinear({_code(s)}, ndim={nd}))"
+        return "bilinear", f"al.kernels.bilinear({_code(s)}, ndim={nd})"
     if k == s:
-        return f"hold init (al.kernels.hold({_code(s)}, ndim={nd}))"
-    return f"init with al.decision.clean_kernel({_code(k)}, {_code(s)}, ndim={nd})"
+        return "hold", f"al.kernels.hold({_code(s)}, ndim={nd})"
+    return "", f"al.decision.clean_kernel({_code(k)}, {_code(s)}, ndim={nd})"
+
+
+def _init_text(k: tuple[int, ...], s: tuple[int, ...], nd: int) -> str:
+    name, code = _init_code(k, s, nd)
+    return f"{name} init ({code})" if name else f"init with {code}"
 
 
 def _even_geometry(k, s, p, op, d, nd, layer) -> str:
