@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ast
 import math
+import numbers
 import warnings
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,8 @@ _POSITIONAL = (
 #: Seeds of torch's default initialisation averaged when only the geometry is given (as in
 #: the decision table).
 DEFAULT_SEEDS = range(30)
+#: More seeds than this add nothing to a mean but time.
+MAX_SEEDS = 1000
 
 
 def score_db(score: float) -> float:
@@ -60,12 +63,16 @@ def score_db(score: float) -> float:
     >>> round(score_db(0.1), 2), round(score_db(1e-6), 1), score_db(0.0)
     (-9.54, -60.0, -inf)
     """
+    if isinstance(score, bool) or not isinstance(score, numbers.Real):
+        raise TypeError(f"score must be a real number, got {score!r} ({type(score).__name__})")
     score = float(score)
     if math.isnan(score):
         return math.nan
-    if score <= 0:
+    if not 0 <= score <= 1:
+        raise ValueError(f"score must be a fraction of power in [0, 1] (or NaN), got {score!r}")
+    if score == 0:
         return -math.inf
-    if score >= 1:
+    if score == 1:
         return math.inf
     return 10 * math.log10(score / (1 - score))
 
@@ -243,7 +250,7 @@ def _wrap(line: str, width: int = 96) -> str:
     return textwrap.fill(line, width, subsequent_indent=" " * (indent + 2), break_long_words=False)
 
 
-def parse_layer(text: str):
+def parse_layer(layer: str):
     """Build the torch layer a line of code describes, e.g. ``"ConvTranspose2d(64, 32, 3, 2)"``.
 
     Only ``ConvTranspose1d/2d/3d`` (optionally written ``nn.`` or ``torch.nn.``) with literal
@@ -258,12 +265,13 @@ def parse_layer(text: str):
     """
     import torch
 
-    if not isinstance(text, str):
-        raise TypeError(f"layer must be a torch module or its code as a str, got {text!r}")
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be a torch module or its code as a str, got {layer!r}")
+    text = layer
     hint = "e.g. 'ConvTranspose2d(64, 32, 3, stride=2, padding=1)'"
     try:
         call = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a NUL byte
         raise ValueError(f"layer {text!r} is not a line of code; {hint}") from None
     name = None
     if isinstance(call, ast.Call):
@@ -319,7 +327,7 @@ def check_layer(
     weight: Any = None,
     groups: int = 1,
     channels: tuple[int, int] = (1, 1),
-    seeds: Iterable[int] = DEFAULT_SEEDS,
+    seeds: Sequence[int] = DEFAULT_SEEDS,
 ) -> LayerCheck:
     """Is this transposed convolution fine? The answer in words, with the numbers.
 
@@ -347,8 +355,8 @@ def check_layer(
     channels : (int, int)
         Input and output channels of the default initialisation (geometry only): the score
         of a whole layer depends on them.
-    seeds : iterable of int
-        Seeds of the default initialisation (geometry only).
+    seeds : sequence of int
+        Seeds of the default initialisation (geometry only), at most :data:`MAX_SEEDS`.
 
     Returns
     -------
@@ -386,19 +394,40 @@ def check_layer(
         output_padding=output_padding,
         dilation=dilation,
     )
+    # every argument checked before any work, whichever way of asking it serves
+    groups = check_int("groups", groups, minimum=1)
+    ndim = None if ndim is None else check_ndim(ndim)
+    channels = _channels(channels)
+    if hasattr(seeds, "__len__") and not isinstance(seeds, str) and len(seeds) > MAX_SEEDS:
+        raise ValueError(f"seeds holds {len(seeds)} seeds, more than {MAX_SEEDS}; pass fewer")
+    seeds = check_seeds("seeds", seeds, scalar=False)
+    if layer is not None and not isinstance(layer, str) and not hasattr(layer, "weight"):
+        raise TypeError(
+            f"layer must be a torch.nn.ConvTranspose1d/2d/3d or its code as a str, got {layer!r}"
+        )
+    if layer is not None and (weight is not None or kernel_size is not None or stride is not None):
+        raise TypeError(
+            "pass a layer, or a weight with its stride, or kernel_size and stride: not both"
+        )
     if isinstance(layer, str):
         layer = parse_layer(layer)
     if layer is not None:
-        if weight is not None or kernel_size is not None or stride is not None:
-            raise TypeError("pass a layer, or a weight with its geometry, or a geometry: not both")
         return _check_module(layer)
     if weight is not None:
         return _check_weight(weight, geometry, ndim, groups)
     if kernel_size is None or stride is None:
+        missing = "kernel_size" if kernel_size is None else "stride"
         raise TypeError(
-            "check_layer needs a layer, a weight with its stride, or kernel_size and stride"
+            f"check_layer needs a layer, a weight with its stride, or kernel_size and stride; "
+            f"{missing} is None"
         )
-    return _check_geometry(geometry, 2 if ndim is None else check_ndim(ndim), channels, seeds)
+    return _check_geometry(geometry, 2 if ndim is None else ndim, channels, seeds)
+
+
+def _channels(channels: object) -> tuple[int, int]:
+    if not isinstance(channels, tuple | list) or len(channels) != 2:
+        raise TypeError(f"channels must be (in_channels, out_channels), got {channels!r}")
+    return tuple(check_int(f"channels[{i}]", c, minimum=1) for i, c in enumerate(channels))
 
 
 def _check_module(layer) -> LayerCheck:
@@ -438,7 +467,7 @@ def _check_module(layer) -> LayerCheck:
 
 def _check_weight(weight, geometry, ndim, groups) -> LayerCheck:
     if geometry["stride"] is None:
-        raise TypeError("check_layer(weight=...) needs the layer's stride")
+        raise TypeError("check_layer(weight=...) needs the layer's stride; stride is None")
     w = as_kernel(weight, name="weight")
     if ndim is not None and w.ndim == check_ndim(ndim):
         w = w[None, None]  # a single kernel
@@ -471,12 +500,7 @@ def _check_weight(weight, geometry, ndim, groups) -> LayerCheck:
 def _check_geometry(geometry, nd, channels, seeds) -> LayerCheck:
     from ..core.kernels import default_weight
 
-    seeds = check_seeds("seeds", list(seeds), scalar=False)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    if not isinstance(channels, tuple | list) or len(channels) != 2:
-        raise TypeError(f"channels must be (in_channels, out_channels), got {channels!r}")
-    n_in, n_out = (check_int(f"channels[{i}]", c, minimum=1) for i, c in enumerate(channels))
+    n_in, n_out = channels
     k = per_axis("kernel_size", geometry["kernel_size"], nd, minimum=1)
     s = per_axis("stride", geometry["stride"], nd, minimum=1)
     d = per_axis("dilation", geometry["dilation"], nd, minimum=1)

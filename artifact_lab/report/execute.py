@@ -131,6 +131,13 @@ def execute_many(
     """
     import asyncio
 
+    books = _check_books(books)
+    timeout = check_int("timeout", timeout, minimum=1)
+    jobs = check_int("jobs", jobs, minimum=1)
+    check_kernel(kernel_name)
+    for name, value in (("started", started), ("finished", finished), ("running", running)):
+        if value is not None and not callable(value):
+            raise TypeError(f"{name} must be a callable or None, got {value!r}")
     outcome: dict[str, Any] = {}
     ready, done = threading.Event(), threading.Event()
     state: dict[str, Any] = {}
@@ -170,6 +177,23 @@ def execute_many(
             raise KeyboardInterrupt from None
         raise error
     return outcome["result"]
+
+
+def _check_books(books: object) -> list[tuple[Path, nbformat.NotebookNode]]:
+    """``books`` as a list of ``(existing notebook path, NotebookNode)`` pairs."""
+    if not isinstance(books, Sequence) or isinstance(books, (str, bytes)):
+        raise TypeError(f"books must be a sequence of (path, notebook) pairs, got {books!r}")
+    checked = []
+    for i, pair in enumerate(books):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"books[{i}] must be a (path, notebook) pair, got {pair!r}")
+        path = notebook_path(f"books[{i}]", pair[0])
+        if not isinstance(pair[1], nbformat.NotebookNode):
+            raise TypeError(
+                f"books[{i}] must pair its path with an nbformat.NotebookNode, got {pair[1]!r}"
+            )
+        checked.append((path, pair[1]))
+    return checked
 
 
 class _Interrupted(Exception):

@@ -21,17 +21,9 @@ from urllib.parse import quote
 
 import nbformat
 
-__all__ = [
-    "TEMPLATES",
-    "answer",
-    "finding",
-    "index_page",
-    "links",
-    "page_html",
-    "pdf_bytes",
-    "print_html",
-    "title",
-]
+# build_report is the public entry point; the functions here serve it (an executed notebook
+# in, HTML or PDF out) and take its already checked arguments
+__all__ = ["TEMPLATES"]
 
 #: The folder of the report's jinja2 templates and style sheets.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
