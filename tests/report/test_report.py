@@ -344,3 +344,46 @@ def test_a_failure_on_a_fresh_folder_says_nothing_was_written(tmp_path):
     with pytest.raises(NotebookError, match=rf"no report was written to {re.escape(str(out))}$"):
         build_report(src, out, pdf=False, progress=lambda _: None)
     assert sorted(p.name for p in out.iterdir()) == ["README.md"]
+
+
+def test_an_installed_wheel_carries_and_renders_the_templates(tmp_path):
+    """Build the wheel from a copy of the sources, unpack it, and render the index from it:
+    the templates travel as package data, and nothing reads them from the source tree."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "artifact_lab", src / "artifact_lab",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation",
+         "-q", "-w", str(wheels)],
+        check=True, capture_output=True, cwd=tmp_path,
+    )  # fmt: skip
+    (wheel,) = wheels.glob("artifact_lab-*.whl")
+    installed = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        z.extractall(installed)
+    assert "artifact_lab/report/templates/al_index.html.j2" in names
+    assert "artifact_lab/__init__.pyi" in names
+    assert any(n.endswith("licenses/LICENSE") for n in names)
+    code = (
+        "import artifact_lab.report.render as r\n"
+        f"assert r.__file__.startswith({str(installed)!r}), r.__file__\n"
+        "print(r.index_page([], stamp='now')[:15])\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0 and res.stdout.strip() == "<!DOCTYPE html>", res.stderr
