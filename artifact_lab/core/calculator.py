@@ -45,7 +45,8 @@ COLUMNS = {
     "the start): every phase receives a tap, gcd(d, s) == 1 and k >= s (as "
     "decision.clean_init_exists)",
     "holes": "some phase receives no tap at all (gcd(d, s) > 1 or k < s)",
-    "overlap_contrast": "(max - min) / mean of the per-phase tap counts of the N-d layer",
+    "overlap_contrast": "(max - min) / mean of the per-phase tap counts of the N-d layer, N "
+    "the number of axes of input_size (1 for an int: pass (16, 16) for a 2-D layer)",
     "k_mod_s": "k % s",
     "output_size_ok": "torch's module can produce this layer through forward(x, output_size=...)"
     ": output padding < stride (torch refuses output paddings in [s, d-1] there)",
@@ -243,7 +244,8 @@ def solve(
     pandas.DataFrame
         One row per configuration, columns :data:`COLUMNS`: ``even_overlap`` (the all-ones
         rule), ``clean_init_exists`` (equal phase gains reachable by some initialisation),
-        ``holes``, ``overlap_contrast``, ``k_mod_s`` and ``output_size_ok``. Cleanest
+        ``holes``, ``overlap_contrast`` (of a layer with as many axes as ``input_size``: an
+        int is 1-D, ``(16, 16)`` 2-D), ``k_mod_s`` and ``output_size_ok``. Cleanest
         first: even overlap, then a clean initialisation, then by overlap contrast, then
         the simplest (no output padding, no dilation, smallest kernel).
 
