@@ -85,7 +85,7 @@ def build_report(
     *,
     pdf: bool = True,
     show_code: bool = False,
-    timeout: int = 600,
+    timeout: int = 1800,
     kernel_name: str = "python3",
     progress: Callable[[str], None] | None = None,
     jobs: int = 1,
@@ -110,7 +110,8 @@ def build_report(
     show_code : bool
         Keep the code cells in the HTML and PDF (hidden by default).
     timeout : int
-        Seconds allowed per cell.
+        Seconds allowed per cell (default half an hour: a training cell on two busy cores
+        takes minutes; the limit is there to stop a cell that hangs).
     progress : callable, optional
         Called with each progress line (default: print to stderr): when a notebook starts,
         every minute while it runs (which cell, how long so far), when it has executed, when
