@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# make report JOBS=1 TIMEOUT=3600: notebooks (and test workers) at a time; seconds per cell
+# make report JOBS=1 TIMEOUT=7200: notebooks (and test workers) at a time; seconds per cell
 JOBS    ?= 2
-TIMEOUT ?= 1800
+TIMEOUT ?= 3600
 
 .PHONY: install report test test-all lint format bench clean
 

@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
     p.add_argument("--no-pdf", action="store_true", help="skip the PDFs")
     p.add_argument("--show-code", action="store_true", help="keep code cells in the report")
     p.add_argument(
-        "--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)"
+        "--timeout", type=int, default=3600, help="seconds allowed per cell (default 3600)"
     )
     p.add_argument(
         "--jobs", type=int, default=1, help="notebooks executed at the same time (default 1)"

@@ -85,7 +85,7 @@ def build_report(
     *,
     pdf: bool = True,
     show_code: bool = False,
-    timeout: int = 1800,
+    timeout: int = 3600,
     kernel_name: str = "python3",
     progress: Callable[[str], None] | None = None,
     jobs: int = 1,
@@ -110,7 +110,7 @@ def build_report(
     show_code : bool
         Keep the code cells in the HTML and PDF (hidden by default).
     timeout : int
-        Seconds allowed per cell (default half an hour: a training cell on two busy cores
+        Seconds allowed per cell (default an hour: a training cell on two busy cores
         takes minutes; the limit is there to stop a cell that hangs).
     progress : callable, optional
         Called with each progress line (default: print to stderr): when a notebook starts,

@@ -36,7 +36,7 @@ class NotebookError(RuntimeError):
 
 
 def execute_notebook(
-    path: Path, *, timeout: int = 1800, kernel_name: str = "python3"
+    path: Path, *, timeout: int = 3600, kernel_name: str = "python3"
 ) -> nbformat.NotebookNode:
     """Execute a notebook in a fresh kernel in its own folder; return it with outputs.
 
@@ -45,7 +45,7 @@ def execute_notebook(
     path : path
         A ``.ipynb`` file; it runs with its own folder as working directory.
     timeout : int
-        Seconds allowed per cell (default half an hour: a training cell on two busy cores
+        Seconds allowed per cell (default an hour: a training cell on two busy cores
         takes minutes; the limit is there to stop a cell that hangs).
     kernel_name : str
         An installed Jupyter kernel.
