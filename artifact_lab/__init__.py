@@ -50,7 +50,14 @@ from . import _compat
 
 __version__ = "0.1.0"
 
-__getattr__, _public_dir, __all__ = _lazy.attach_stub(__name__, __file__)
+_public, _public_dir, __all__ = _lazy.attach_stub(__name__, __file__)
+
+
+def __getattr__(name: str):
+    try:
+        return _public(name)
+    except AttributeError:
+        return _compat.deprecated_attribute(name)  # the 0.1 module names, for one release
 
 
 def __dir__() -> list[str]:

@@ -4,6 +4,7 @@ from . import (
     atlas,
     backend,
     core,
+    explorer,
     layers,
     models,
     prevent,
@@ -51,7 +52,7 @@ from .core.scores import (
 )
 from .core.spectral import harmonic_fraction, interior_crop
 from .core.stacks import Composite, composite, stack_interior, stack_response
-from .explore import explore
+from .explorer.widget import explore
 from .layers import upsamplers
 from .models import zoo
 from .models.advice import check_layer

@@ -17,7 +17,7 @@ import types
 import warnings
 from typing import Any
 
-__all__ = ["MOVED", "install"]
+__all__ = ["MOVED", "deprecated_attribute", "install"]
 
 #: old module name -> the modules that now hold its public names, the main one first
 MOVED: dict[str, tuple[str, ...]] = {
@@ -28,6 +28,9 @@ MOVED: dict[str, tuple[str, ...]] = {
     "compare": ("studies.compare",),
     "decision": ("atlas.decision",),
     "diagrams": ("viz.diagrams",),
+    "explore": ("explorer.widget", "explorer.state"),
+    "explore_views": ("explorer.views",),
+    "explorer_page": ("explorer.page",),
     "findings": ("models.findings", "models.periods", "models.recommend"),
     "fixes": ("models.strategies", "models.audit", "layers.blur", "core.calculator"),
     "gradients": ("studies.gradients",),
@@ -103,6 +106,14 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module: types.ModuleType) -> None:
         pass
+
+
+def deprecated_attribute(name: str) -> types.ModuleType:
+    """``al.<old module>`` (``al.explorer_page``, ``al.fixes``): the forwarding module, with the
+    same warning as its import; AttributeError for any other name."""
+    if name not in MOVED:
+        raise AttributeError(f"module 'artifact_lab' has no attribute {name!r}")
+    return importlib.import_module(f"artifact_lab.{name}")
 
 
 def install() -> None:

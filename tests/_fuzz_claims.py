@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import strategies as st
 
 from artifact_lab.studies import claims
 from artifact_lab.viz import claims as claims_viz
-from tests._fuzz import BAD_ARRAY, NOT_STR, Row, bad_name, reals
+from artifact_lab.viz import tables
+from tests._fuzz import BAD_ARRAY, NOT_STR, Row, bad_name, ints, reals
 
 
 def _claims():
@@ -16,6 +18,15 @@ def _claims():
 BAD_CLAIMS = st.sampled_from([None, "claims", 5, [None], [{"id": "a"}], claims.claim])
 
 CLAIM_ROWS: list[Row] = [
+    Row(
+        tables.significant_decimals,
+        lambda: dict(values=np.array([0.5, 0.01]), digits=3),
+        # NaN and inf are valid values here (they do not count): only non-numbers are bad
+        dict(
+            values=st.sampled_from([None, "x", [[1, 2], [3]], np.array([1j]), {"a": 1}]),
+            digits=ints(1),
+        ),
+    ),
     Row(
         claims.claim,
         dict(

@@ -3,7 +3,6 @@ views, page) and the decision table (see ``tests/_fuzz.py``)."""
 
 from __future__ import annotations
 
-import importlib
 import math
 import tempfile
 from pathlib import Path
@@ -12,9 +11,13 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from artifact_lab import decision, diagrams, explore_views, explorer_page, plotting, tables
+from artifact_lab import decision, diagrams, plotting, tables
 from artifact_lab.core import kernels
 from artifact_lab.core.kernels import FAMILIES
+from artifact_lab.explorer import page as explorer_page
+from artifact_lab.explorer import state as explore_state_module
+from artifact_lab.explorer import views as explore_views
+from artifact_lab.explorer import widget as explore_widget
 from artifact_lab.viz import spectra
 from artifact_lab.viz import training as training_figures
 from tests._fuzz import (
@@ -34,7 +37,6 @@ from tests._fuzz import (
     reals,
 )
 
-explore = importlib.import_module("artifact_lab.explore")  # al.explore is the function
 BAD_NDIM = st.one_of(st.integers(-3, 0), st.integers(4, 9), NOT_INT)
 BAD_NCOLS = ints(1)
 BAD_IMAGE = st.one_of(BAD_ARRAY, st.sampled_from([np.ones(4), np.ones((2, 2, 2, 2))]))
@@ -61,7 +63,7 @@ def _fig():
 
 
 def _state():
-    return explore.explore_state(ndim=1, kernel_size=3, stride=2, input_size=4)
+    return explore_state_module.explore_state(ndim=1, kernel_size=3, stride=2, input_size=4)
 
 
 def _decision_table():
@@ -78,7 +80,7 @@ def _audit_result():
 
 def _explorer_set(**kw):
     """The method ``Explorer.set(**values)``."""
-    return explore.Explorer(render=False).set(**kw)
+    return explore_widget.Explorer(render=False).set(**kw)
 
 
 EXPLORE_STATE = dict(
@@ -93,19 +95,22 @@ EXPLORE_STATE = dict(
     input_kind="constant",
     input_size=8,
     stack=(),
+    paint_step=None,
 )
+HUGE = st.sampled_from([10**4, 10**6, 10**9, 10**18])  # every size bounded before work
 EXPLORE_BAD = dict(
     ndim=st.one_of(BAD_NDIM, st.just(3)),
-    kernel_size=ints(1),
-    stride=ints(1),
+    kernel_size=st.one_of(ints(1), HUGE),
+    stride=st.one_of(ints(1), HUGE),
     padding=st.one_of(ints(0), st.just(10**6)),
     output_padding=st.one_of(ints(0), st.just(5)),
-    dilation=ints(1),
+    dilation=st.one_of(ints(1), HUGE),
+    paint_step=st.one_of(ints(0, none_ok=True), st.just(10**6)),
     family=bad_name(FAMILIES),
     seed=ints(0),
-    input_kind=bad_name(explore.INPUTS),
+    input_kind=bad_name(explore_state_module.INPUTS),
     input_size=st.one_of(ints(1), st.just(10**6)),
-    stack=st.sampled_from(["layer", 5, [None], explore.Layer(), [{"stride": 2}]]),
+    stack=st.sampled_from(["layer", 5, [None], explore_state_module.Layer(), [{"stride": 2}]]),
 )
 BAD_STATE = st.sampled_from([None, "state", 5, {"ndim": 1}])
 
@@ -265,9 +270,9 @@ FIGURE_ROWS: list[Row] = [
         dict(v=st.sampled_from(["x", None, [1.0], 1j, object()]), digits=ints(0)),
     ),
     # explorer
-    Row(explore.explore_state, EXPLORE_STATE, EXPLORE_BAD),
+    Row(explore_state_module.explore_state, EXPLORE_STATE, EXPLORE_BAD),
     Row(
-        explore.Layer,
+        explore_state_module.Layer,
         dict(kernel_size=3, stride=2, padding=0, output_padding=0, dilation=1, family="ones"),
         dict(
             kernel_size=ints(1),
@@ -279,34 +284,106 @@ FIGURE_ROWS: list[Row] = [
             seed=ints(0),
         ),
     ),
-    Row(explore.explore, dict(render=False), dict(render=NOT_BOOL)),
-    Row(explore.explore, dict(render=False), {k: v for k, v in EXPLORE_BAD.items()}),
-    Row(explore.Explorer, dict(render=False), dict(render=NOT_BOOL, stride=ints(1))),
+    Row(
+        explore_state_module.input_signal,
+        dict(kind="noise", n=4, ndim=2),
+        dict(
+            kind=bad_name(explore_state_module.INPUTS),
+            n=st.one_of(ints(1), st.just(10**6)),
+            ndim=st.one_of(BAD_NDIM, st.just(3)),
+        ),
+    ),
+    Row(
+        explore_state_module.kernel_length,
+        dict(family="ones", kernel_size=3, stride=2),
+        dict(family=bad_name(FAMILIES), kernel_size=ints(1), stride=ints(1)),
+    ),
+    Row(
+        explore_state_module.layer_kernel,
+        lambda: dict(layer=explore_state_module.Layer(3, 2), ndim=2),
+        dict(
+            layer=st.one_of(
+                st.sampled_from([None, (3, 2), "layer", {"kernel_size": 3}]),
+                st.sampled_from([10**4, 10**9]).map(lambda k: explore_state_module.Layer(k, 2)),
+            ),
+            ndim=BAD_NDIM,
+        ),
+        names={"layer": ("layer", "kernel_size")},
+    ),
+    Row(
+        explore_state_module.check_stack,
+        dict(stack=()),
+        dict(stack=st.sampled_from(["layer", 5, [None], explore_state_module.Layer(), [(3, 2)]])),
+    ),
+    Row(
+        explore_state_module.measure_crop,
+        lambda: dict(crop=np.ones(8), stride=[2], scale=1.0),
+        dict(
+            crop=st.one_of(BAD_ARRAY, st.just(np.ones(7))),
+            stride=st.one_of(axes(1), st.just([3])),
+            scale=reals(0, none_ok=False),
+        ),
+        names={"crop": ("crop", "y")},
+    ),
+    Row(explore_widget.explore, dict(render=False), dict(render=NOT_BOOL)),
+    Row(explore_widget.explore, dict(render=False), {k: v for k, v in EXPLORE_BAD.items()}),
+    Row(explore_widget.Explorer, dict(render=False), dict(render=NOT_BOOL, stride=ints(1))),
     Row(
         _explorer_set,
         dict(stride=2),
-        dict(stride=ints(1), kernel_size=ints(1), family=bad_name(FAMILIES)),
+        dict(
+            stride=st.one_of(ints(1), st.just(7)),
+            kernel_size=st.one_of(ints(1), st.just(13)),
+            family=bad_name(FAMILIES),
+            padding=st.just(10**4),
+            paint_step=st.just(10**6),
+        ),
     ),
-    *[
-        Row(func, lambda: dict(state=_state()), dict(state=BAD_STATE))
-        for func in (
-            explore_views.figure_gains,
-            explore_views.figure_output,
-            explore_views.figure_overlap,
-            explore_views.figure_spectrum,
-            explore_views.formula_html,
-            explore_views.scores_html,
-        )
-    ],
+    Row(
+        explore_widget.control_limits,
+        lambda: dict(values=dict(explore_widget.DEFAULTS), stack=()),
+        dict(
+            values=st.one_of(
+                NOT_MAPPING,
+                st.just({"ndim": 2}),
+                st.just(dict(explore_widget.DEFAULTS, stride=0)),
+                st.just(dict(explore_widget.DEFAULTS, family="box")),
+            ),
+            stack=st.sampled_from(["layer", 5, [None], [(3, 2)]]),
+        ),
+        names={"values": ("values", "stride", "family")},
+    ),
+    Row(
+        explore_views.view_data,
+        lambda: dict(state=_state(), binary=True),
+        dict(state=BAD_STATE, binary=NOT_BOOL),
+    ),
+    Row(
+        explore_views.format_number,
+        dict(kind="score", value=0.5),
+        dict(
+            kind=bad_name(("count", "int", "bool", "hf", "db", "score", "gain", "tap", "value")),
+            value=st.sampled_from(["x", [1.0], 1j, object(), math.inf, b"1"]),
+        ),
+    ),
+    Row(
+        explore_views.colour_scale,
+        dict(lo=-1.0, hi=1.0),
+        dict(lo=st.one_of(reals(None, none_ok=False), st.just(5.0)), hi=reals(None, none_ok=False)),
+    ),
     Row(
         explorer_page.explorer_data,
         dict(kernel_sizes=[3], strides=[2], dilations=[1], seeds=[0]),
         dict(
             kernel_sizes=st.one_of(
-                st.text(max_size=3), st.lists(below(1), min_size=1), st.just([])
+                st.text(max_size=3), st.lists(below(1), min_size=1), st.just([]), st.just([10**6])
             ),
-            strides=st.one_of(st.lists(below(1), min_size=1), st.just([]), st.none()),
-            dilations=st.one_of(st.lists(below(1), min_size=1), st.just([]), st.just(2.5)),
+            strides=st.one_of(
+                st.lists(below(1), min_size=1), st.just([]), st.none(), st.just([10**9])
+            ),
+            dilations=st.one_of(
+                st.lists(below(1), min_size=1), st.just([]), st.just(2.5), st.just([4])
+            ),
             seeds=st.one_of(st.lists(below(0), min_size=1), st.text(max_size=2), st.just(())),
         ),
     ),

@@ -925,6 +925,8 @@ def _public_callables():
         module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", ()):
             value = getattr(module, name)
+            if isinstance(value, type(module)):  # a subpackage's lazily loaded submodules
+                continue
             if callable(value) and not isinstance(value, dict) and name.upper() != name:
                 yield f"{info.name.removeprefix('artifact_lab.')}.{name}", name, value
 

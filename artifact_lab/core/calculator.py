@@ -308,6 +308,11 @@ def times_stride_padding(kernel_size: int, stride: int) -> tuple[int, int]:
     stride = check_int("stride", stride, minimum=1)
     p = max(0, math.ceil((kernel_size - stride) / 2))
     op = stride + 2 * p - kernel_size
+    if op >= stride:  # stride 1 and an even kernel: the size is always n + 1 or n - 1
+        raise ValueError(
+            f"no padding makes kernel_size={kernel_size} at stride={stride} give exactly "
+            f"n*{stride}: torch needs output_padding < stride; use an odd kernel_size"
+        )
     return p, op
 
 

@@ -27,6 +27,7 @@ from .._util.numeric import outer
 __all__ = [
     "FAMILIES",
     "FAMILY_TRAITS",
+    "FIXED_SIZE",
     "bilinear",
     "default_weight",
     "fixed_size",
@@ -262,6 +263,8 @@ FAMILY_TRAITS: dict[str, tuple[bool, bool]] = {
     "icnr": (False, True),
 }
 FAMILIES = tuple(FAMILY_TRAITS)
+#: The families whose kernel size the stride fixes.
+FIXED_SIZE = tuple(f for f, (fixed, _) in FAMILY_TRAITS.items() if fixed)
 
 
 def fixed_size(family: str, stride: int) -> int | None:

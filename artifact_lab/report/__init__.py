@@ -6,4 +6,9 @@ turns an executed notebook into its page and PDF through the templates in ``temp
 
 import lazy_loader as _lazy
 
-__getattr__, __dir__, __all__ = _lazy.attach(__name__, submodules=["build", "execute", "render"])
+# ``artifact_lab.report.build_report`` keeps the path it had when report was one module
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["build", "execute", "render"],
+    submod_attrs={"build": ["NotebookError", "ReportEntry", "build_report", "execute_notebook"]},
+)

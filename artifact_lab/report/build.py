@@ -227,7 +227,7 @@ def build_report(
             what = "HTML and PDF" if pdf else "HTML"
             took = _duration(time.perf_counter() - start)
             say(f"[{i}/{n}] {path.name}: {what} rendered in {took}")
-        from ..explorer_page import write_explorer
+        from ..explorer.page import write_explorer
 
         write_explorer(build / "explorer.html")  # the interactive explorer, offline
         write_atomic(build / "index.html", render.index_page(entries))

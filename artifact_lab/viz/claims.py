@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._util.checks import as_names, check_str
 from ..studies.claims import COLUMNS, Claim, claims_frame
-from .tables import Table, _decimals, _format_value, table
+from .tables import Table, format_value, significant_decimals, table
 
 __all__ = ["Sentences", "claim_sentence", "claim_sentences", "claims_table", "claims_texts"]
 
@@ -49,8 +49,8 @@ def claims_texts(claims: Sequence[Claim] | pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in frame.itertuples(index=False):
         ends = np.array([r.estimate, r.low, r.high], dtype=float)
-        dec = _decimals(ends, 3)
-        fmt = [_format_value(float(v), dec, 3, "—") for v in ends]
+        dec = significant_decimals(ends, 3)
+        fmt = [format_value(float(v), decimals=dec) for v in ends]
         ci = "—" if np.isnan(ends[1:]).any() else f"{fmt[1]} to {fmt[2]}"
         needed = r.needed
         if r.verdict != "unresolved":

@@ -32,7 +32,16 @@ from .._util.checks import (
     check_str,
 )
 
-__all__ = ["LABELS", "TEXT_WIDTH_PT", "Table", "format_value", "label", "sci", "table"]
+__all__ = [
+    "LABELS",
+    "TEXT_WIDTH_PT",
+    "Table",
+    "format_value",
+    "label",
+    "sci",
+    "significant_decimals",
+    "table",
+]
 
 #: Column names as a reader should see them: words, symbols and units.
 LABELS = {
@@ -96,7 +105,23 @@ def _is_missing(v: Any) -> bool:
     return isinstance(v, (float, np.floating)) and math.isnan(v)
 
 
-def _decimals(values: np.ndarray, digits: int) -> int:
+def significant_decimals(values: np.ndarray, digits: int) -> int:
+    """Decimals that give the largest magnitude among ``values`` ``digits`` significant digits
+    (0 for no finite non-zero value, at most 8): the rule every float column follows.
+
+    Examples
+    --------
+    >>> significant_decimals(np.array([0.0123, 0.5]), 3), significant_decimals(np.array([12.5]), 3)
+    (3, 1)
+    """
+    try:
+        arr = np.asarray(values) if not isinstance(values, (str, bytes)) else np.asarray(None)
+    except ValueError:  # ragged
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "biuf":  # NaN and inf are fine: only finite values count
+        raise TypeError(f"values must be an array of real numbers, got {values!r}")
+    values = arr.astype(float)
+    digits = check_int("digits", digits, minimum=1)
     finite = np.abs(values[np.isfinite(values)])
     finite = finite[finite > 0]
     if not finite.size:
@@ -129,7 +154,7 @@ def _format_value(v: Any, decimals: int, digits: int, na: str) -> str:
         items = np.asarray(v, dtype=object).ravel().tolist()
         if all(isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in items):
             arr = np.asarray(items, dtype=float)
-            dec = _decimals(arr, digits) if not np.all(arr == np.round(arr)) else 0
+            dec = significant_decimals(arr, digits) if not np.all(arr == np.round(arr)) else 0
             return ", ".join(_format_value(x, dec, digits, na) for x in items)
         return ", ".join(_format_value(x, decimals, digits, na) for x in items)
     if _is_missing(v):
@@ -401,7 +426,7 @@ def table(
             integral = (
                 finite.size and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 1e15)
             )
-            dec = 0 if integral else _decimals(arr, dig)
+            dec = 0 if integral else significant_decimals(arr, dig)
             texts = [_format_value(v, dec, dig, na_text) for v in values]
         else:
             texts = [_format_value(v, 3, dig, na_text) for v in values]

@@ -20,6 +20,7 @@ from artifact_lab.atlas.decision import (
     verdict,
 )
 from artifact_lab.core.kernels import make_kernel
+from tests._strategies import examples
 
 GRID = list(itertools.product(range(1, 13), range(1, 7), range(1, 4)))  # k, s, d
 
@@ -83,7 +84,7 @@ def test_verdict_counts_the_taps_of_an_all_ones_kernel(k, s, d):
     assert (expected == "holes") == (not clean_init_exists(k, s, d))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.integers(1, 3).flatmap(
         lambda nd: st.tuples(

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,11 +21,12 @@ from artifact_lab.atlas._chunk import builtin_input
 from artifact_lab.atlas._moments import moment_powers, moment_tables
 from artifact_lab.atlas._plan import SWEEP_FAMILIES
 from artifact_lab.atlas.sweep import COLUMNS, naive_sweep, sweep
+from tests._oracles import CONV_T
+from tests._strategies import examples
 
 sw = importlib.import_module("artifact_lab.atlas.sweep")  # the module (al.sweep is the function)
 
 KEYS = ["kernel_size", "stride", "padding", "output_padding", "dilation", "kernel", "seed", "input"]
-_CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame, tol: float) -> None:
@@ -52,7 +52,7 @@ def _largest_padding(n: int, ks, ss, ds, ops) -> int:
     )
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(
     nd=st.integers(1, 3),
     ks=st.lists(st.integers(1, 5), min_size=1, max_size=2),
@@ -125,7 +125,7 @@ def test_padding_that_cuts_into_the_interior_measures_what_the_layer_outputs():
     assert naive_sweep(**kw, inputs=["noise"]).harmonic_fraction.isna().all()
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(
     nd=st.integers(1, 3),
     n=st.integers(1, 8),
@@ -145,7 +145,7 @@ def test_moment_tables_give_the_crop_powers_of_torchs_output(nd, n, s, d, k, bat
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
     x = rng.standard_normal((batch, *(n,) * nd))
     w = rng.standard_normal((3, *(k,) * nd))
-    y = _CONV_T[nd](torch.tensor(x)[:, None], torch.tensor(w)[None], stride=s, dilation=d)
+    y = CONV_T[nd](torch.tensor(x)[:, None], torch.tensor(w)[None], stride=s, dilation=d)
     crop = y.numpy()[(Ellipsis, *(slice(lo, lo + q * s),) * nd)]
     spec = np.abs(np.fft.fftn(crop, axes=range(2, 2 + nd))) ** 2
     harmonic = spec[(Ellipsis, *(slice(None, None, q),) * nd)].sum(0).reshape(3, -1)
@@ -613,6 +613,7 @@ import resource, sys
 import torch
 torch.set_num_threads(1)
 from artifact_lab.sweep import sweep
+from tests._oracles import CONV_T
 kw = dict(kernel_sizes=range(2, 10, 3), strides=(2,), kernels=("normal",), seeds=range(3),
           input_size=384, batch=4, inputs=("noise",), method={method!r}, progress=False)
 sweep(**dict(kw, input_size=24))  # load every library the run needs

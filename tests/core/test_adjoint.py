@@ -18,12 +18,13 @@ from artifact_lab.core.adjoint import (
     pool_kernel,
 )
 from artifact_lab.core.scores import checkerboard_score, phase_gains
+from tests._oracles import AVG_POOL as AVG
+from tests._oracles import CONV_T
+from tests._oracles import LP_POOL as LP
+from tests._strategies import examples
 
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
-CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
-AVG = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
-LP = {1: F.lp_pool1d, 2: F.lp_pool2d, 3: F.lp_pool3d}
-EXAMPLES = max(100, settings().max_examples)  # 3 x 100 configurations at least
+EXAMPLES = examples(300)  # 3 x 100 configurations in make test-all
 
 
 def _grad(op, x):
@@ -209,3 +210,43 @@ def test_closed_form_argument_checks():
     with pytest.raises(TypeError, match="kernel_size"):
         downsample_size(8, 2.5, 2)
     assert pool_kernel("lp", (2, 2), norm_type=1.0).tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+@pytest.mark.parametrize(
+    ("x", "error", "match"),
+    [
+        (torch.ones(1, 1, 12, dtype=torch.int64), TypeError, "x must be a real floating-point"),
+        (torch.ones(1, 1, 12, dtype=torch.complex128), TypeError, "x must be a real floating"),
+        (torch.ones(0, 1, 12), ValueError, "x must not be empty"),
+        (torch.ones(1, 0, 12), ValueError, "x must not be empty"),
+        (torch.ones(12), ValueError, r"x must have shape \(N, C, \*spatial\)"),
+        (torch.ones(1, 1, 12, device="meta"), ValueError, "x is on the meta device"),
+        (torch.full((1, 1, 12), math.nan), ValueError, "x contains NaN or infinite"),
+        ([[[1.0] * 12]], TypeError, "x must be a tensor"),
+    ],
+)
+def test_measured_gains_refuses_unusable_inputs_naming_x(x, error, match):
+    mask = adjoint_interior(12, 3, 2, whole_windows=True)
+    with pytest.raises(error, match=match):
+        measured_gains(lambda t: F.avg_pool1d(t, 3, 2), x, 2, mask)
+
+
+@pytest.mark.parametrize(
+    ("op", "match"),
+    [
+        (lambda t: F.avg_pool1d(t, 3, 2).detach(), "op's output does not depend on x"),
+        (lambda t: F.avg_pool1d(t, 3, 2).argmax(-1), "op's output does not depend on x"),
+        (lambda t: torch.ones(3), "op's output does not depend on x"),
+        (lambda t: t.numpy(), "op must return a tensor"),
+        (lambda t: F.avg_pool2d(t, 3, 2), "op failed on x of shape"),
+        (lambda t: t.add_(1), "op failed on x of shape"),
+        (lambda t: t.to(torch.complex128) * 2, "op returned a complex tensor"),
+    ],
+)
+def test_measured_gains_names_op_when_it_cannot_be_differentiated(op, match):
+    x = torch.ones(2, 1, 12, dtype=torch.float64)
+    mask = adjoint_interior(12, 3, 2, whole_windows=True)
+    with pytest.raises((ValueError, TypeError), match=match):
+        measured_gains(op, x, 2, mask)
+    with pytest.raises(TypeError, match="interior must be a bool numpy array"):
+        measured_gains(lambda t: F.avg_pool1d(t, 3, 2), x, 2, mask.astype(int))

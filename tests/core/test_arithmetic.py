@@ -7,9 +7,8 @@ from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab.core.arithmetic import conv_transpose_by_zero_insertion
-from tests._strategies import geometry
-
-CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+from tests._oracles import CONV_T
+from tests._strategies import examples, geometry
 
 
 def torch_shape(n, k, s, p, op, d):
@@ -19,7 +18,7 @@ def torch_shape(n, k, s, p, op, d):
     return tuple(CONV_T[nd](x, w, stride=s, padding=p, output_padding=op, dilation=d).shape[2:])
 
 
-@settings(max_examples=3000)
+@settings(max_examples=examples(3000))
 @given(geometry(valid=False, max_p=8))
 def test_output_size_agrees_with_torch_and_rejects_what_torch_rejects(g):
     nd, n, k, s, p, op, d = g
@@ -78,7 +77,7 @@ def test_output_size_terms_sum_to_the_size():
         assert t["stretch"] + t["crop"] + t["reach"] + t["extra"] + 1 == t["size"]
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(geometry(), st.integers(1, 3), st.integers(1, 3))
 def test_transposed_conv_module_round_trip(g, cin, cout):
     nd, n, k, s, p, op, d = g
@@ -101,7 +100,7 @@ def test_transposed_conv_rejects_bad_values():
         al.TransposedConv.from_module(torch.nn.Conv2d(1, 1, 3))
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.integers(1, 3), st.data())
 def test_zero_insert_matches_brute_force(nd, data):
     shape = tuple(data.draw(st.integers(1, 5)) for _ in range(nd))
@@ -116,7 +115,7 @@ def test_zero_insert_matches_brute_force(nd, data):
     np.testing.assert_array_equal(t.numpy(), expected)
 
 
-@settings(max_examples=600)
+@settings(max_examples=examples(600))
 @given(
     geometry(max_n=6, max_k=5, max_s=4), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**16)
 )
@@ -143,7 +142,7 @@ def test_zero_insertion_errors():
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
-@settings(max_examples=600)
+@settings(max_examples=examples(600))
 @given(geometry(valid=False, max_n=12))
 def test_conv_output_size_agrees_with_torch(g):
     nd, n, k, s, p, _, d = g

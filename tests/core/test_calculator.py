@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab.atlas.decision import clean_init_exists, verdict
+from tests._strategies import examples
 
 
 def _brute(n, target, ks, ss, ds, op_limit):
@@ -30,7 +31,7 @@ def _found(table):
     return set(table[cols].itertuples(index=False, name=None))
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(st.integers(1, 20), st.integers(1, 70))
 def test_solve_finds_exactly_the_configs_that_hit_the_size(n, target):
     ks, ss, ds = range(1, 7), range(1, 5), [1, 2, 3]
@@ -42,7 +43,7 @@ def test_solve_finds_exactly_the_configs_that_hit_the_size(n, target):
     assert (every.output_size_ok == (every.output_padding < every.stride)).all()
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(st.integers(1, 12), st.integers(1, 40), st.lists(st.integers(0, 12), min_size=1))
 def test_solve_with_given_paddings_and_output_paddings(n, target, paddings):
     ks, ss, ds = range(1, 6), range(1, 4), [1, 2]

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 
 import artifact_lab as al
-from tests._strategies import geometry
+from tests._strategies import examples, geometry
 
 
-@settings(max_examples=2500)
+@settings(max_examples=examples(2500))
 @given(geometry())
 def test_analytic_and_torch_overlap_maps_are_identical(g):
     _, n, k, s, p, op, d = g
@@ -19,7 +19,7 @@ def test_analytic_and_torch_overlap_maps_are_identical(g):
     np.testing.assert_array_equal(analytic, measured)
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(geometry(max_n=12))
 def test_interior_values_follow_phase_counts(g):
     _, n, k, s, p, op, d = g
@@ -69,7 +69,7 @@ def test_padding_and_output_padding_never_change_the_interior_pattern():
                 assert al.overlap_contrast(k, s, d, p) == al.overlap_contrast(k, s, d)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(
     geometry(ndim=2),
 )
@@ -110,7 +110,7 @@ def test_overlap_map_bad_input(kwargs, match):
         al.overlap_map(**kwargs)
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(geometry(max_k=12, max_s=9, max_d=6))
 def test_closed_form_holes_and_contrast_equal_brute_force_phase_counts(g):
     _, _, k, s, p, _, d = g

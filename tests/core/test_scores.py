@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab import kernels
-from tests._strategies import geometry
-
-CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+from tests._oracles import CONV_T, harmonic_fraction_fft
+from tests._strategies import examples, geometry
 
 
 def constant_response(kernel, n, s, p=0, d=1, op=0):
@@ -21,7 +20,7 @@ def constant_response(kernel, n, s, p=0, d=1, op=0):
     return CONV_T[nd](x, w, stride=s, padding=p, output_padding=op, dilation=d)[0, 0].numpy()
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(geometry(max_n=10), st.integers(0, 2**16))
 def test_phase_gains_are_the_interior_response_to_a_constant(g, seed):
     _, n, k, s, p, op, d = g
@@ -33,7 +32,7 @@ def test_phase_gains_are_the_interior_response_to_a_constant(g, seed):
         assert y[o] == pytest.approx(gains[tuple(oa % sa for oa, sa in zip(o, s))], abs=1e-9)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.integers(1, 2), st.data())
 def test_measured_harmonic_fraction_equals_checkerboard_score(nd, data):
     k = tuple(data.draw(st.integers(1, 7)) for _ in range(nd))
@@ -98,7 +97,7 @@ def test_bilinear_hold_and_icnr_score_zero(nd, s):
             assert al.noise_checkerboard(eff, s) < 1e-12
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(
     st.integers(1, 2),
     st.integers(1, 4),
@@ -133,9 +132,7 @@ def test_weight_scores_aggregate_is_the_measured_multichannel_fraction():
     n = (20, 20)
     y = F.conv_transpose2d(torch.ones(1, 3, *n, dtype=torch.float64), w, stride=2)[0].numpy()
     crop = al.interior_crop(y, n, 4, 2)
-    power = np.abs(np.fft.fft2(crop)) ** 2
-    harmonic = power[:, :: crop.shape[1] // 2, :: crop.shape[2] // 2].sum() - power[:, 0, 0].sum()
-    assert ws.checkerboard_score == pytest.approx(harmonic / power.sum(), abs=1e-9)
+    assert ws.checkerboard_score == pytest.approx(harmonic_fraction_fft(crop, 2), abs=1e-9)
     assert 0 < ws.checkerboard_score < 1 and not ws.zero_gain
 
 
@@ -191,7 +188,7 @@ def test_scores_bad_input(call, exc, match):
         call()
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(
     st.integers(1, 3).flatmap(lambda nd: st.tuples(*(st.integers(1, 5) for _ in range(nd)))),
     st.integers(1, 4),

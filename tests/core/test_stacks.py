@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab import TransposedConv as T
+from tests._strategies import examples
 
 
 @st.composite
@@ -35,7 +36,7 @@ def _composite_interior(n, c, shape):
     return mask
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.integers(1, 2).flatmap(lambda nd: stack(nd)))
 def test_stack_interior_holds_against_torch_over_every_padding_torch_accepts(nlk):
     n, layers, kernels = nlk

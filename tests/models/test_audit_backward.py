@@ -13,11 +13,10 @@ from artifact_lab.models.audit import audit, fix
 from artifact_lab.models.measure import crop_periods, input_gradient
 from artifact_lab.models.strategies import STRATEGIES, BlurPool
 from artifact_lab.models.zoo import build
-
-CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
-AVG = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}
-MAX = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}
-LP = {1: nn.LPPool1d, 2: nn.LPPool2d, 3: nn.LPPool3d}
+from tests._oracles import AVG_MODULE as AVG
+from tests._oracles import CONV_MODULE as CONV
+from tests._oracles import LP_MODULE as LP
+from tests._oracles import MAX_MODULE as MAX
 
 
 class Encoder(nn.Module):

@@ -18,14 +18,15 @@ from artifact_lab.layers.upsamplers import ResizeConv, SubPixelConv, TransposedU
 from artifact_lab.models.strategies import _hold_smoothed
 from artifact_lab.prevent.losses import checkerboard_penalty, find_layers, layer_scores
 from artifact_lab.prevent.nn import CheckerboardFreeConvTranspose2d
+from tests._oracles import CONV_MODULE as CONV
+from tests._oracles import CONV_T
+from tests._strategies import examples
 
 
 def _value(t: torch.Tensor) -> float:
     return t.detach().item()
 
 
-CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
-CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 CONVT = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
 
 
@@ -87,7 +88,7 @@ def layer(draw, nd=None, max_groups=3):
     return w, s, d, groups
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(layer(max_groups=1))
 def test_sum_penalty_equals_weight_scores_without_groups(args):
     w, s, d, _ = args
@@ -103,7 +104,7 @@ def test_sum_penalty_equals_weight_scores_without_groups(args):
     assert (pairs < 1e-12) == bool((ws.pairs.checkerboard_score < 1e-12).all())
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(layer(), st.sampled_from(["pairs", "sum"]))
 def test_grouped_penalty_equals_the_brute_force_reference(args, channels):
     w, s, d, groups = args
@@ -120,7 +121,7 @@ def test_grouped_penalty_equals_the_brute_force_reference(args, channels):
         assert score == pytest.approx(ws.checkerboard_score, abs=1e-12)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(layer(), st.sampled_from(["pairs", "sum"]), st.data())
 def test_grouped_penalty_equals_the_harmonic_fraction_of_torchs_output(args, channels, data):
     w, s, d, groups = args

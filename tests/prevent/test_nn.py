@@ -27,6 +27,7 @@ from artifact_lab.prevent.nn import (
     hold_fit,
     hold_response,
 )
+from tests._strategies import examples
 
 CLEAN = {
     1: CheckerboardFreeConvTranspose1d,
@@ -67,7 +68,7 @@ def _outcome(call):
         return type(exc)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(clean_geometry(), channels(), st.booleans(), st.integers(0, 2**16))
 def test_output_shapes_equal_torchs_including_output_size(g, ch, bias, seed):
     nd, n, k, s, p, op, d = g
@@ -91,7 +92,7 @@ def test_output_shapes_equal_torchs_including_output_size(g, ch, bias, seed):
     assert layer(x[0]).shape == ref(x[0]).shape
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(clean_geometry(), channels(), st.integers(0, 2**16))
 def test_phase_gains_are_equal_by_construction(g, ch, seed):
     nd, _, k, s, _, _, d = g
@@ -157,7 +158,7 @@ def _explicit_fit(w: np.ndarray, s: tuple[int, ...]) -> np.ndarray:
     return np.linalg.lstsq(a, w.ravel(), rcond=None)[0].reshape(k0)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(st.integers(1, 3), st.data())
 def test_hold_fit_is_the_least_squares_solution(nd, data):
     s = tuple(data.draw(st.integers(1, 3)) for _ in range(nd))
@@ -216,7 +217,7 @@ def test_from_module_of_a_float32_clean_layer_is_unchanged_to_rounding():
     torch.testing.assert_close(new.weight, up.weight, atol=1e-6, rtol=0)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(clean_geometry(max_k=5, max_s=3), channels(), st.booleans(), st.integers(0, 2**16))
 def test_from_module_keeps_the_geometry_and_reports_the_distance(g, ch, training, seed):
     nd, _, k, s, p, op, d = g
@@ -389,7 +390,7 @@ def test_constraint_cost_counts_are_the_dimensions_brute_force(nd):
         assert row["band-edge gain"] == pytest.approx(edge)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(1, 6))
 def test_the_constrained_layer_is_nearest_upsampling_then_a_convolution_with_h0(nd, s, extra, n):
     torch.manual_seed(s + 10 * extra)

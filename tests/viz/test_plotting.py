@@ -21,6 +21,7 @@ from artifact_lab import diagrams, plotting
 from artifact_lab.atlas.decision import decision_table
 from artifact_lab.viz import audits, style
 from artifact_lab.viz.plotting import MIN_FONT_PT, TEXT_WIDTH, figure_fonts, figure_title
+from tests._strategies import examples
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -226,7 +227,7 @@ def test_svg_output_carries_alt_text_size_and_smallest_font():
     assert "dc:date" not in svg  # reproducible
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 4))
 def test_the_painting_ends_in_the_overlap_map(n, k, s):
     final = diagrams.painting_counts(n, k, s, n * n)
@@ -235,7 +236,7 @@ def test_the_painting_ends_in_the_overlap_map(n, k, s):
     assert steps == [t * k * k for t in range(n * n + 1)]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 3), st.integers(1, 2), st.data())
 def test_the_step_diagram_computes_what_torch_computes(n, k, s, d, data):
     full = (n - 1) * s + d * (k - 1)  # output size at padding 0, minus one
