@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-JOBS   ?= 2
+# make report JOBS=1 TIMEOUT=7200: notebooks (and test workers) at a time; seconds per cell
+JOBS    ?= 2
+TIMEOUT ?= 3600
 
 .PHONY: install report test test-all lint format bench clean
 
@@ -19,7 +21,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)    ## the main job: execute every notebook, write reports/*.html and *.pdf
-	$(VENV)/bin/artifact-lab report --notebooks notebooks --output reports
+	$(VENV)/bin/artifact-lab report --notebooks notebooks --output reports \
+		--jobs $(JOBS) --timeout $(TIMEOUT)
 
 test: $(STAMP)      ## the fast suite (doctests, property tests, notebooks and report)
 	$(PY) -m pytest -m "not slow" -n $(JOBS) --dist loadfile

@@ -57,6 +57,7 @@ from .explorer.widget import explore
 from .inspection.detect import inspect
 from .layers import upsamplers
 from .models import zoo
+from .models.advice import check_layer
 from .models.audit import audit, fix
 from .models.loading import load_model
 from .prevent import losses, nn

@@ -4,7 +4,7 @@ Each command runs in a fresh interpreter (the cost a user pays per call), ``--re
 the median wall time is reported, absolute and as a ratio to a bare interpreter start. It
 also lists which heavy modules (torch, pandas, nbformat, scipy, numpy) each command loaded.
 
-Targets (issue 10, item 13): ``import artifact_lab`` under 1 s without torch, and
+Targets: ``import artifact_lab`` under 1 s without torch, and
 ``artifact-lab size`` and ``artifact-lab solve`` under 0.5 s.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_import.py [--repeat N]``.

@@ -1,6 +1,6 @@
 """Sweep engine against the loop a user would write, on the same inputs, in one process.
 
-Reference grid (issue 14): 2-D, k 1..12, s 1..6, every padding 0..k-1, d 1..2, 4 random
+Reference grid: 2-D, k 1..12, s 1..6, every padding 0..k-1, d 1..2, 4 random
 kernels, a batch of 8 noise images 64x64 -> 3,744 configurations.
 
 Stages (each in a fresh process, so every peak RSS is its own):

@@ -15,7 +15,16 @@ from torch import nn
 from artifact_lab import backend
 from artifact_lab.core import adjoint, calculator
 from artifact_lab.layers import blur, shuffle
-from artifact_lab.models import findings, loading, measure, periods, recommend, strategies, zoo
+from artifact_lab.models import (
+    advice,
+    findings,
+    loading,
+    measure,
+    periods,
+    recommend,
+    strategies,
+    zoo,
+)
 from artifact_lab.models import trace as tracing
 from artifact_lab.prevent import losses
 from artifact_lab.prevent import nn as al_nn
@@ -109,6 +118,51 @@ BAD_SPATIAL = st.sampled_from([None, "8", 0, (0,), (8.0,), (-1,), ()])
 BAD_INTERIOR = st.sampled_from([None, "mask", np.ones(3, bool), np.ones((2, 2), bool), 5])
 
 MODEL_ROWS: list[Row] = [
+    # the one-call answer
+    Row(
+        advice.check_layer,
+        dict(kernel_size=3, stride=2, seeds=range(2)),
+        dict(
+            layer=st.sampled_from(
+                [5, "Conv2d(1, 1, 3)", "ConvTranspose2d(", nn.Conv2d(1, 1, 3, 2), {"weight": 1}]
+            ),
+            kernel_size=axes(1),
+            stride=axes(1),
+            padding=axes(0),
+            output_padding=axes(0),
+            dilation=axes(1),
+            ndim=BAD_NDIM,
+            weight=BAD_ARRAY.filter(lambda v: v is not None),  # None: no weight, valid
+            groups=ints(1),
+            channels=st.sampled_from([5, None, (0, 1), (1,), (1.5, 2), "ab"]),
+            seeds=st.sampled_from([5, None, [], [-1], ["a"], range(10**9)]),
+        ),
+    ),
+    Row(
+        advice.parse_layer,
+        dict(layer="ConvTranspose1d(1, 1, 3, 2)"),
+        dict(
+            layer=st.one_of(
+                st.text(max_size=30),
+                st.integers(),
+                st.none(),
+                st.sampled_from(["ConvTranspose1d(1, 1, 0)", "ConvTranspose1d(x, 1, 3)"]),
+            )
+        ),
+    ),
+    Row(
+        advice.score_db,
+        dict(score=0.1),
+        dict(
+            score=st.one_of(
+                st.floats(min_value=1.0001, exclude_min=False),
+                st.floats(max_value=-0.0001),
+                st.text(max_size=3),
+                st.none(),
+                st.booleans(),
+            )
+        ),
+    ),
     # audit
     Row(
         audit.audit,

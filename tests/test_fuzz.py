@@ -19,6 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -32,6 +33,7 @@ from artifact_lab.cli import parse_ints, parse_range
 from artifact_lab.core import arithmetic, calculator, images, kernels, scores, spectral, stacks
 from artifact_lab.layers import shuffle, upsamplers
 from artifact_lab.report import build as report_module
+from artifact_lab.report import execute as report_execute
 from artifact_lab.studies import compare, training
 
 if __package__ in (None, ""):  # run as a script (python tests/test_fuzz.py): find ``tests``
@@ -755,6 +757,23 @@ REGISTRY: list[Row] = [
         ),
     ),
     Row(
+        report_execute.execute_many,
+        lambda: dict(
+            books=[(_notebook(), nbformat.v4.new_notebook())], timeout=60, kernel_name="python3"
+        ),
+        dict(
+            books=st.sampled_from(
+                [5, None, "x", [5], [(Path("/nonexistent.ipynb"), nbformat.v4.new_notebook())]]
+            ),
+            timeout=ints(1),
+            kernel_name=st.sampled_from([5, None, "no-such-kernel-xyz"]),
+            jobs=ints(1),
+            started=st.sampled_from([5, "print"]),
+            finished=st.sampled_from([5, "print"]),
+            running=st.sampled_from([5, "print"]),
+        ),
+    ),
+    Row(
         report_module.execute_notebook,
         lambda: dict(path=_notebook()),
         dict(
@@ -894,10 +913,10 @@ THREAD_ROWS: list[ThreadRow] = TOPIC_ROWS[ThreadRow]
 NOT_FUZZED = {
     # result types and records, built by the library, not by users
     "OverlapStats", "WeightScores", "Composite", "MeasuredGains", "AuditResult",
-    "LayerFinding", "Fit", "FixStudy", "TrainedClassifier", "PenaltyLayer", "Strategy",
-    "Op", "ExploreState", "Animation", "Table", "ZooEntry", "ReportEntry",
-    "PreventionResult", "Claim", "Sentences", "Inspection", "Item", "LoopResult",
-    "NotebookError", "StoreWarning", "VerifiedStore",
+    "LayerFinding", "LayerCheck", "Fit", "FixStudy", "TrainedClassifier", "PenaltyLayer",
+    "Strategy", "Op", "ExploreState", "Animation", "Table", "ZooEntry", "ReportEntry",
+    "PreventionResult", "Claim", "Sentences", "NotebookError", "StoreWarning", "VerifiedStore",
+    "Inspection", "Item", "LoopResult",
     "Upsampler",  # base class: its subclasses are fuzzed
     # nothing to fuzz: no arguments
     "house_rc", "use_house_style",

@@ -2,7 +2,8 @@
 
 Every failure is one line on stderr, never a traceback: exit code 2 for usage errors (bad
 arguments, unwritable output paths, checked before any work), 1 for failures during the
-run (a notebook that fails, memory exhausted), 130 for Ctrl-C. Nothing heavy is imported at
+run (a notebook that fails, memory exhausted), 130 for Ctrl-C. ``artifact-lab`` alone lists
+the commands; ``--version`` says which release runs. Nothing heavy is imported at
 module level: ``size`` and ``solve`` need neither torch, pandas nor nbformat.
 """
 
@@ -20,7 +21,28 @@ __all__ = ["COMMANDS", "build_parser", "main", "parse_ints", "parse_range"]
 
 #: The commands, in the order ``--help`` lists them; each is the module ``cli.<name>`` with
 #: ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = ("size", "solve", "overlap", "sweep", "audit", "inspect", "zoo", "report")
+COMMANDS = ("check", "size", "solve", "overlap", "sweep", "audit", "inspect", "zoo", "report")
+
+_EPILOG = """\
+examples:
+  artifact-lab check "ConvTranspose2d(64, 32, 3, 2, 1, 1)"  will it paint a checkerboard?
+  artifact-lab solve 16 32                                  every layer that maps 16 to 32
+  artifact-lab inspect outputs/                             checkerboards in pictures you made
+  artifact-lab report                                       run the notebooks, write reports/
+
+Every command has --help. Exit codes: 0 done, 1 failed during the run, 2 bad arguments
+(one line on stderr, checked before any work), 130 interrupted (Ctrl-C)."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("artifact_lab")
+    except PackageNotFoundError:  # run from a source folder that was never installed
+        from .. import __version__
+
+        return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,8 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="artifact-lab",
         description="Explain and measure checkerboard artifacts of upsampling layers.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    parser.add_argument("--version", action="version", version=f"artifact-lab {_version()}")
+    sub = parser.add_subparsers(
+        dest="command", title="commands", metavar="COMMAND", parser_class=Parser
+    )
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").add_parser(sub)
     return parser
@@ -45,14 +72,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        if args.command is None:  # `artifact-lab` alone: what it can do
+            parser.print_help()
+            return 0
         prog = f"artifact-lab {args.command}"
         return args.func(args)
     except SystemExit as exc:  # --help and --version: argparse's own exit
         return exc.code if isinstance(exc.code, int) else 0
     except UsageError as exc:
         return _fail(_one_line(exc), 2)
-    except KeyboardInterrupt:
-        return _fail(f"{prog}: interrupted", 130)
+    except KeyboardInterrupt as exc:
+        said = _one_line(exc) if str(exc) else ""
+        return _fail(f"{prog}: interrupted" + (f"; {said}" if said else ""), 130)
     except (ValueError, TypeError) as exc:
         return _fail(f"{prog}: error: {_one_line(exc)}", 2)
     except MemoryError:
@@ -67,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours = type(exc).__module__.startswith("artifact_lab")
         kind = "" if ours else f"{type(exc).__name__}: "
         return _fail(f"{prog}: error: {kind}{_one_line(exc)}", 1)
+    except BaseException as exc:  # asyncio's CancelledError is not an Exception: a Ctrl-C
+        if isinstance(exc, SystemExit | GeneratorExit):
+            raise
+        return _fail(f"{prog}: interrupted", 130)
 
 
 def _fail(line: str, code: int) -> int:

@@ -112,8 +112,9 @@ def geometry_args(p: argparse.ArgumentParser, *, with_input: bool = True) -> Non
 def check_writable(path: str | os.PathLike, what: str, *, folder: bool = False) -> Path:
     """Refuse, before any work, an output path that cannot be written.
 
-    The nearest existing folder on the way must be a folder in which a file can be created
-    (missing folders below it are created when the output is written).
+    A file's folder must exist and accept a new file (a typo in a folder name is refused,
+    not created). An output folder may be missing: the nearest existing folder on its way
+    must accept a new entry, and the missing ones are created when the output is written.
     """
     target = Path(path)
     if folder and target.exists() and not target.is_dir():
@@ -121,6 +122,11 @@ def check_writable(path: str | os.PathLike, what: str, *, folder: bool = False) 
     if not folder and target.is_dir():
         raise ValueError(f"{what} {str(path)!r} is a folder, not a file")
     parent = target if folder else target.parent
+    if not folder and not parent.exists():
+        raise ValueError(
+            f"{what} {str(path)!r} cannot be written: the folder {str(parent)!r} does not "
+            "exist (create it first)"
+        )
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():

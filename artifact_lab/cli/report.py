@@ -13,7 +13,10 @@ def add_parser(sub) -> None:
         "report",
         help="execute the notebooks and write HTML and PDF",
         description="Execute every notebook headlessly and write one HTML and one "
-        "PDF per notebook plus index.html.",
+        "PDF per notebook plus index.html and explorer.html. The project's notebooks are the "
+        "notebooks/ folder of its repository (not installed with the package): run from a "
+        "clone, or pass --notebooks. Progress goes to stdout: when each notebook starts, "
+        "every minute while it runs, when it is executed and rendered.",
     )
     p.add_argument(
         "--notebooks", default="notebooks", help="folder or notebook (default notebooks)"
@@ -21,7 +24,9 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", default="reports", help="output folder (default reports)")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDFs")
     p.add_argument("--show-code", action="store_true", help="keep code cells in the report")
-    p.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    p.add_argument(
+        "--timeout", type=int, default=3600, help="seconds allowed per cell (default 3600)"
+    )
     p.add_argument(
         "--jobs", type=int, default=1, help="notebooks executed at the same time (default 1)"
     )

@@ -16,7 +16,6 @@ _SHOWN = (
     "even_overlap",
     "clean_init_exists",
     "holes",
-    "overlap_contrast",
 )
 
 
@@ -28,7 +27,10 @@ def add_parser(sub) -> None:
         help="every layer that maps one size to another",
         description="Every transposed-convolution geometry that turns INPUT into "
         "OUTPUT, cleanest first: even overlap (all-ones rule), then those where some "
-        "initialisation starts without a checkerboard (every phase gets a tap).",
+        "initialisation starts without a checkerboard (every phase gets a tap). Sizes given "
+        "as one int are one axis (a 1-D layer); the overlap contrast of a 2-D layer of the "
+        "same geometry differs: pass --ndim 2 or per-axis sizes such as 16,16 32,32. The "
+        "printed column names the dimension (overlap_contrast_1d, _2d, _3d).",
     )
     p.add_argument("input_size", type=ints, help="input size, e.g. 16 or 16,24")
     p.add_argument("output_size", type=ints, help="wanted output size, e.g. 32 or 32,48")
@@ -48,6 +50,12 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--clean-init", action="store_true", help="only rows where a clean initialisation exists"
     )
+    p.add_argument(
+        "--ndim",
+        type=int,
+        default=None,
+        help="spatial axes, 1-3, for sizes given as one int (default: 1 per size given)",
+    )
     p.add_argument("--limit", type=int, default=20, help="rows to print (0: all; default 20)")
     p.add_argument("-o", "--output", help="write the whole table as CSV instead")
     p.set_defaults(func=run)
@@ -61,9 +69,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output:
         check_writable(args.output, "--output")
+    n, L = args.input_size, args.output_size
+    if args.ndim is not None:
+        from .._util.checks import check_ndim, per_axis
+
+        nd = check_ndim(args.ndim)
+        n, L = per_axis("input_size", n, nd, minimum=1), per_axis("output_size", L, nd, minimum=1)
     rows = solve_rows(
-        args.input_size,
-        args.output_size,
+        n,
+        L,
         kernel_sizes=args.kernel_sizes,
         strides=args.strides,
         dilations=args.dilations,
@@ -91,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
         print("no configuration in the given ranges produces that size")
         return 1
     shown = rows if args.limit <= 0 else rows[: args.limit]
-    columns = _SHOWN + (("output_size_ok",) if args.all_output_paddings else ())
+    nd = len(n) if isinstance(n, tuple) else 1
+    contrast = f"overlap_contrast_{nd}d"  # the contrast depends on the dimension: say which
+    shown = [{**r, contrast: r["overlap_contrast"]} for r in shown]
+    columns = (*_SHOWN, contrast) + (("output_size_ok",) if args.all_output_paddings else ())
     print_table(shown, columns)
     if len(shown) < len(rows):
         print(f"... {len(rows) - len(shown)} more (use --limit 0 to show all)")

@@ -45,9 +45,34 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, mps or auto")
     p.add_argument("--cache", default=None, help="folder for finished chunks (resumable)")
     p.add_argument("--dtype", default="float32", help="float32 (default) or float64")
+    p.add_argument(
+        "--memory-mb",
+        type=int,
+        default=None,
+        help="bound on one chunk's working memory in MiB (default: half the free memory)",
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=_seconds,
+        default=600.0,
+        help="refuse, before any work, a plan estimated to take longer (default 600; "
+        "'none': no limit)",
+    )
     p.add_argument("-o", "--output", required=True, help="atlas.parquet or atlas.csv")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def _seconds(text: str) -> float | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds or 'none'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0 seconds or 'none', got {text!r}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         cache=args.cache,
         progress=not args.quiet,
         dtype=args.dtype,
+        memory_mb=args.memory_mb,
+        max_seconds=args.max_seconds,
     )
     if out.suffix == ".csv":
         write_atomic(out, table.to_csv(index=False))

@@ -45,7 +45,8 @@ COLUMNS = {
     "the start): every phase receives a tap, gcd(d, s) == 1 and k >= s (as "
     "decision.clean_init_exists)",
     "holes": "some phase receives no tap at all (gcd(d, s) > 1 or k < s)",
-    "overlap_contrast": "(max - min) / mean of the per-phase tap counts of the N-d layer",
+    "overlap_contrast": "(max - min) / mean of the per-phase tap counts of the N-d layer, N "
+    "the number of axes of input_size (1 for an int: pass (16, 16) for a 2-D layer)",
     "k_mod_s": "k % s",
     "output_size_ok": "torch's module can produce this layer through forward(x, output_size=...)"
     ": output padding < stride (torch refuses output paddings in [s, d-1] there)",
@@ -118,6 +119,21 @@ def solve_rows(
     p_set = None if allowed_p is None else set(allowed_p)
     op_set = None if allowed_op is None else set(allowed_op)
     nd = len(n)
+    # counted first, in closed form where it can be: a search that ends in too many rows is
+    # refused in a second, not after building a million of them
+    count = 0
+    for k in ks:
+        for s in ss:
+            for d in ds:
+                bases = {(na - 1) * s + d * (k - 1) + 1 - la for na, la in zip(n, L, strict=True)}
+                if len(bases) == 1:
+                    op_hi = (max(s, d) if all_ops else s) - 1
+                    count += _count_paddings(bases.pop(), op_hi, d * (k - 1), p_set, op_set)
+        if count > MAX_ROWS:
+            raise ValueError(
+                f"more than {MAX_ROWS} configurations produce that size; narrow "
+                "kernel_sizes, strides, dilations or paddings"
+            )
     rows: list[dict[str, Any]] = []
     for k in ks:
         for s in ss:
@@ -161,6 +177,15 @@ def solve_rows(
         )
     )
     return rows
+
+
+def _count_paddings(base: int, op_hi: int, p_max: int, p_set, op_set) -> int:
+    """How many pairs :func:`_paddings` yields; in closed form without allowed sets."""
+    if p_set is not None or op_set is not None:
+        return sum(1 for _ in _paddings(base, op_hi, p_max, p_set, op_set))
+    lo, hi = max(0, -base), min(op_hi, 2 * p_max - base)
+    first = lo + ((base + lo) % 2)  # 2p = base + op must be even
+    return max(0, (hi - first) // 2 + 1) if hi >= first else 0
 
 
 def _paddings(base: int, op_hi: int, p_max: int, p_set, op_set) -> Iterable[tuple[int, int]]:
@@ -219,7 +244,8 @@ def solve(
     pandas.DataFrame
         One row per configuration, columns :data:`COLUMNS`: ``even_overlap`` (the all-ones
         rule), ``clean_init_exists`` (equal phase gains reachable by some initialisation),
-        ``holes``, ``overlap_contrast``, ``k_mod_s`` and ``output_size_ok``. Cleanest
+        ``holes``, ``overlap_contrast`` (of a layer with as many axes as ``input_size``: an
+        int is 1-D, ``(16, 16)`` 2-D), ``k_mod_s`` and ``output_size_ok``. Cleanest
         first: even overlap, then a clean initialisation, then by overlap contrast, then
         the simplest (no output padding, no dilation, smallest kernel).
 

@@ -266,9 +266,18 @@ def has_holes(
     return any(axis_count_range(*kds)[0] == 0 for kds in zip(k, s, d, strict=True))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class OverlapStats:
-    """Overlap map of one layer with its interior/border split and phase statistics."""
+    """Overlap map of one layer with its interior/border split and phase statistics.
+
+    Its repr is one line (the map's shape, not its values); ``.map`` holds the map.
+
+    Examples
+    --------
+    >>> overlap(8, 3, 2)
+    OverlapStats(1-D map of 17 outputs, stride (2,), phase counts [2, 1], contrast 0.667,
+    no holes, interior values [1, 2])
+    """
 
     map: np.ndarray
     interior: np.ndarray
@@ -286,6 +295,18 @@ class OverlapStats:
         """Distinct overlap values in the interior (one value iff even)."""
         return np.unique(self.map[self.interior])
 
+    def __repr__(self) -> str:
+        shape = "x".join(map(str, self.map.shape))
+        outputs = f"{self.map.ndim}-D map of {shape} outputs"
+        values = self.interior_values.tolist()
+        shown = values if len(values) <= 6 else [*values[:3], "...", *values[-2:]]
+        return (
+            f"OverlapStats({outputs}, stride {self.stride}, phase counts "
+            f"{_short_list(self.phase_counts)}, contrast {self.contrast:.3g}, "
+            f"{'holes' if self.holes else 'no holes'}, interior values "
+            f"[{', '.join(map(str, shown))}])"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """One row per output position: index per axis, phase per axis, overlap, interior."""
         import pandas as pd
@@ -295,6 +316,13 @@ class OverlapStats:
         data |= {f"phase{a}": idx[a] % self.stride[a] for a in range(self.map.ndim)}
         data |= {"overlap": self.map.ravel(), "interior": self.interior.ravel()}
         return pd.DataFrame(data)
+
+
+def _short_list(a: np.ndarray, limit: int = 16) -> str:
+    """A nested list in one line, or its shape when it has more than ``limit`` values."""
+    if a.size > limit:
+        return f"<{'x'.join(map(str, a.shape))} values, {a.min()} to {a.max()}>"
+    return str(a.tolist())
 
 
 def overlap(

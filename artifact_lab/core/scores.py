@@ -246,7 +246,7 @@ def noise_checkerboard(
     return float(out) if out.ndim == 0 else out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class WeightScores:
     """Closed-form scores of a whole ConvTranspose weight ``(in, out, *k)``.
 
@@ -275,7 +275,15 @@ class WeightScores:
     noise_checkerboard: float
     zero_gain: bool
 
+    def __repr__(self) -> str:
+        return (
+            f"WeightScores(checkerboard_score={self.checkerboard_score:.4g}, "
+            f"noise_checkerboard={self.noise_checkerboard:.4g}, zero_gain={self.zero_gain}, "
+            f"pairs: {len(self.pairs)} rows, channels: {len(self.channels)} rows)"
+        )
+
     def to_frame(self) -> pd.DataFrame:
+        """One row per (in_channel, out_channel) kernel (a copy of :attr:`pairs`)."""
         return self.pairs.copy()
 
 

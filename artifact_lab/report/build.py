@@ -1,109 +1,65 @@
-"""Execute the notebooks headlessly and render them to self-contained HTML and PDF.
+"""Build the report: execute the notebooks, render each to HTML and PDF, write the index.
 
-Each notebook runs in a fresh kernel (nbclient) with its own folder as working directory;
-nbconvert renders it with the code hidden by default and the figures embedded as data URIs;
-WeasyPrint prints a PDF from a plain, print-friendly rendering of the same notebook.
+Each notebook runs in a fresh kernel (nbclient) with its own folder as working directory
+(:mod:`.execute`); nbconvert renders it with the code hidden by default and the figures
+embedded as data URIs, and WeasyPrint prints a PDF from a plain, print-friendly rendering of
+the same notebook (:mod:`.render`, from the jinja2 templates in ``templates/``).
 
 A report is built in a temporary folder inside the output folder and its files are moved
 into place only when every notebook succeeded: a failing notebook stops the report with its
 name and the cell's error, and leaves the last good report as it was, never a mix of runs.
+Ctrl-C does the same: the kernels are shut down and ``KeyboardInterrupt`` is raised.
 """
 
 from __future__ import annotations
 
 import contextlib
-import html
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
-
-import nbformat
 
 from .._util.checks import check_bool, check_int
 from .._util.io import write_atomic
+from . import render
+from .execute import (
+    NotebookError,
+    check_kernel,
+    execute_many,
+    execute_notebook,
+    notebook_path,
+    read_notebook,
+)
 
 __all__ = ["NotebookError", "ReportEntry", "build_report", "execute_notebook", "write_atomic"]
-
-# the page's own .jp-RenderedHTMLCommon prefix outranks JupyterLab's right-aligned th/td rules
-_SHARED_CSS = """
-table.al-table { border-collapse: collapse; margin: 0.6em 0; font-size: 8pt; }
-.al-caption { text-align: left; font-size: 8.5pt; font-style: italic; margin: 0.6em 0 0 0; }
-table.al-table th, .jp-RenderedHTMLCommon table.al-table th { border-bottom: 1.5px solid #444;
-  padding: 2px 6px; text-align: left; vertical-align: bottom; font-weight: 600;
-  white-space: normal; }
-table.al-table td, .jp-RenderedHTMLCommon table.al-table td { border-bottom: 0.5px solid #ccc;
-  padding: 2px 6px; vertical-align: top; text-align: left; }
-table.al-table th.num, .jp-RenderedHTMLCommon table.al-table th.num { text-align: right; }
-table.al-table td.num, .jp-RenderedHTMLCommon table.al-table td.num { text-align: right;
-  font-variant-numeric: tabular-nums; white-space: nowrap; }
-table.al-table td.text { text-align: left; overflow-wrap: break-word; }
-table.al-table td.short { white-space: nowrap; }
-.al-nav { font-size: 9pt; margin: 0 0 1em 0; }
-.al-nav a { text-decoration: none; }
-.al-print { display: none; }
-@media print { .al-print { display: block; } .al-screen { display: none; } }
-"""
-
-_SCREEN_CSS = (
-    _SHARED_CSS
-    + """
-main { max-width: 56rem; margin: 0 auto; }
-.jp-RenderedSVG img, .jp-RenderedImage img { max-width: 100%; height: auto; }
-table.al-table { font-size: 13px; }
-"""
-)
-
-_PRINT_CSS = (
-    _SHARED_CSS
-    + """
-@page {
-  size: A4; margin: 15mm 14mm 17mm 14mm;
-  @bottom-left { content: string(doctitle); font-family: "DejaVu Sans", sans-serif;
-    font-size: 7.5pt; color: #666; }
-  @bottom-right { content: counter(page) " / " counter(pages); font-family: "DejaVu Sans",
-    sans-serif; font-size: 8pt; color: #666; }
-}
-body { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; line-height: 1.4; margin: 0; }
-h1 { font-size: 16pt; margin: 0 0 0.5em 0; string-set: doctitle content(); }
-h2 { font-size: 12.5pt; margin: 1.1em 0 0.4em 0; }
-h3 { font-size: 11pt; margin: 1em 0 0.3em 0; }
-h1, h2, h3, h4 { break-after: avoid; }
-p, li { orphans: 3; widows: 3; }
-.jp-MarkdownCell { break-after: avoid; }
-img { max-width: 100%; height: auto; break-inside: avoid; }
-.jp-RenderedSVG, .jp-RenderedImage { break-inside: avoid; margin: 0.3em 0; }
-table { break-inside: auto; }
-.al-keep { break-inside: avoid; }
-.al-caption { break-after: avoid; }
-tr { break-inside: avoid; }
-thead { display: table-header-group; }
-pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 8pt; background: #f6f6f6;
-  padding: 4px 6px; margin: 0.4em 0; }
-code { font-size: 0.92em; }
-table.dataframe { border-collapse: collapse; font-size: 7.5pt; }
-table.dataframe th, table.dataframe td { border: 0.5px solid #bbb; padding: 1px 4px; }
-.anchor-link { display: none; }
-.jp-InputPrompt, .jp-OutputPrompt, .jp-Collapser { display: none; }
-a { color: #1a4f8b; }
-"""
-)
-
-
-class NotebookError(RuntimeError):
-    """A notebook failed to execute; the message names the notebook, the cell and the error."""
 
 
 @dataclass(frozen=True)
 class ReportEntry:
-    """One rendered notebook."""
+    """One rendered notebook.
+
+    Attributes
+    ----------
+    notebook : Path
+        The notebook file.
+    title : str
+        Its ``# `` heading (inline markdown kept).
+    html, pdf : Path
+        Where its page and PDF are in the output folder (``pdf`` is None without PDFs).
+    seconds : float
+        Time to execute and render it.
+    finding : str
+        What its cell tagged ``finding`` displays (markdown), or "".
+    links : tuple of (str, str)
+        ``(heading, anchor)`` of its markdown cells tagged ``index-link``.
+    answer, answer_title, answer_anchor : str
+        What its cell tagged ``answer`` displays (HTML, shown at the top of the index), the
+        heading of the section it answers and that heading's anchor; "" when none.
+    """
 
     notebook: Path
     title: str
@@ -112,421 +68,15 @@ class ReportEntry:
     seconds: float
     finding: str = ""
     links: tuple[tuple[str, str], ...] = ()
-
-
-def _title(nb: nbformat.NotebookNode, fallback: str) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return fallback
-
-
-def execute_notebook(
-    path: Path, *, timeout: int = 600, kernel_name: str = "python3"
-) -> nbformat.NotebookNode:
-    """Execute a notebook in a fresh kernel in its own folder; return it with outputs.
-
-    Raises
-    ------
-    ValueError
-        The file is not a valid notebook (the message names it).
-    NotebookError
-        Naming the notebook, the failing cell (1-based, markdown cells counted) and the
-        error, on one line; a cell that runs past ``timeout`` seconds says so.
-    """
-    path = _notebook_path("path", path)
-    timeout = check_int("timeout", timeout, minimum=1)
-    _check_kernel(kernel_name)
-    return _execute(_read_notebook(path), path, timeout=timeout, kernel_name=kernel_name)
-
-
-def _notebook_path(name: str, path: object) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a path to a .ipynb file, got {path!r}")
-    path = Path(path)
-    if path.suffix != ".ipynb" or not path.is_file():
-        raise ValueError(f"{name}: {str(path)!r} is not an existing .ipynb file")
-    return path
-
-
-def _check_kernel(kernel_name: object) -> None:
-    """The Jupyter kernel must be installed: checked before anything runs."""
-    if not isinstance(kernel_name, str) or not kernel_name:
-        raise TypeError(f"kernel_name must be a kernel's name (a str), got {kernel_name!r}")
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    known = KernelSpecManager().find_kernel_specs()
-    if kernel_name not in known:
-        raise ValueError(
-            f"kernel_name {kernel_name!r} is not installed; installed: {sorted(known)}"
-        )
-
-
-def _read_notebook(path: Path) -> nbformat.NotebookNode:
-    """Read and validate a notebook; any problem is a ValueError that names the file."""
-    try:
-        nb = nbformat.read(path, as_version=4)
-        nbformat.validate(nb)
-    except Exception as exc:  # not JSON, wrong schema, unreadable: all the user's file
-        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise ValueError(f"notebook {str(path)!r} is not a valid notebook: {detail}") from None
-    return nb
-
-
-def _execute(
-    nb: nbformat.NotebookNode, path: Path, *, timeout: int, kernel_name: str
-) -> nbformat.NotebookNode:
-    """Execute one notebook (see :func:`_execute_many`)."""
-    return _execute_many([(path, nb)], timeout=timeout, kernel_name=kernel_name, jobs=1)[0]
-
-
-def _execute_many(
-    books: Sequence[tuple[Path, nbformat.NotebookNode]],
-    *,
-    timeout: int,
-    kernel_name: str,
-    jobs: int,
-    started: Callable[[int], None] | None = None,
-    finished: Callable[[int, float], None] | None = None,
-) -> list[nbformat.NotebookNode]:
-    """Execute notebooks, up to ``jobs`` at a time, each in a fresh kernel in its own folder.
-
-    The kernels are separate processes; this process only relays their messages, in one
-    event loop, so that Ctrl-C interrupts every running cell (instead of nbclient's handler,
-    which kills a kernel mid-cell and then fails in its own cleanup). The first notebook to
-    fail stops the others. ``started(i)`` and ``finished(i, seconds)`` report progress.
-    """
-    from nbclient.util import run_sync
-
-    try:
-        return run_sync(_run_all)(books, timeout, kernel_name, jobs, started, finished)
-    except _Interrupted:  # raised inside the loop as an Exception, so every kernel stopped
-        raise KeyboardInterrupt from None
-
-
-class _Interrupted(Exception):
-    """Ctrl-C reached a running notebook (a KeyboardInterrupt once the loop has unwound)."""
-
-
-async def _run_all(books, timeout, kernel_name, jobs, started, finished):
-    import asyncio
-
-    gate = asyncio.Semaphore(jobs)
-    running: list = []
-    interrupted: list = []
-
-    async def one(i: int, path: Path, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-        async with gate:
-            if started is not None:
-                started(i)
-            start = time.perf_counter()
-            nb = await _execute_one(nb, path, timeout, kernel_name, running, interrupted)
-            if finished is not None:
-                finished(i, time.perf_counter() - start)
-            return nb
-
-    tasks = [asyncio.ensure_future(one(i, p, nb)) for i, (p, nb) in enumerate(books)]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        failed = [t for t in tasks if t.done() and not t.cancelled() and t.exception()]
-        if failed:
-            raise failed[0].exception()
-        return [t.result() for t in tasks]
-    finally:
-        for t in tasks:
-            t.cancel()  # the others stop: their kernels shut down as they unwind
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _execute_one(nb, path, timeout, kernel_name, running, interrupted):
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-    cells: list[int] = []
-
-    def on_cell_start(cell, cell_index: int) -> None:
-        cells.append(cell_index)
-        _catch_interrupt(running, interrupted)  # again: a finished client removes it
-
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name=kernel_name,
-        resources={"metadata": {"path": str(path.parent)}},
-        # the kernel's start-up warnings are not the notebook's business
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        on_cell_start=on_cell_start,
-    )
-    running.append(client)
-    try:
-        # the kernel's own log (a ZMQ traceback when it is stopped mid-message) would
-        # interleave with the one-line error: cells' output reaches the notebook anyway
-        await client.async_execute(stderr=subprocess.DEVNULL)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        if interrupted:
-            raise _Interrupted from None
-        index = next(
-            (i for i, c in enumerate(nb.cells) if c.cell_type == "code" and _failed(c)),
-            cells[-1] if cells else None,
-        )
-        where = f"cell {index + 1}" if index is not None else "a cell"
-        if isinstance(exc, CellTimeoutError):
-            raise NotebookError(f"{path.name}: {where} timed out after {timeout} s") from None
-        if isinstance(exc, DeadKernelError):
-            raise NotebookError(f"{path.name}: the kernel died while running {where}") from None
-        reason = getattr(exc, "ename", type(exc).__name__)
-        detail = " ".join(str(getattr(exc, "evalue", "") or "").split())
-        raise NotebookError(f"{path.name}: {where} failed: {reason}: {detail}") from None
-    except AssertionError:
-        # nbclient's own SIGINT handler (before the first cell) tears the kernel down and
-        # then trips over its own cleanup: that is a Ctrl-C, not a notebook failure
-        raise _Interrupted from None
-    finally:
-        running.remove(client)
-    if interrupted:
-        raise _Interrupted
-    return nb
-
-
-def _catch_interrupt(running: list, interrupted: list) -> None:
-    """On Ctrl-C, interrupt every running cell and remember it."""
-    import asyncio
-    import inspect
-    import signal
-
-    def on_sigint() -> None:
-        interrupted.append(True)
-        for client in list(running):
-            result = client.km.interrupt_kernel()
-            if inspect.isawaitable(result):
-                interrupted.append(asyncio.ensure_future(result))  # kept: must not vanish
-
-    with contextlib.suppress(RuntimeError, NotImplementedError, ValueError):
-        asyncio.get_event_loop().add_signal_handler(signal.SIGINT, on_sigint)
-
-
-def _failed(cell: nbformat.NotebookNode) -> bool:
-    return any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-
-
-# Template blocks shared by the HTML page and the PDF body: figures carry their alt text
-# (the figure's title) and the size and smallest font the house style recorded.
-_FIGURE_BLOCKS = r"""
-{% block data_svg scoped -%}
-{%- set md = output.metadata.get('image/svg+xml', {}) -%}
-<div class="jp-RenderedSVG jp-OutputArea-output {{ extra_class }}" data-mime-type="image/svg+xml">
-<img src="data:image/svg+xml;base64,{{ output.data['image/svg+xml'] | text_base64 }}"
- alt="{{ md.get('alt', '') | escape_html }}" data-min-font-pt="{{ md.get('min_font_pt', '') }}"
- data-width-in="{{ md.get('width_in', '') }}">
-</div>
-{%- endblock data_svg %}
-{% block data_png scoped -%}
-{%- set md = output.metadata.get('image/png', {}) -%}
-<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
-<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
- alt="{{ md.get('alt', '') | escape_html }}"
-{%- if md.get('width') %} width="{{ md.get('width') }}"{% endif %}>
-</div>
-{%- endblock data_png %}
-"""
-
-_PAGE_TEMPLATE = (
-    r"""{%- extends 'index.html.j2' -%}
-{% block html_head_js_requirejs %}{% endblock %}
-{% block html_head_js_mathjax %}{% if resources.al_math %}{{ super() }}{% endif %}{% endblock %}
-{% block html_head_js_mermaidjs %}{% endblock %}
-{% block jupyter_widgets %}{% endblock %}
-{% block extra_css %}<style type="text/css">{{ resources.al_css }}</style>{% endblock %}
-{% block body_header %}{{ super() }}{{ resources.al_nav }}{% endblock %}
-"""
-    + _FIGURE_BLOCKS
-)
-
-_BODY_TEMPLATE = r"{%- extends 'base.html.j2' -%}" + _FIGURE_BLOCKS
-
-_MATH = re.compile(r"(?<![\\$])\$[^$\n]+\$|\$\$|\\\(|\\\[")
-
-
-def _needs_math(nb: nbformat.NotebookNode) -> bool:
-    return any(c.cell_type == "markdown" and _MATH.search(c.source) for c in nb.cells)
-
-
-def _exporter(template: str, *, show_code: bool):
-    from jinja2 import DictLoader
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(
-        template_name="lab",
-        extra_loaders=[DictLoader({"al.html.j2": template})],
-        template_file="al.html.j2",
-        exclude_input=not show_code,
-        embed_images=True,
-    )
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    return exporter
-
-
-def _nav(pdf_name: str | None = None) -> str:
-    pdf = f" · <a href='{html.escape(pdf_name)}'>PDF version</a>" if pdf_name else ""
-    back = "<a href='index.html'>← artifact_lab report: all notebooks</a>"
-    return f"<nav class='al-nav'>{back}{pdf}</nav>"
-
-
-def _render_html(
-    nb: nbformat.NotebookNode,
-    *,
-    show_code: bool,
-    title: str | None = None,
-    pdf_name: str | None = None,
-) -> str:
-    """The self-contained HTML page: the notebook's title, no script from the network
-    (MathJax only when a markdown cell has math), a link back to the index."""
-    exporter = _exporter(_PAGE_TEMPLATE, show_code=show_code)
-    resources = {
-        "metadata": {"name": _plain(title or _title(nb, "Notebook"))},
-        "al_css": _SCREEN_CSS,
-        "al_nav": _nav(pdf_name),
-        "al_math": _needs_math(nb),
-    }
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return body
-
-
-def _print_html(nb: nbformat.NotebookNode, title: str, *, show_code: bool) -> str:
-    """The page WeasyPrint prints: the notebook's cells in a plain A4 layout."""
-    body, _ = _exporter(_BODY_TEMPLATE, show_code=show_code).from_notebook_node(nb)
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(_plain(title))}</title><style>{_PRINT_CSS}</style></head>"
-        f"<body>{_nav()}{body}</body></html>"
-    )
-
-
-def _layout_pdf(nb: nbformat.NotebookNode, title: str, *, show_code: bool):
-    """WeasyPrint's laid-out document (pages and boxes) of the printed notebook."""
-    from weasyprint import HTML
-
-    page = _print_html(nb, title, show_code=show_code)
-    return HTML(string=page, url_fetcher=_offline_fetcher()).render()
-
-
-def _render_pdf(nb: nbformat.NotebookNode, title: str, *, show_code: bool) -> bytes:
-    return _layout_pdf(nb, title, show_code=show_code).write_pdf()
-
-
-def _offline_fetcher():
-    """A WeasyPrint URL fetcher that refuses remote assets instead of hanging offline."""
-    try:  # WeasyPrint >= 67
-        from weasyprint.urls import URLFetcher
-
-        return URLFetcher(allowed_protocols=("data", "file"))
-    except ImportError:
-        from weasyprint import default_url_fetcher
-
-        def fetch(url: str, *args, **kwargs):
-            if url.startswith(("data:", "file:")):
-                return default_url_fetcher(url, *args, **kwargs)
-            raise ValueError(f"remote resource refused while printing the report: {url}")
-
-        return fetch
-
-
-def _finding(nb: nbformat.NotebookNode) -> str:
-    """The text the cell tagged ``finding`` displays (markdown), or "" when there is none."""
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "finding" not in cell.metadata.get("tags", []):
-            continue
-        parts = []
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if "text/markdown" in data:
-                parts.append(data["text/markdown"])
-            elif "text/plain" in data:
-                parts.append(data["text/plain"])
-            elif out.get("output_type") == "stream":
-                parts.append(out.get("text", ""))
-        return " ".join(p.strip() for p in parts if p.strip())
-    return ""
-
-
-def _links(nb: nbformat.NotebookNode) -> tuple[tuple[str, str], ...]:
-    """``(heading text, anchor id)`` of the markdown cells tagged ``index-link``."""
-    out = []
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and "index-link" in cell.metadata.get("tags", []):
-            for line in cell.source.splitlines():
-                if line.startswith("#"):
-                    text = line.lstrip("#").strip()
-                    plain = re.sub(r"[`*_]", "", text)
-                    # nbconvert's heading ids: spaces become dashes, then URL-quoted
-                    out.append((text, quote(plain.replace(" ", "-"), safe="?/:@!$&'()*+,;=")))
-                    break
-    return tuple(out)
-
-
-def _inline_markdown(text: str) -> str:
-    """Inline markdown (code, bold, italic) as HTML; no block structure, so "1. Title"
-    stays a title and not a list."""
-    out = html.escape(text, quote=False)
-    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
-    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
-    return re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", out)
-
-
-def _plain(text: str) -> str:
-    """Markdown inline marks removed: for ``<title>`` and PDF metadata."""
-    return re.sub(r"[`*]", "", text)
-
-
-def _index(entries: Sequence[ReportEntry]) -> str:
-    items = []
-    for e in entries:
-        pdf = f" · <a href='{html.escape(e.pdf.name)}'>PDF</a>" if e.pdf else ""
-        links = "".join(
-            f"<p class='jump'>→ <a href='{html.escape(e.html.name)}#{html.escape(a)}'>"
-            f"{_inline_markdown(t)}</a>"
-            + (f" (<a href='{html.escape(e.pdf.name)}#{html.escape(a)}'>PDF</a>)" if e.pdf else "")
-            + "</p>"
-            for t, a in e.links
-        )
-        finding = (
-            f"<p class='finding'>{_inline_markdown(e.finding)}</p>"
-            if e.finding
-            else "<p class='finding missing'>(no finding cell)</p>"
-        )
-        items.append(
-            f"<li><h2><a href='{html.escape(e.html.name)}'>{_inline_markdown(e.title)}</a></h2>"
-            f"<p class='meta'><a href='{html.escape(e.html.name)}'>HTML</a>{pdf} · "
-            f"{html.escape(e.notebook.name)} · executed in {e.seconds:.0f} s</p>"
-            f"{finding}{links}</li>"
-        )
-    stamp = time.strftime("%Y-%m-%d %H:%M %Z")
-    total = sum(e.seconds for e in entries)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>artifact_lab report</title>
-<style>
-body {{ font-family: "DejaVu Sans", sans-serif; max-width: 50em; margin: 2em auto;
-  padding: 0 1em; line-height: 1.45; color: #222; }}
-ol {{ padding-left: 0; list-style: none; }}
-li {{ margin: 0 0 1.4em 0; }}
-h2 {{ font-size: 1.15em; margin: 0 0 0.2em 0; }}
-.meta {{ font-size: 0.85em; color: #666; margin: 0 0 0.3em 0; }}
-.finding {{ margin: 0; }}
-.jump {{ margin: 0.3em 0 0 0; font-weight: 600; }}
-code {{ font-size: 0.92em; }}
-</style></head>
-<body><h1>artifact_lab report</h1>
-<p>Checkerboard artifacts of transposed convolutions and their alternatives. Every notebook
-was executed from scratch on {html.escape(stamp)} ({total:.0f} s in all); each entry gives its
-finding in one line and links to the page (HTML) and its print version (PDF).</p>
-<p><a href='explorer.html'>Explorer</a>: any layer's overlap, phase gains and scores, offline.</p>
-<ol>
-{chr(10).join(items)}
-</ol></body></html>
-"""
+    answer: str = ""
+    answer_title: str = ""
+    answer_anchor: str = ""
+
+
+def _duration(seconds: float) -> str:
+    """``"42 s"``, ``"3 min 05 s"``."""
+    seconds = round(seconds)
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
 
 
 def build_report(
@@ -535,7 +85,7 @@ def build_report(
     *,
     pdf: bool = True,
     show_code: bool = False,
-    timeout: int = 600,
+    timeout: int = 3600,
     kernel_name: str = "python3",
     progress: Callable[[str], None] | None = None,
     jobs: int = 1,
@@ -550,7 +100,9 @@ def build_report(
     Parameters
     ----------
     notebooks : path or sequence of paths
-        A folder (every ``*.ipynb`` in it, sorted by name) or explicit notebook files.
+        A folder (every ``*.ipynb`` in it, sorted by name) or explicit notebook files. The
+        project's notebooks are the ``notebooks/`` folder of its repository; they are not
+        installed with the package.
     out_dir : path
         Where the report goes (created if missing).
     pdf : bool
@@ -558,9 +110,13 @@ def build_report(
     show_code : bool
         Keep the code cells in the HTML and PDF (hidden by default).
     timeout : int
-        Seconds allowed per cell.
+        Seconds allowed per cell (default an hour: a training cell on two busy cores
+        takes minutes; the limit is there to stop a cell that hangs).
     progress : callable, optional
-        Called with one line per notebook (default: print to stderr).
+        Called with each progress line (default: print to stderr): when a notebook starts,
+        every minute while it runs (which cell, how long so far), when it has executed, when
+        it is rendered, and once the report is in place. A line names a file only once the
+        file is there.
     jobs : int
         Notebooks executed at the same time, each in its own kernel (rendering follows in
         order). The first one to fail stops the others.
@@ -575,6 +131,26 @@ def build_report(
         Missing notebooks or a file that is not a valid notebook (named), before any work.
     NotebookError
         When a notebook fails: names it and the cell; ``out_dir`` stays as it was.
+    KeyboardInterrupt
+        On Ctrl-C, once every kernel is shut down; ``out_dir`` stays as it was.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import nbformat
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> nb = nbformat.v4.new_notebook()
+    >>> nb.cells = [nbformat.v4.new_markdown_cell("# One"), nbformat.v4.new_code_cell("1 + 1")]
+    >>> nbformat.write(nb, folder / "01_one.ipynb")
+    >>> out = folder / "out"  # a kernel and the explorer page: seconds, run by tests/report
+    >>> entries = build_report(folder, out, pdf=False, progress=print)  # doctest: +SKIP
+    [1/1] 01_one.ipynb: executing ...
+    [1/1] 01_one.ipynb: executed in 3 s
+    [1/1] 01_one.ipynb: HTML rendered in 1 s
+    report: 1 notebooks (HTML), explorer.html and index.html written to ... in 9 s; open ...
+    >>> entries[0].title, sorted(p.name for p in out.iterdir())  # doctest: +SKIP
+    ('One', ['01_one.html', 'explorer.html', 'index.html'])
     """
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a callable or None, got {progress!r}")
@@ -584,25 +160,14 @@ def build_report(
     jobs = check_int("jobs", jobs, minimum=1)
     if not isinstance(out_dir, (str, os.PathLike)):
         raise TypeError(f"out_dir must be a folder path, got {out_dir!r}")
-    if isinstance(notebooks, (str, os.PathLike)):
-        folder = Path(notebooks)
-        if not folder.exists():
-            raise ValueError(f"notebooks folder {str(folder)!r} does not exist")
-        paths = sorted(folder.glob("*.ipynb")) if folder.is_dir() else [folder]
-    elif isinstance(notebooks, Sequence):
-        paths = [Path(_notebook_path("notebooks", p)) for p in notebooks]
-    else:
-        raise TypeError(f"notebooks must be a path or a sequence of paths, got {notebooks!r}")
-    paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
-    if not paths:
-        raise ValueError(f"no notebooks found in {notebooks!s}")
-    for p in paths:
-        _notebook_path("notebooks", p)
-    _check_kernel(kernel_name)
-    books = [_read_notebook(p) for p in paths]  # a corrupt file stops us before any work
+    paths = _notebook_paths(notebooks)
+    check_kernel(kernel_name)
+    books = [read_notebook(p) for p in paths]  # a corrupt file stops us before any work
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(out_dir)
+    had_report = (out_dir / "index.html").is_file()
+    begin = time.perf_counter()
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
     try:
         n = len(paths)
@@ -611,48 +176,99 @@ def build_report(
         def started(i: int) -> None:
             say(f"[{i + 1}/{n}] {paths[i].name}: executing ...")
 
+        def running(i: int, where: str, spent: float) -> None:
+            say(f"[{i + 1}/{n}] {paths[i].name}: still executing, {where}, {_duration(spent)}")
+
         def finished(i: int, spent: float) -> None:
             seconds[i] = spent
+            say(f"[{i + 1}/{n}] {paths[i].name}: executed in {_duration(spent)}")
 
         try:
-            books = _execute_many(
+            books = execute_many(
                 list(zip(paths, books, strict=True)),
                 timeout=timeout,
                 kernel_name=kernel_name,
                 jobs=jobs,
                 started=started,
                 finished=finished,
+                running=running,
             )
         except NotebookError as exc:
-            old = any(not p.name.startswith(".") for p in out_dir.iterdir())
-            kept = "the previous report is kept" if old else "nothing was written"
-            raise NotebookError(f"{exc}; {kept} in {out_dir}") from None
+            raise NotebookError(f"{exc}; {_kept(had_report, out_dir)}") from None
         entries = []
         for i, (path, nb) in enumerate(zip(paths, books, strict=True), 1):
             start = time.perf_counter()
-            title = _title(nb, path.stem)
+            title = render.title(nb, path.stem)
             html_path = out_dir / f"{path.stem}.html"
             pdf_name = f"{path.stem}.pdf" if pdf else None
-            page = _render_html(nb, show_code=show_code, title=title, pdf_name=pdf_name)
+            page = render.page_html(nb, show_code=show_code, title_text=title, pdf_name=pdf_name)
             write_atomic(build / html_path.name, page)
             pdf_path = None
             if pdf:
                 pdf_path = out_dir / f"{path.stem}.pdf"
-                write_atomic(build / pdf_path.name, _render_pdf(nb, title, show_code=show_code))
+                printed = render.pdf_bytes(nb, title, show_code=show_code)
+                write_atomic(build / pdf_path.name, printed)
             spent = seconds[i - 1] + time.perf_counter() - start
+            heading, anchor, shown = render.answer(nb)
             entries.append(
-                ReportEntry(path, title, html_path, pdf_path, spent, _finding(nb), _links(nb))
+                ReportEntry(
+                    path,
+                    title,
+                    html_path,
+                    pdf_path,
+                    spent,
+                    render.finding(nb),
+                    render.links(nb),
+                    shown,
+                    heading,
+                    anchor,
+                )
             )
-            say(f"[{i}/{n}] {path.name}: ok in {spent:.1f} s -> {html_path}")
+            what = "HTML and PDF" if pdf else "HTML"
+            took = _duration(time.perf_counter() - start)
+            say(f"[{i}/{n}] {path.name}: {what} rendered in {took}")
         from ..explorer.page import write_explorer
 
         write_explorer(build / "explorer.html")  # the interactive explorer, offline
-        write_atomic(build / "index.html", _index(entries))
+        write_atomic(build / "index.html", render.index_page(entries))
         _swap_in(build, out_dir)  # only now, with every notebook done, does out_dir change
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_kept(had_report, out_dir)) from None
     finally:
         shutil.rmtree(build, ignore_errors=True)
-    say(f"report: {out_dir / 'index.html'}")
+    files = "HTML and PDF" if pdf else "HTML"
+    say(
+        f"report: {n} notebooks ({files}), explorer.html and index.html written to {out_dir} "
+        f"in {_duration(time.perf_counter() - begin)}; open {out_dir / 'index.html'}"
+    )
     return entries
+
+
+def _notebook_paths(notebooks: object) -> list[Path]:
+    if isinstance(notebooks, (str, os.PathLike)):
+        folder = Path(notebooks)
+        if not folder.exists():
+            raise ValueError(
+                f"notebooks folder {str(folder)!r} does not exist; the project's notebooks "
+                "are the notebooks/ folder of its repository (they are not installed with the "
+                "package): run from a clone, or pass that folder (artifact-lab report --notebooks)"
+            )
+        paths = sorted(folder.glob("*.ipynb")) if folder.is_dir() else [folder]
+    elif isinstance(notebooks, Sequence):
+        paths = [notebook_path("notebooks", p) for p in notebooks]
+    else:
+        raise TypeError(f"notebooks must be a path or a sequence of paths, got {notebooks!r}")
+    paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
+    if not paths:
+        raise ValueError(f"no notebooks found in {notebooks!s}")
+    return [notebook_path("notebooks", p) for p in paths]
+
+
+def _kept(had_report: bool, out_dir: Path) -> str:
+    """What the reader still has in ``out_dir`` after a failed or interrupted build."""
+    if had_report:
+        return f"the previous report is kept in {out_dir}"
+    return f"no report was written to {out_dir}"
 
 
 def _swap_in(build: Path, out_dir: Path) -> None:

@@ -1,9 +1,12 @@
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import artifact_lab as al
 from artifact_lab.cli import main, parse_range
@@ -74,7 +77,7 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, needle):
 
 
 def test_console_script_has_help_for_every_command_and_no_traceback():
-    for cmd in ([], ["size"], ["solve"], ["overlap"], ["report"], ["sweep"]):
+    for cmd in ([], ["check"], ["size"], ["solve"], ["overlap"], ["report"], ["sweep"]):
         res = subprocess.run(
             [sys.executable, "-m", "artifact_lab.cli", *cmd, "--help"],
             capture_output=True,
@@ -262,47 +265,6 @@ def test_report_refuses_an_invalid_notebook_naming_it(capsys, tmp_path):
     assert "broken.ipynb" in err and "not a valid notebook" in err
 
 
-def test_ctrl_c_during_report_is_one_line_and_exit_130(tmp_path):
-    import os
-    import signal
-    import time
-
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Slow"),
-        nbformat.v4.new_code_cell("import time\ntime.sleep(120)"),
-    ]
-    nbformat.write(nb, tmp_path / "slow.ipynb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "artifact_lab.cli",
-            "report",
-            "--notebooks",
-            str(tmp_path / "slow.ipynb"),
-            "-o",
-            str(tmp_path / "out"),
-            "--no-pdf",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.time() + 60
-    line = proc.stdout.readline()  # "[1/1] slow.ipynb: executing ..."
-    assert "executing" in line
-    time.sleep(3)  # the kernel is running the cell
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole group
-    _, err = proc.communicate(timeout=max(deadline - time.time(), 5))
-    assert proc.returncode == 130, err
-    assert err.strip() == "artifact-lab report: interrupted"
-    assert not [p for p in (tmp_path / "out").iterdir()]  # nothing half-built is left
-
-
 def test_size_and_solve_import_neither_torch_nor_pandas_nor_nbformat():
     code = (
         "import sys\n"
@@ -314,3 +276,157 @@ def test_size_and_solve_import_neither_torch_nor_pandas_nor_nbformat():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
+
+
+def test_the_program_alone_lists_every_command_and_says_its_version(capsys):
+    from artifact_lab.cli import COMMANDS
+
+    code, out, err = run(capsys)
+    assert code == 0 and err == ""
+    listed = [m.group(1) for m in re.finditer(r"^ {4}(\S+)", out, re.M)]
+    assert listed == list(COMMANDS)
+    assert "artifact-lab check" in out and "130" in out  # an example and the exit codes
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"artifact-lab {al.__version__}"
+
+
+def test_check_answers_for_a_layer_written_as_in_torch_and_for_a_geometry(capsys):
+    code, out, err = run(capsys, "check", "ConvTranspose2d(64, 32, 3, 2, 1, 1)")
+    assert code == 0 and err == ""
+    assert out.strip() == str(al.check_layer("ConvTranspose2d(64, 32, 3, 2, 1, 1)"))
+    code, out, _ = run(capsys, "check", "-k", "3", "-s", "2", "-p", "1", "--output-padding", "1")
+    assert code == 0
+    assert out.strip() == str(al.check_layer(kernel_size=3, stride=2, padding=1, output_padding=1))
+    assert "(2-D, 3x3 taps on 2x2 phases)" in out  # the dimension is named
+    code, out, _ = run(capsys, "check", "-k", "3", "-s", "2", "--ndim", "1")
+    assert code == 0 and "(1-D, 3 taps on 2 phases)" in out
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["check"], "give the layer"),
+        (["check", "Conv2d(1, 1, 3)"], "must build one of"),
+        (["check", "ConvTranspose2d(1, 1, 3)", "-k", "3"], "not both"),
+        (["check", "-k", "3", "-s", "0"], "stride"),
+        (["check", "-k", "3", "-s", "2", "--ndim", "5"], "ndim"),
+    ],
+)
+def test_check_refuses_bad_input_in_one_line(capsys, argv, needle):
+    _, err = _one_line_error(capsys, argv, 2)
+    assert needle in err and err.startswith("artifact-lab check: error:")
+
+
+def test_the_same_layer_reads_the_same_in_solve_check_the_decision_table_and_the_audit(capsys):
+    """k3/s2 in 2-D: one overlap contrast everywhere, and the column says its dimension."""
+    import torch
+
+    from artifact_lab.atlas.decision import decision_table
+
+    code, out, _ = run(capsys, "solve", "16", "32", "--kernel-sizes", "3", "--strides", "2",
+                       "--ndim", "2")  # fmt: skip
+    header, row = out.splitlines()[:2]
+    assert code == 0 and header.split()[-1] == "overlap_contrast_2d"
+    solved = float(row.split()[-1])
+    table = decision_table([3], [2], [1], ndim=2, seeds=range(2)).overlap_contrast.iloc[0]
+    checked = al.check_layer(kernel_size=3, stride=2, padding=1, output_padding=1).overlap_contrast
+    layer = torch.nn.ConvTranspose2d(1, 1, 3, 2, 1, 1)
+    audited = al.audit(torch.nn.Sequential(layer), (1, 1, 16, 16), measure=False)
+    assert solved == pytest.approx(table, abs=1e-4)
+    assert table == checked == audited.layers[0].overlap_contrast == pytest.approx(4 / 3)
+    # per-axis sizes mean the same as --ndim 2; one int is one axis, and says so
+    code, out, _ = run(capsys, "solve", "16,16", "32,32", "--kernel-sizes", "3", "--strides", "2")
+    assert out.splitlines()[1].split()[-1] == row.split()[-1]
+    code, out, _ = run(capsys, "solve", "16", "32", "--kernel-sizes", "3", "--strides", "2")
+    header, row = out.splitlines()[:2]
+    assert header.split()[-1] == "overlap_contrast_1d"
+    assert float(row.split()[-1]) == pytest.approx(al.overlap_contrast(3, 2, ndim=1), abs=1e-4)
+    code, out, _ = run(capsys, "overlap", "-n", "8", "-k", "3", "-s", "2", "--ndim", "2")
+    assert f"overlap_contrast (2-D): {4 / 3:.4f}" in out
+
+
+def test_overlap_draws_its_map(capsys, tmp_path):
+    for name, magic in (("map.png", b"\x89PNG"), ("map.svg", b"<?xml"), ("map.pdf", b"%PDF")):
+        target = tmp_path / name
+        code, out, err = run(capsys, "overlap", "-n", "8", "-k", "3", "-s", "2", "-o", str(target))
+        assert code == 0 and err == "" and target.read_bytes().startswith(magic)
+        assert str(target) in out
+    svg = (tmp_path / "map.svg").read_text()
+    assert "Overlap of a 1-D transposed convolution" in svg and "contrast 0.667" in svg
+    code, _, _ = run(capsys, "overlap", "-n", "6", "-k", "3", "-s", "2", "--ndim", "2",
+                     "-o", str(tmp_path / "m2.png"))  # fmt: skip
+    assert code == 0
+    for argv, needle in [
+        (["-o", str(tmp_path / "map.txt")], ".png"),
+        (["--ndim", "3", "-o", str(tmp_path / "m3.png")], "3-D"),
+        (["-o", str(tmp_path / "missing" / "m.png")], "does not exist"),
+    ]:
+        _, err = _one_line_error(capsys, ["overlap", "-n", "4", "-k", "3", "-s", "2", *argv], 2)
+        assert needle in err
+    assert not (tmp_path / "missing").exists()
+
+
+def test_a_file_output_in_a_missing_folder_is_refused_and_not_created(capsys, tmp_path):
+    target = tmp_path / "no" / "such" / "folder" / "x.csv"
+    _, err = _one_line_error(capsys, ["solve", "16", "32", "-o", str(target)], 2)
+    assert "does not exist" in err and not (tmp_path / "no").exists()
+
+
+def test_solve_refuses_too_many_rows_before_building_any(capsys, monkeypatch):
+    import artifact_lab.core.calculator as calculator
+
+    def no_rows(*args, **kwargs):
+        raise AssertionError("rows were built before the count was checked")
+
+    monkeypatch.setattr(calculator, "_overlap_flags", no_rows)
+    _, err = _one_line_error(capsys, ["solve", "16", "32", "--kernel-sizes", "1-100000"], 2)
+    assert "more than 1000000 configurations" in err
+
+
+@given(
+    base=st.integers(-20, 40),
+    op_hi=st.integers(0, 8),
+    p_max=st.integers(0, 20),
+    p_set=st.none() | st.sets(st.integers(0, 25), max_size=6),
+    op_set=st.none() | st.sets(st.integers(0, 9), max_size=6),
+)
+def test_the_row_count_is_the_number_of_rows(base, op_hi, p_max, p_set, op_set):
+    from artifact_lab.core.calculator import _count_paddings, _paddings
+
+    rows = list(_paddings(base, op_hi, p_max, p_set, op_set))
+    assert _count_paddings(base, op_hi, p_max, p_set, op_set) == len(rows)
+
+
+def test_sweep_passes_the_time_and_memory_bounds(capsys, tmp_path, monkeypatch):
+    import importlib
+
+    sweep_module = importlib.import_module("artifact_lab.atlas.sweep")
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        return pd.DataFrame({"a": [1]})
+
+    monkeypatch.setattr(sweep_module, "sweep", fake)
+    out = str(tmp_path / "a.csv")
+    base = ["sweep", "--kernel-sizes", "1-3", "--strides", "2", "-o", out, "--quiet"]
+    assert main([*base, "--max-seconds", "30", "--memory-mb", "64"]) == 0
+    assert seen["max_seconds"] == 30 and seen["memory_mb"] == 64
+    assert main([*base, "--max-seconds", "none"]) == 0 and seen["max_seconds"] is None
+    assert main(base) == 0 and seen["max_seconds"] == 600 and seen["memory_mb"] is None
+    capsys.readouterr()
+    _, err = _one_line_error(capsys, [*base, "--max-seconds", "-1"], 2)
+    assert "max-seconds" in err
+
+
+def test_sweep_refuses_a_plan_over_max_seconds_naming_the_option(capsys, tmp_path):
+    argv = ["sweep", "--kernel-sizes", "1-40", "--strides", "1-8", "--seeds", "0-40",
+            "--max-seconds", "0.001", "-o", str(tmp_path / "a.csv"), "--quiet"]  # fmt: skip
+    _, err = _one_line_error(capsys, argv, 2)
+    assert "max_seconds" in err and not (tmp_path / "a.csv").exists()
+
+
+def test_report_outside_a_clone_says_where_the_notebooks_are(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # what an installed wheel sees: no notebooks/ here
+    _, err = _one_line_error(capsys, ["report", "-o", str(tmp_path / "out")], 2)
+    assert "not installed with the package" in err and "--notebooks" in err

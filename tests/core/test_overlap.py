@@ -138,3 +138,11 @@ def test_huge_geometries_are_answered_in_closed_form_or_refused_before_allocatin
         al.phase_counts(3, 10**9)
     with pytest.raises(ValueError, match="limit"):
         al.overlap_map(10**8, 3, 2)
+
+
+def test_overlap_stats_print_in_one_line_whatever_the_map_size():
+    small, large = al.overlap(8, 3, 2), al.overlap((512, 512), (3, 5), (2, 4))
+    assert repr(small).startswith("OverlapStats(1-D map of 17 outputs, stride (2,)")
+    text = repr(large)
+    assert "\n" not in text and len(text) < 200 and "2-D map of 1025x2049 outputs" in text
+    assert f"contrast {large.contrast:.3g}" in text and "phase counts [[" in text

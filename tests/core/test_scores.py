@@ -252,3 +252,12 @@ def test_every_kernel_is_checked_the_same_way(kernel, error, needle):
 def test_ndim_outside_the_kernel_is_refused_naming_it(ndim, error):
     with pytest.raises(error, match="ndim"):
         al.checkerboard_score(np.ones((3, 3)), 2, ndim=ndim)
+
+
+def test_weight_scores_print_in_one_line_with_the_scores():
+    w = np.random.default_rng(0).normal(size=(64, 32, 3, 3))
+    ws = al.weight_scores(w, 2)
+    text = repr(ws)
+    assert "\n" not in text and len(text) < 160
+    assert f"checkerboard_score={ws.checkerboard_score:.4g}" in text
+    assert "pairs: 2048 rows, channels: 32 rows" in text

@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from artifact_lab.report import build as report_module
+from artifact_lab.report import execute, render
 from artifact_lab.report.build import NotebookError, build_report
 from artifact_lab.viz.plotting import MIN_FONT_PT, TEXT_WIDTH
 
@@ -30,7 +30,7 @@ def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     lines: list[str] = []
     layouts: dict[str, object] = {}
-    real = report_module._layout_pdf
+    real = render.layout_pdf
 
     def keep_layout(nb, title, *, show_code):
         document = real(nb, title, show_code=show_code)
@@ -38,7 +38,7 @@ def report(tmp_path_factory):
         return document
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(report_module, "_layout_pdf", keep_layout)
+        mp.setattr(render, "layout_pdf", keep_layout)
         entries = build_report(ROOT / "notebooks", out, progress=lines.append, jobs=2)
     return out, entries, lines, layouts
 
@@ -85,7 +85,9 @@ def test_every_notebook_gets_html_and_pdf_and_an_index_with_its_finding(report):
         page = (out / entry.html.name).read_text()
         for _, anchor in entry.links:
             assert f'id="{anchor}"' in page, (entry.notebook.name, anchor)
-    assert sum("ok in" in line for line in lines) == len(NOTEBOOKS)
+    assert sum("executed in" in line for line in lines) == len(NOTEBOOKS)
+    assert sum("HTML and PDF rendered in" in line for line in lines) == len(NOTEBOOKS)
+    assert lines[-1].startswith(f"report: {len(NOTEBOOKS)} notebooks (HTML and PDF)")
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*"))
 
 
@@ -243,3 +245,145 @@ def test_a_corrupt_notebook_is_named_before_anything_runs(tmp_path):
     bad.write_text("not json at all")
     with pytest.raises(ValueError, match=r"bad\.ipynb' is not a valid notebook"):
         build_report([bad], tmp_path / "out", pdf=False, progress=lines.append)
+
+
+def _with_tags(path, tags):
+    nb = nbformat.read(path, as_version=4)
+    for index, tag in tags.items():
+        nb.cells[index].metadata["tags"] = [tag]
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory):
+    """Two small notebooks, one with an answer and a finding, one that runs for a while."""
+    src = tmp_path_factory.mktemp("small")
+    out = src / "out"
+    answer = _notebook(
+        src,
+        "01_answer",
+        "from IPython.display import HTML, Markdown",
+        "HTML('<table class=\"al-table\"><tr><th>layer</th></tr>'"
+        " '<tr><td>k4 &amp; s2</td></tr></table>')",
+        "Markdown('k3/s2 scores **0.1**, `k4/s2` scores 0')",
+    )
+    nb = nbformat.read(answer, as_version=4)
+    nb.cells[0].source = "# Title & <b>not bold</b> with `code`"
+    nb.cells.insert(2, nbformat.v4.new_markdown_cell("## Which layer should I use?"))
+    nbformat.write(nb, answer)
+    _with_tags(answer, {3: "answer", 4: "finding"})
+    _notebook(src, "02_slow", "import time", "time.sleep(2.5)")
+    lines, seen = [], []
+
+    def progress(line):  # a line may name a file only once it exists
+        for name in re.findall(r"(\S+\.(?:html|pdf))", line):
+            path = Path(name) if Path(name).is_absolute() else out / name
+            seen.append((name, path.is_file()))
+        lines.append(line)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(execute, "HEARTBEAT_SECONDS", 0.5)
+        entries = build_report(src, out, progress=progress, jobs=2)
+    return out, entries, lines, seen
+
+
+def test_progress_says_each_step_and_names_a_file_only_once_it_exists(small_report):
+    out, _, lines, seen = small_report
+    assert seen and all(exists for _, exists in seen), seen
+    for name in ("01_answer.ipynb", "02_slow.ipynb"):
+        steps = [line for line in lines if name in line]
+        assert "executing ..." in steps[0] and any("executed in" in s for s in steps)
+        assert any("HTML and PDF rendered in" in s for s in steps)
+    assert any("02_slow.ipynb: still executing, code cell 2 of 2" in line for line in lines)
+    assert lines[-1].endswith(f"open {out / 'index.html'}") and "2 notebooks" in lines[-1]
+
+
+def test_the_index_shows_the_answer_first_with_a_link_to_its_section(small_report):
+    out, entries, _, _ = small_report
+    index = (out / "index.html").read_text()
+    soup = BeautifulSoup(index, "html.parser")
+    answers = soup.select("section.answer")
+    assert len(answers) == 1  # only the notebook with an answer cell
+    section = answers[0]
+    assert section.h2.get_text() == "Which layer should I use?"
+    assert section.find("table", class_="al-table").get_text(" ", strip=True) == "layer k4 & s2"
+    assert index.index("section class") < index.index("<ol>")  # at the top
+    link = section.find("a")["href"]
+    assert link == "01_answer.html#Which-layer-should-I-use?"
+    page = BeautifulSoup((out / "01_answer.html").read_text(), "html.parser")
+    assert page.find(id="Which-layer-should-I-use?")
+    assert entries[0].answer_title == "Which layer should I use?" and not entries[1].answer
+
+
+def test_the_index_escapes_what_it_shows(small_report):
+    out = small_report[0]
+    index = (out / "index.html").read_text()
+    assert "Title &amp; &lt;b&gt;not bold&lt;/b&gt; with <code>code</code>" in index
+    assert "<b>not bold</b>" not in index
+    assert "k3/s2 scores <strong>0.1</strong>, <code>k4/s2</code> scores 0" in index
+    soup = BeautifulSoup((out / "01_answer.html").read_text(), "html.parser")
+    assert soup.title.get_text() == "Title & <b>not bold</b> with code"
+
+
+def test_the_templates_are_files_of_the_package():
+    names = {p.name for p in render.TEMPLATES.iterdir()}
+    assert {"al_page.html.j2", "al_body.html.j2", "al_index.html.j2", "al_print.html.j2"} <= names
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    shipped = data["tool"]["setuptools"]["package-data"]["artifact_lab"]
+    assert "report/templates/*" in shipped
+
+
+def test_a_failure_on_a_fresh_folder_says_nothing_was_written(tmp_path):
+    src, out = tmp_path / "nb", tmp_path / "reports"
+    src.mkdir()
+    out.mkdir()
+    (out / "README.md").write_text("what a clone carries in reports/")
+    _notebook(src, "01_broken", "raise ValueError('no')")
+    with pytest.raises(NotebookError, match=rf"no report was written to {re.escape(str(out))}$"):
+        build_report(src, out, pdf=False, progress=lambda _: None)
+    assert sorted(p.name for p in out.iterdir()) == ["README.md"]
+
+
+def test_an_installed_wheel_carries_and_renders_the_templates(tmp_path):
+    """Build the wheel from a copy of the sources, unpack it, and render the index from it:
+    the templates travel as package data, and nothing reads them from the source tree."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "artifact_lab", src / "artifact_lab",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation",
+         "-q", "-w", str(wheels)],
+        check=True, capture_output=True, cwd=tmp_path,
+    )  # fmt: skip
+    (wheel,) = wheels.glob("artifact_lab-*.whl")
+    installed = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        z.extractall(installed)
+    assert "artifact_lab/report/templates/al_index.html.j2" in names
+    assert "artifact_lab/__init__.pyi" in names
+    assert any(n.endswith("licenses/LICENSE") for n in names)
+    code = (
+        "import artifact_lab.report.render as r\n"
+        f"assert r.__file__.startswith({str(installed)!r}), r.__file__\n"
+        "print(r.index_page([], stamp='now')[:15])\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0 and res.stdout.strip() == "<!DOCTYPE html>", res.stderr
