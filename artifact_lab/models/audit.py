@@ -408,9 +408,15 @@ def _warnings(
     for m in maps:
         power = float(m.values.detach().double().pow(2).mean())
         if 0 < power < NEGLIGIBLE:  # an exactly zero map carries no pattern, and says so
+            why = ""
+            if traced.squashed_by == "softmax" and m.measured == "grad sum(y)":
+                why = (
+                    " (a softmax's outputs sum to 1, so sum(y) has no gradient: pass "
+                    "projection='random', or audit one class or the logits)"
+                )
             found.append(
                 f"the {m.measured} at {m.input} input is negligible (mean power {power:.1g}): "
-                "a pattern there means nothing"
+                f"a pattern there means nothing{why}"
             )
     if used is not None and tuple(used) != tuple(period):
         found.append(

@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._util.checks import check_direction, check_items
+from .._util.checks import check_direction, check_int, check_items, per_axis
 from .findings import LayerFinding
 from .trace import Op, Step
 
@@ -56,8 +56,8 @@ def op_period(op: Op, direction: str, output_step: Step | None = None) -> tuple[
     [(2,), (6,)]
     """
     check_direction(direction)
-    if op.step_in is None or op.step_out is None:
-        return None
+    if op.step_in is None or op.step_out is None or op.kind == "fractional_max_pool":
+        return None  # (fractional pooling draws its windows at random: no fixed period)
     if direction == "backward":
         if all(n == 1 for n in op.output_shape[2:]):
             return None  # a global pool: no grid left
@@ -109,10 +109,43 @@ def model_period(findings: Sequence[LayerFinding], nd: int) -> tuple[int, ...]:
 
 
 def forward_period(findings: Sequence[LayerFinding], nd: int) -> tuple[int, ...]:
-    """:func:`model_period` of forward findings (kept for callers of the old name)."""
+    """:func:`model_period` of forward findings, checked to have ``nd`` spatial axes.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from artifact_lab.models.audit import audit
+    >>> m = torch.nn.Sequential(torch.nn.ConvTranspose1d(1, 1, 3, 2), torch.nn.ConvTranspose1d(1, 1, 3, 3))
+    >>> forward_period(audit(m, (1, 1, 8), measure=False).layers, 1)
+    (6,)
+    """
+    findings = check_items("findings", findings, LayerFinding)
+    nd = check_int("nd", nd, minimum=1)
+    for i, f in enumerate(findings):
+        if len(f.input_shape) - 2 != nd:
+            raise ValueError(
+                f"nd={nd}, but findings[{i}] has {len(f.input_shape) - 2} spatial axes"
+            )
     return model_period(findings, nd)
 
 
-def backward_period(findings: Sequence[LayerFinding], nd: int) -> tuple[int, ...]:
-    """:func:`model_period` of backward findings (kept for callers of the old name)."""
-    return model_period(findings, nd)
+def backward_period(ops: Sequence[Op], spatial: Sequence[int]) -> tuple[int, ...]:
+    """Least common multiple, per axis, of the traced downsampling operations' periods (their
+    cumulative strides from the input, see :func:`op_period`); ``(1,) * len(spatial)`` when
+    none has one. Every operation counts, painting or not (use :func:`model_period` on
+    scored findings for the painting ones).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from artifact_lab.models.trace import trace
+    >>> m = torch.nn.Sequential(torch.nn.Conv1d(1, 1, 3), torch.nn.MaxPool1d(3, 2, ceil_mode=True),
+    ...                         torch.nn.Conv1d(1, 1, 3), torch.nn.MaxPool1d(3, 2, ceil_mode=True))
+    >>> ops, _ = trace(m, torch.zeros(1, 1, 24), direction="backward")
+    >>> backward_period(ops, (24,))  # R-Net's layout: 4, where size ratios gave 6
+    (4,)
+    """
+    ops = check_items("ops", ops, Op, hint="artifact_lab.models.trace.trace records them")
+    spatial = per_axis("spatial", spatial, None, minimum=1)
+    period = lcm_period([op_period(op, "backward") for op in ops])
+    return period if period is not None and len(period) == len(spatial) else (1,) * len(spatial)
