@@ -50,11 +50,13 @@ def _parse_kwargs(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"--factory-args is not valid JSON ({exc.msg} at {exc.pos}): {text!r}") from None
+        raise ValueError(
+            f"--factory-args is not valid JSON ({exc.msg} at {exc.pos}): {text!r}"
+        ) from None
     if not isinstance(value, dict):
         raise ValueError(
             f"--factory-args must be a JSON object of keyword arguments, like "
-            f"'{{\"model\": \"tiny\"}}', got {text!r}"
+            f'\'{{"model": "tiny"}}\', got {text!r}'
         )
     return value
 
@@ -67,9 +69,7 @@ def add_parser(sub) -> None:
         description="Audit a model: TARGET is a zoo name (see `artifact-lab zoo`), "
         "'package.module:factory', 'path/to/file.py:factory' or 'path/to/model.onnx'.",
     )
-    p.add_argument(
-        "target", help="zoo name, package.module:factory, file.py:factory or model.onnx"
-    )
+    p.add_argument("target", help="zoo name, package.module:factory, file.py:factory or model.onnx")
     p.add_argument(
         "--input-shape",
         type=ints,
@@ -215,7 +215,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <p>Input {{ input_shape }}, output {{ output_shape }} ({{ output }}); {{ count }} {{ noun }}
 operation(s), {{ flagged }} flagged (visible or strong). Severity bands: none below 1e-4 of
 the map's power, faint from 1e-4, visible from 4e-4, strong from 6.4e-3.</p>
-{% if warnings %}<h2>Warnings</h2><ul>{% for w in warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
+{% if warnings %}<h2>Warnings</h2>
+<ul>{% for w in warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
 <img alt="per-operation scores" src="data:image/png;base64,{{ figure }}">
 <h2>Operations</h2>{{ operations }}
 {% if whole %}<h2>Whole model</h2>{{ whole }}{% endif %}
@@ -271,9 +272,7 @@ def render_html(result) -> str:
             "overlap_contrast": [f.overlap_contrast for f in result.layers],
             "severity": [f.severity for f in result.layers],
             "flagged": [f.flagged for f in result.layers],
-            "note": [
-                "; ".join(x for x in (f.note, f.location) if x) for f in result.layers
-            ],
+            "note": ["; ".join(x for x in (f.note, f.location) if x) for f in result.layers],
         }
     )
     whole = result.model_scores.assign(factor=result.model_scores.factor.map(_axes))
@@ -283,9 +282,7 @@ def render_html(result) -> str:
             "measured": periods.measured + " at " + periods.input + " input",
             "period": periods.period.map(_axes),
             "ratio to neighbours": [
-                "—"
-                if pd.isna(r)
-                else (f"{r:.3g}" if pd.isna(se) else f"{r:.3g} ± {se:.2g}")
+                "—" if pd.isna(r) else (f"{r:.3g}" if pd.isna(se) else f"{r:.3g} ± {se:.2g}")
                 for r, se in zip(periods.ratio, periods.ratio_se, strict=True)
             ],
             "present": periods.present.astype(bool),

@@ -5,7 +5,8 @@ user models (Python factories, ONNX files), trained real networks and the exampl
 import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
-    __name__, submodules=[
+    __name__,
+    submodules=[
         "audit",
         "distill",
         "findings",

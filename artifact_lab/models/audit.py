@@ -79,7 +79,9 @@ from .trace import Traced, call_model, run_trace
 __all__ = ["AuditResult", "FixReport", "LayerFinding", "audit", "audit_zoo", "fix"]
 
 _NOUN = {"forward": "upsampling", "backward": "downsampling"}
-SATURATED = 0.5  # share of squashed outputs with p(1 - p) < 1e-6 above which the output is saturated
+SATURATED = (
+    0.5  # share of squashed outputs with p(1 - p) < 1e-6 above which the output is saturated
+)
 
 
 _GEOMETRY_KEYS = (
@@ -425,7 +427,8 @@ def _warnings(
         )
     if traced.conflicts:
         found.append(
-            "sampling steps disagree where branches merge (" + "; ".join(traced.conflicts[:3])
+            "sampling steps disagree where branches merge ("
+            + "; ".join(traced.conflicts[:3])
             + "): the periods after them may be wrong"
         )
     return found
@@ -598,9 +601,7 @@ def audit(
         score = forward_finding if direction == "forward" else backward_finding
         with model_step(label, "scoring its operations", shape):
             findings = tuple(
-                dataclasses.replace(
-                    score(op), period=op_period(op, direction, traced.output_step)
-                )
+                dataclasses.replace(score(op), period=op_period(op, direction, traced.output_step))
                 for op in traced.ops
             )
         map_nd = out.ndim - 2 if direction == "forward" else nd
@@ -629,9 +630,11 @@ def audit(
                 table = pd.concat(
                     [
                         period_table(
-                            m.values.detach().cpu(), periods, random=m.random,
+                            m.values.detach().cpu(),
+                            periods,
+                            random=m.random,
                             label=(m.input, m.measured),
-                        )  # fmt: skip
+                        )
                         for m in maps
                     ],
                     ignore_index=True,
@@ -871,7 +874,9 @@ def fix(
     distill_steps = check_int("distill_steps", distill_steps, minimum=0)
     data = _check_data(data, shape)
     if metric is not None and not callable(metric):
-        raise TypeError(f"metric must be callable(original_output, new_output) or None, got {metric!r}")
+        raise TypeError(
+            f"metric must be callable(original_output, new_output) or None, got {metric!r}"
+        )
     lr = check_float("lr", lr, positive=True)
     report = check_bool("report", report)
     label = type(model).__name__
@@ -899,7 +904,9 @@ def fix(
     try:
         new = copy.deepcopy(model)
     except Exception as exc:
-        raise ValueError(f"the model {label} cannot be copied (copy.deepcopy): {_reason(exc)}") from None
+        raise ValueError(
+            f"the model {label} cannot be copied (copy.deepcopy): {_reason(exc)}"
+        ) from None
     new_modules = dict(new.named_modules())
     targets = list(dict.fromkeys(targets))
     for name in targets:
@@ -961,4 +968,3 @@ def _output_squash(model, shape, output, output_index) -> str | None:
     finally:
         model.train(was)
     return traced.squashed_by
-

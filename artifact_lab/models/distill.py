@@ -112,7 +112,9 @@ def change_report(
     ref = _reference(original)
     sets = [("audit noise", _audit_inputs(shape, seed, ref))]
     if data is not None:
-        sets.append(("data", data.to(device=ref.device, dtype=ref.dtype) if ref is not None else data))
+        sets.append(
+            ("data", data.to(device=ref.device, dtype=ref.dtype) if ref is not None else data)
+        )
     modes = original.training, fixed.training
     original.eval()
     fixed.eval()

@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-
-from dataclasses import dataclass
 
 from .._util.checks import (
     as_real_array,

@@ -700,7 +700,9 @@ def load_onnx(path: str | os.PathLike, *, route: str = "modules") -> nn.Module:
         model = onnx.load(str(path))
     except Exception as exc:
         text = " ".join(str(exc).split())
-        raise ValueError(f"{str(path)!r} is not a readable ONNX model: {type(exc).__name__}: {text}") from None
+        raise ValueError(
+            f"{str(path)!r} is not a readable ONNX model: {type(exc).__name__}: {text}"
+        ) from None
     if not len(model.graph.node):
         raise ValueError(f"{str(path)!r} holds no graph nodes (not an ONNX model?)")
     if route == "modules":

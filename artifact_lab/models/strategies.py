@@ -218,7 +218,11 @@ def embed(module: nn.Module, extra: Sequence[int]) -> nn.Module:
     new = new.to(device=module.weight.device, dtype=module.weight.dtype)
     with torch.no_grad():
         new.weight.zero_()
-        index = (slice(None), slice(None), *(slice(e, e + ka) for e, ka in zip(extra, module.kernel_size)))
+        index = (
+            slice(None),
+            slice(None),
+            *(slice(e, e + ka) for e, ka in zip(extra, module.kernel_size)),
+        )
         new.weight[index] = module.weight
         if module.bias is not None:
             new.bias.copy_(module.bias)
@@ -271,10 +275,7 @@ def _blur(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
     if finding.kind == "conv":
         return nn.Sequential(_stride_one_conv(module), BlurPool(s, ndim=nd))
     n_in = finding.input_shape[2:]
-    reach = [
-        da * (k - 1) + 1
-        for k, da in zip(g["kernel_size"], g.get("dilation") or (1,) * nd)
-    ]
+    reach = [da * (k - 1) + 1 for k, da in zip(g["kernel_size"], g.get("dilation") or (1,) * nd)]
     if any(r > n + 2 * p for r, n, p in zip(reach, n_in, g["padding"])):
         raise ValueError(
             f"{finding.name}: its window {tuple(reach)} is wider than its padded input "

@@ -382,9 +382,7 @@ def _factor(kind: str, params: dict[str, Any], n_in, n_out) -> Step:
         sf = params.get("scale_factor")
         if sf is not None and not params.get("recompute_scale_factor"):
             # torch samples at 1 / scale_factor when one is given
-            return tuple(
-                1 / Fraction(float(v)).limit_denominator(1 << 20) for v in _tuple(sf, nd)
-            )
+            return tuple(1 / Fraction(float(v)).limit_denominator(1 << 20) for v in _tuple(sf, nd))
     return tuple(Fraction(int(i), int(o)) for i, o in zip(n_in, n_out))
 
 
@@ -402,7 +400,7 @@ def _user_frame() -> str:
     return ""
 
 
-class _Stop(Exception):  # noqa: N818 (control flow, never escapes)
+class _Stop(Exception):
     """Raised by the output hook to end the pass once the selected module has run."""
 
     def __init__(self, value: Any) -> None:
@@ -557,13 +555,15 @@ class _Tracer(TorchFunctionMode):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         first = _first(out)
-        if first is None or first.ndim < 3:
+        if first is None:
             return out
         name = getattr(func, "__name__", "")
+        if name in _SQUASHING and args and isinstance(args[0], torch.Tensor):
+            self.squash[id(first)] = (weakref.ref(first), name, self.maker_of(args[0]))
+        if first.ndim < 3:
+            return out
         entry = _TABLE.get(name)
         if entry is None:
-            if name in _SQUASHING and args and isinstance(args[0], torch.Tensor):
-                self.squash[id(first)] = (weakref.ref(first), name, self.maker_of(args[0]))
             if name in _LAYOUT or (name == "__getitem__" and _strided_index(args)):
                 return out
             step = self._carried(name, args, kwargs, first)
@@ -760,9 +760,7 @@ def run_trace(
         hit = tracer.squash.get(id(first))
         if hit is not None and hit[0]() is first and _SQUASHING[hit[1]]:
             squashed_by, logits = _SQUASHING[hit[1]], hit[2] or None
-    return Traced(
-        record.ops, out, tracer.step_of(first), squashed_by, logits, tracer.conflicts
-    )
+    return Traced(record.ops, out, tracer.step_of(first), squashed_by, logits, tracer.conflicts)
 
 
 def trace(

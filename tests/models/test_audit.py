@@ -7,9 +7,9 @@ from torch import nn
 
 import artifact_lab as al
 from artifact_lab.cli import main
-from artifact_lab.models.severity import band_rank
 from artifact_lab.models.audit import audit, fix
 from artifact_lab.models.loading import load_model
+from artifact_lab.models.severity import band_rank
 from artifact_lab.models.zoo import ZOO, build, input_shape
 from tests._oracles import harmonic_fraction_fft
 from tests._strategies import examples

@@ -103,7 +103,9 @@ def test_grouped_depthwise_conv_adjoint_scores_per_group():
 def test_resnet_shortcuts_have_holes_and_the_zoo_is_audited_backward():
     model = build("resnet18", width=1 / 8)
     result = audit(model, (1, 3, 64, 64), direction="backward")
-    alone = {f.name: f for f in audit(model, (1, 3, 64, 64), direction="backward", measure=False).layers}
+    alone = {
+        f.name: f for f in audit(model, (1, 3, 64, 64), direction="backward", measure=False).layers
+    }
     by = {f.name: f for f in result.layers}
     for stage in (2, 3, 4):
         shortcut = by[f"layer{stage}.0.downsample.0"]

@@ -153,7 +153,10 @@ class UNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.d1, self.d2 = nn.Conv1d(1, 2, 3, 2, 1), nn.Conv1d(2, 2, 3, 2, 1)
-        self.u2, self.u1 = nn.ConvTranspose1d(2, 2, 3, 2, 1, 1), nn.ConvTranspose1d(4, 1, 3, 2, 1, 1)
+        self.u2, self.u1 = (
+            nn.ConvTranspose1d(2, 2, 3, 2, 1, 1),
+            nn.ConvTranspose1d(4, 1, 3, 2, 1, 1),
+        )
 
     def forward(self, x):
         a = self.d1(x)

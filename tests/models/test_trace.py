@@ -42,7 +42,9 @@ def test_functional_transposed_conv_and_torch_pixel_shuffle_are_traced_and_score
     by = {f.kind: f for f in result.layers}
     assert set(by) == {"transposed", "pixel_shuffle"}
     assert by["pixel_shuffle"].note.startswith("with conv") and by["transposed"].functional
-    assert by["transposed"].location.endswith("test_trace.py:" + str(_line_of("y = F.conv_transpose2d(x")))
+    assert by["transposed"].location.endswith(
+        "test_trace.py:" + str(_line_of("y = F.conv_transpose2d(x"))
+    )
     # the functional ConvTranspose's score is that of an nn.ConvTranspose2d with its weight
     module = nn.ConvTranspose2d(2, 2, 3, 2, 1, 1, bias=False)
     with torch.no_grad():
@@ -51,7 +53,9 @@ def test_functional_transposed_conv_and_torch_pixel_shuffle_are_traced_and_score
     assert by["transposed"].checkerboard_score == same.checkerboard_score
     # and equals the harmonic fraction of the layer's interior response to ones (brute force)
     with torch.no_grad():
-        y = F.conv_transpose2d(torch.ones(1, 2, 40, 40, dtype=torch.float64), model.w.double(), stride=2)
+        y = F.conv_transpose2d(
+            torch.ones(1, 2, 40, 40, dtype=torch.float64), model.w.double(), stride=2
+        )
     assert by["transposed"].checkerboard_score == pytest.approx(
         harmonic_fraction_fft(y[0, :, 8:72, 8:72].numpy(), (2, 2)), abs=1e-9
     )
