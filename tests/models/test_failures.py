@@ -73,7 +73,7 @@ def test_a_failing_model_is_one_error_naming_the_model_and_the_step(
 def test_a_model_on_the_meta_device_is_refused_before_any_work():
     model = nn.ConvTranspose2d(1, 1, 3, 2).to("meta")
     for call in (audit, fix):
-        with pytest.raises(ValueError, match="meta device.*materialise"):
+        with pytest.raises(ValueError, match=r"meta device.*materialise"):
             call(model, (1, 1, 8, 8))
 
 
@@ -90,7 +90,7 @@ class ZerosOnly(nn.Module):
 
 def test_fix_wraps_the_fixed_models_failure_and_its_own_measurement():
     assert isinstance(fix(BatchOfOne(), (1, 1, 8, 8)), nn.Module)  # fed one item at a time
-    with pytest.raises(ValueError, match="ZerosOnly failed .* measuring the fix.*only takes"):
+    with pytest.raises(ValueError, match=r"ZerosOnly failed .* measuring the fix.*only takes"):
         fix(ZerosOnly(), (1, 1, 8, 8))
 
     class Crash(nn.Module):
@@ -104,13 +104,13 @@ def test_fix_wraps_the_fixed_models_failure_and_its_own_measurement():
                 raise RuntimeError("my forward expects the original layer")
             return y
 
-    with pytest.raises(ValueError, match="does not run.*my forward expects"):
+    with pytest.raises(ValueError, match=r"does not run.*my forward expects"):
         fix(Crash(), (1, 1, 8, 8))
 
 
 def test_output_selection_is_checked_before_any_work():
     model = nn.Sequential(nn.ConvTranspose2d(1, 1, 3, 2), nn.ReLU())
-    with pytest.raises(ValueError, match="not a submodule.*submodules"):
+    with pytest.raises(ValueError, match=r"not a submodule.*submodules"):
         audit(model, (1, 1, 8, 8), output="nope")
     with pytest.raises(TypeError, match="output_index"):
         audit(model, (1, 1, 8, 8), output_index=1.5)

@@ -177,7 +177,7 @@ def test_depth_to_space_matches_onnxruntime_and_folds_into_its_convolution(
             ),
             {"s": np.array([1, 1, 3, 3], F32)},
             [1, 2, 4, 5],
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_space_to_depth_and_resize_match_onnxruntime(node, inits, shape):
