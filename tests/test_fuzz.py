@@ -60,6 +60,7 @@ from tests._fuzz import (
 from tests._fuzz_claims import CLAIM_ROWS
 from tests._fuzz_figures import FIGURE_ROWS
 from tests._fuzz_models import MODEL_ROWS
+from tests._fuzz_real import REAL_NOT_FUZZED, REAL_ROWS
 
 overlap = importlib.import_module("artifact_lab.core.overlap")  # al.overlap is the function
 
@@ -852,7 +853,9 @@ REGISTRY += [
         sweep_module.naive_sweep, SWEEP_VALID, NAIVE_SWEEP_BAD, names={"device": ("device", "cuda")}
     ),
 ]
-REGISTRY += MODEL_ROWS + FIGURE_ROWS + CLAIM_ROWS  # other topics: tests/_fuzz_<topic>.py
+REGISTRY += (
+    MODEL_ROWS + FIGURE_ROWS + CLAIM_ROWS + REAL_ROWS
+)  # other topics: tests/_fuzz_<topic>.py
 
 # Public callables with no row, and why (a test checks that every other one has a row).
 NOT_FUZZED = {
@@ -870,7 +873,7 @@ NOT_FUZZED = {
     "label",
     # the command line answers bad arguments with exit code 2, tested in tests/test_cli.py
     "main",
-}  # fmt: skip
+} | REAL_NOT_FUZZED  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- the check

@@ -18,8 +18,6 @@ from typing import Any
 
 from ._common import check_writable, parse_ints, typed
 
-__all__ = ["add_parser", "parse_width", "render_html", "run"]
-
 
 def parse_width(text: str) -> float:
     """A channel scale: ``"0.125"`` or a fraction ``"1/8"``.

@@ -74,7 +74,7 @@ from .periods import model_period, op_period
 from .recommend import REC_COLUMNS, recommend_backward, recommend_forward
 from .severity import NEGLIGIBLE, PERIOD_COLUMNS, band_rank, period_table
 from .strategies import resolve_strategy
-from .trace import Traced, call_model, run_trace
+from .trace import Traced, call_model, check_output, run_trace
 
 __all__ = ["AuditResult", "FixReport", "LayerFinding", "audit", "audit_zoo", "fix"]
 
@@ -319,24 +319,6 @@ def _check_model_device(model: nn.Module, label: str) -> None:
             )
 
 
-def _check_output_args(model: nn.Module, output: Any, output_index: Any) -> None:
-    if output is not None:
-        if not isinstance(output, str):
-            raise TypeError(f"output must be a submodule name (str) or None, got {output!r}")
-        names = [n for n, _ in model.named_modules() if n]
-        if output not in names:
-            close = [n for n in names if output in n or n in output][:5]
-            hint = f"; close: {close}" if close else f"; submodules: {names[:8]}"
-            raise ValueError(f"output {output!r} is not a submodule of the model{hint}")
-    if output_index is not None and (
-        isinstance(output_index, bool) or not isinstance(output_index, (int, str))
-    ):
-        raise TypeError(
-            f"output_index must be an int (tuple or list output), a str (dict key) or None, "
-            f"got {output_index!r}"
-        )
-
-
 def _describe_output(output: str | None, output_index: Any) -> str:
     parts = []
     if output is not None:
@@ -566,7 +548,7 @@ def audit(
     if projection not in PROJECTIONS:
         raise ValueError(f"projection must be 'sum' or 'random', got {projection!r}")
     seed = check_int("seed", seed, minimum=0)
-    _check_output_args(model, output, output_index)
+    check_output(model, output, output_index)
     if batch is not None:
         batch = check_int("batch", batch, minimum=1)
     dev = select_device(device)
@@ -870,7 +852,7 @@ def fix(
     chosen = resolve_strategy(strategy, direction)
     seed = check_int("seed", seed, minimum=0)
     targets = _check_layers(layers)
-    _check_output_args(model, output, output_index)
+    check_output(model, output, output_index)
     distill_steps = check_int("distill_steps", distill_steps, minimum=0)
     data = _check_data(data, shape)
     if metric is not None and not callable(metric):

@@ -26,7 +26,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._util.checks import check_choice, check_float, check_int, check_module, check_shape
+from .._util.checks import (
+    check_callable,
+    check_choice,
+    check_float,
+    check_int,
+    check_items,
+    check_module,
+    check_shape,
+    check_str,
+    check_tensor,
+)
 
 __all__ = [
     "CHANGE_COLUMNS",
@@ -57,6 +67,8 @@ def relative_change(before: torch.Tensor, after: torch.Tensor) -> float:
     >>> relative_change(torch.tensor([3.0, 4.0]), torch.tensor([3.0, 4.5]))
     0.1
     """
+    check_tensor("before", before)
+    check_tensor("after", after)
     a, b = before.detach().double(), after.detach().double()
     if a.shape != b.shape:
         raise ValueError(f"before {tuple(a.shape)} and after {tuple(b.shape)} differ in shape")
@@ -109,6 +121,11 @@ def change_report(
     check_module("fixed", fixed)
     shape = check_shape("shape", shape, max_elements=1 << 28)
     seed = check_int("seed", seed, minimum=0)
+    check_str("stage", stage, empty_ok=False)
+    if metric is not None:
+        check_callable("metric", metric)
+    if data is not None:
+        check_tensor("data", data, min_ndim=len(shape), shape="(N, C, *spatial)")
     ref = _reference(original)
     sets = [("audit noise", _audit_inputs(shape, seed, ref))]
     if data is not None:
@@ -142,6 +159,7 @@ def distill_loss(squashed_by: str | None) -> str:
     >>> distill_loss("sigmoid"), distill_loss(None)
     ('bce', 'mse')
     """
+    check_str("squashed_by", squashed_by, none_ok=True)
     return "bce" if squashed_by == "sigmoid" else "mse"
 
 
@@ -195,6 +213,9 @@ def distill(
     """
     check_module("teacher", teacher)
     check_module("student", student)
+    replaced = check_items("replaced", replaced, nn.Module)
+    if data is not None:
+        check_tensor("data", data, min_ndim=3, shape="(N, C, *spatial)")
     shape = check_shape("shape", shape, max_elements=1 << 28)
     steps = check_int("steps", steps, minimum=1)
     check_choice("loss", loss, LOSSES)

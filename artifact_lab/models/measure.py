@@ -44,6 +44,7 @@ from .._util.checks import (
     check_bool,
     check_choice,
     check_int,
+    check_items,
     check_module,
     check_shape,
     check_tensor,
@@ -383,7 +384,7 @@ def scores_frame(maps: Sequence[MeasuredMap], period: Sequence[int]) -> pd.DataF
     >>> scores_frame(forward_maps(m, (1, 1, 32), None), (2,)).measured.tolist()
     ['y(0)', 'y(1) - y(0)', 'y(noise) - y(0)']
     """
-    maps = list(maps)
+    maps = check_items("maps", maps, MeasuredMap, hint="forward_maps or backward_maps give them")
     if not maps:
         return _frame([])
     period = per_axis("period", period, maps[0].values.ndim - 2, minimum=1)

@@ -49,7 +49,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._util.checks import check_choice
+from .._util.checks import check_choice, check_str
 
 __all__ = ["ROUTES", "SUPPORTED", "OnnxGraphModule", "load_onnx", "onnx2torch_module"]
 
@@ -272,7 +272,14 @@ class OnnxGraphModule(nn.Module):
 
     def __init__(self, model, *, name: str = "onnx") -> None:
         super().__init__()
+        onnx = _require("onnx")
         from onnx import numpy_helper, shape_inference
+
+        if not isinstance(model, onnx.ModelProto):
+            raise TypeError(
+                f"model must be an onnx.ModelProto (onnx.load gives one), got {model!r}"
+            )
+        check_str("name", name)
 
         graph = model.graph
         unsupported = sorted({n.op_type for n in graph.node} - set(SUPPORTED))
@@ -633,6 +640,9 @@ def onnx2torch_module(model) -> tuple[nn.Module, dict[str, Any]]:
     moved to initializers); returns the module and what was done."""
     import copy
 
+    onnx = _require("onnx")
+    if not isinstance(model, onnx.ModelProto):
+        raise TypeError(f"model must be an onnx.ModelProto (onnx.load gives one), got {model!r}")
     model = copy.deepcopy(model)
     moved = _constants_to_initializers(model)
     with _torchvision_for_import() as tv:

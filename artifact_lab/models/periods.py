@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._util.checks import check_direction, check_int, check_items, per_axis
+from .._util.checks import check_direction, check_instance, check_int, check_items, per_axis
 from .findings import LayerFinding
 from .trace import Op, Step
 
@@ -55,7 +55,16 @@ def op_period(op: Op, direction: str, output_step: Step | None = None) -> tuple[
     >>> [op_period(op, "backward") for op in t.ops]
     [(2,), (6,)]
     """
+    check_instance("op", op, Op, hint="artifact_lab.models.trace.trace records them")
     check_direction(direction)
+    if output_step is not None and (
+        not isinstance(output_step, (tuple, list))
+        or not all(isinstance(v, (int, Fraction)) and v > 0 for v in output_step)
+    ):
+        raise TypeError(
+            f"output_step must be a tuple of positive Fractions (Traced.output_step), got "
+            f"{output_step!r}"
+        )
     if op.step_in is None or op.step_out is None or op.kind == "fractional_max_pool":
         return None  # (fractional pooling draws its windows at random: no fixed period)
     if direction == "backward":
@@ -79,7 +88,11 @@ def lcm_period(periods: Sequence[tuple[int, ...] | None]) -> tuple[int, ...] | N
     >>> lcm_period([(4, 4), None, (6, 2)])
     (12, 4)
     """
-    known = [p for p in periods if p is not None]
+    if isinstance(periods, (str, bytes)) or not isinstance(periods, Sequence):
+        raise TypeError(f"periods must be a sequence of periods or None, got {periods!r}")
+    known = [per_axis("periods", p, None, minimum=1) for p in periods if p is not None]
+    if len({len(p) for p in known}) > 1 or any(len(p) > 3 for p in known):
+        raise ValueError(f"periods must all have the same number of axes (1 to 3), got {periods!r}")
     if not known:
         return None
     return tuple(math.lcm(*axis) for axis in zip(*known, strict=True))
@@ -103,6 +116,7 @@ def model_period(findings: Sequence[LayerFinding], nd: int) -> tuple[int, ...]:
     (2,)
     """
     findings = check_items("findings", findings, LayerFinding)
+    nd = check_int("nd", nd, minimum=1)
     painting = [f.period for f in findings if _paints(f)]
     period = lcm_period(painting) or lcm_period([f.period for f in findings])
     return period if period is not None and len(period) == nd else (1,) * nd

@@ -54,7 +54,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._util.checks import check_choice, check_int, check_str, check_tensor, per_axis
+from .._util.checks import as_real_array, check_choice, check_int, check_str, check_tensor, per_axis
 
 __all__ = [
     "CREPE_BINS",
@@ -530,11 +530,11 @@ def ppocr_input(rgb: np.ndarray) -> torch.Tensor:
     >>> tuple(ppocr_input(np.zeros((32, 64, 3), np.uint8)).shape)
     (1, 3, 32, 64)
     """
-    arr = np.asarray(rgb)
+    arr = as_real_array("rgb", rgb, min_ndim=2)
     if arr.ndim == 2:
         arr = np.repeat(arr[..., None], 3, axis=2)
-    if arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(f"rgb must be (H, W, 3) or (H, W), got shape {arr.shape}")
+    if arr.ndim != 3 or arr.shape[2] != 3 or not arr.size:
+        raise ValueError(f"rgb must be (H, W, 3) or (H, W) with H, W >= 1, got shape {arr.shape}")
     x = (arr.astype(np.float32) / 255.0 - 0.5) / 0.5
     return torch.from_numpy(np.ascontiguousarray(x[..., ::-1].transpose(2, 0, 1)))[None]
 
@@ -584,7 +584,10 @@ def crepe_tones(n: int = 16, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
 
 def crepe_bin(f0: np.ndarray) -> np.ndarray:
     """The CREPE pitch bin nearest to each frequency (bins 20 cents apart from 32.70 Hz)."""
-    cents = 1200 * np.log2(np.asarray(f0, dtype=float) / 10) - CREPE_CENTS
+    f0 = as_real_array("f0", f0)
+    if not (np.isfinite(f0) & (f0 > 0)).all():
+        raise ValueError("f0 must hold positive finite frequencies in Hz")
+    cents = 1200 * np.log2(f0 / 10) - CREPE_CENTS
     return np.clip(np.round(cents / 20), 0, CREPE_BINS - 1).astype(int)
 
 

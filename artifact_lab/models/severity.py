@@ -38,6 +38,7 @@ no meaningful pattern, whatever its spectrum.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -92,6 +93,8 @@ def band(h: float) -> str:
     >>> [band(h) for h in (0.0, 2e-4, 1e-3, 0.5)]
     ['none', 'faint', 'visible', 'strong']
     """
+    if isinstance(h, bool) or not isinstance(h, numbers.Real):
+        raise TypeError(f"h must be a real number (a harmonic power fraction), got {h!r}")
     h = float(h)
     if not math.isfinite(h):
         return "none"
@@ -110,6 +113,8 @@ def band_rank(name: str) -> int:
     >>> band_rank("visible"), band_rank("unknown")
     (2, -1)
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a band name (str), got {name!r}")
     names = list(BANDS)
     return names.index(name) if name in names else -1
 
@@ -179,6 +184,15 @@ def _fitting(periods: list[tuple[int, ...]], spatial: Sequence[int]) -> list[tup
     return chosen
 
 
+def _periods(name: str, value: object, nd: int) -> list[tuple[int, ...]]:
+    """A sequence of per-axis periods (tuples of ``nd`` positive ints)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(
+            f"{name} must be a sequence of periods like [(2, 2), (4, 4)], got {value!r}"
+        )
+    return [per_axis(name, p, nd, minimum=1) for p in value]
+
+
 def neighbour_ratio(
     y,
     period: Sequence[int],
@@ -218,13 +232,14 @@ def neighbour_ratio(
     arr = as_real_array("y", y, min_ndim=3)
     nd = arr.ndim - 2
     period = per_axis("period", period, nd, minimum=1)
-    exclude = [per_axis("exclude", e, nd, minimum=1) for e in exclude]
+    exclude = _periods("exclude", exclude, nd)
     radius = check_int("radius", radius, minimum=1)
     multiple = [math.lcm(p, *(e[a] for e in exclude)) for a, p in enumerate(period)]
     maps = _crop(arr.reshape(-1, *arr.shape[2:]).astype(np.float64), multiple)
     if any(n < 2 * p for n, p in zip(maps.shape[1:], period, strict=True)):
         raise ValueError(
-            f"y of shape {arr.shape} holds fewer than two periods {period} in its crop"
+            f"period {tuple(period)} does not fit twice in the crop {maps.shape[1:]} of y "
+            f"{arr.shape} (an eighth dropped at each end)"
         )
     power = _spectra(maps).sum(axis=0, keepdims=True)
     new = _new_harmonics(maps.shape[1:], period, exclude)
@@ -279,7 +294,10 @@ def period_table(
     """
     arr = as_real_array("y", y, min_ndim=3)
     nd = arr.ndim - 2
-    periods = [per_axis("periods", p, nd, minimum=1) for p in periods]
+    try:
+        periods = _periods("periods", periods, nd)
+    except ValueError as exc:
+        raise ValueError(f"y of shape {arr.shape} and periods {periods!r}: {exc}") from None
     random = check_bool("random", random)
     groups = check_int("groups", groups, minimum=2)
     radius = check_int("radius", radius, minimum=1)

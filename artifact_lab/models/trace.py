@@ -418,6 +418,8 @@ def select_output(out: Any, output_index: int | str | None) -> Any:
     """
     if output_index is None:
         return out
+    if isinstance(output_index, bool) or not isinstance(output_index, (int, str)):
+        raise TypeError(f"output_index must be an int or a str (dict key), got {output_index!r}")
     if isinstance(out, dict):
         if output_index not in out:
             raise ValueError(
@@ -441,6 +443,26 @@ def select_output(out: Any, output_index: int | str | None) -> Any:
         f"output_index {output_index!r} was given, but the model returns a "
         f"{type(out).__name__}, not a tuple, list or dict"
     )
+
+
+def check_output(model: nn.Module, output: Any, output_index: Any) -> None:
+    """Refuse, before any work, an ``output`` that is not a submodule's name or an
+    ``output_index`` that is neither an int nor a str."""
+    if output is not None:
+        if not isinstance(output, str):
+            raise TypeError(f"output must be a submodule name (str) or None, got {output!r}")
+        names = [n for n, _ in model.named_modules() if n]
+        if output not in names:
+            close = [n for n in names if output and (output in n or n in output)][:5]
+            hint = f"; close: {close}" if close else f"; submodules: {names[:8]}"
+            raise ValueError(f"output {output!r} is not a submodule of the model{hint}")
+    if output_index is not None and (
+        isinstance(output_index, bool) or not isinstance(output_index, (int, str))
+    ):
+        raise TypeError(
+            f"output_index must be an int (tuple or list output), a str (dict key) or None, "
+            f"got {output_index!r}"
+        )
 
 
 def call_model(
@@ -689,6 +711,7 @@ def run_trace(
     check_module("model", model)
     check_tensor("x", x, min_ndim=3, shape="(N, C, *spatial)")
     check_direction(direction)
+    check_output(model, output, output_index)
     owner = threading.get_ident()
     stack: list[str] = []
     record = _Recorder(direction)
