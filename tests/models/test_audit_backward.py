@@ -112,7 +112,7 @@ def test_resnet_shortcuts_have_holes_and_the_zoo_is_audited_backward():
         assert shortcut.holes and shortcut.geometry["kernel_size"] == (1, 1)
         # its own closed form is strong; untrained, the whole model's gradient does not show it
         assert alone[shortcut.name].severity == "strong" and alone[shortcut.name].flagged
-        assert shortcut.period == (2**stage,) * 2
+        assert shortcut.period == (2 ** (stage + 1),) * 2  # stem conv, max pool, stages
     assert by["maxpool"].kind == "max_pool" and alone["maxpool"].flagged
     assert "global pooling" in by["avgpool"].note and not by["avgpool"].flagged
     text = result.summary()
