@@ -54,7 +54,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._util.checks import as_real_array, check_choice, check_int, check_str, check_tensor, per_axis
+from .._util.checks import (
+    as_real_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_str,
+    check_tensor,
+    per_axis,
+)
 
 __all__ = [
     "CREPE_BINS",
@@ -72,6 +80,7 @@ __all__ = [
     "load_crepe",
     "load_mtcnn",
     "load_ppocr",
+    "mask_iou",
     "package_file",
     "ppocr_input",
     "scanned_page",
@@ -618,3 +627,28 @@ def face_crops(size: int, n: int = 16, seed: int = 0) -> torch.Tensor:
     arr = np.stack([transform.resize(c, (size, size), anti_aliasing=True) for c in crops[:n]])
     x = torch.tensor(arr, dtype=torch.float32).permute(0, 3, 1, 2)
     return (x * 255 - 127.5) / 128
+
+
+def mask_iou(before: torch.Tensor, after: torch.Tensor, *, threshold: float = 0.3) -> float:
+    """Mean over items of the intersection over union of the text masks ``p > threshold``
+    (RapidOCR's threshold) of two probability maps ``(N, 1, H, W)``; 1 where both are empty.
+    A task metric for :func:`artifact_lab.models.audit.fix` (``metric=``).
+
+    Examples
+    --------
+    >>> a = torch.zeros(1, 1, 4, 4); a[..., :2, :] = 0.9
+    >>> b = torch.zeros(1, 1, 4, 4); b[..., :1, :] = 0.9
+    >>> mask_iou(a, b)
+    0.5
+    """
+    check_tensor("before", before, min_ndim=2)
+    check_tensor("after", after, min_ndim=2)
+    if before.shape != after.shape:
+        raise ValueError(f"before {tuple(before.shape)} and after {tuple(after.shape)} differ")
+    threshold = check_float("threshold", threshold)
+    a = (before.detach() > threshold).reshape(before.shape[0], -1)
+    b = (after.detach() > threshold).reshape(after.shape[0], -1)
+    union = (a | b).sum(dim=1).double()
+    inter = (a & b).sum(dim=1).double()
+    iou = torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
+    return float(iou.mean())
