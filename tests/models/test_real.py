@@ -303,3 +303,66 @@ def test_crepe_tiny_gradient_carries_the_first_layers_period_only():
     on_tones = report.changes.set_index("inputs").loc["data", "relative_change"]
     assert (a == b).all() and on_tones < 0.1
     assert np.abs(a - crepe_bin(f0)).max() <= 2  # the model itself is right within 40 cents
+
+
+# --------------------------------------------------------------------------- slow
+
+
+@pytest.mark.slow
+def test_ppocr_logits_at_zero_input_have_exactly_the_audits_period(det):
+    """Brute force on 1280 x 1280 (smaller inputs leave the border's reach in the centre):
+    the logits of a zero page repeat with period 4 in the centre, not with period 2, and the
+    audit's model period is 4 (the product of every factor was 2048)."""
+    seen = {}
+    hook = dict(det.named_modules())[PPOCR_LOGITS].register_forward_hook(
+        lambda m, i, o: seen.update(z=o)
+    )
+    with torch.no_grad():
+        det(torch.zeros(1, 3, 1280, 1280))
+    hook.remove()
+    z = seen["z"][0, 0, 512:768, 512:768].double()
+    span = float(z.max() - z.min())
+
+    def moves(p):
+        return float(max((z[p:] - z[:-p]).abs().max(), (z[:, p:] - z[:, :-p]).abs().max())) / span
+
+    assert moves(4) < 1e-5 and moves(2) > 0.1
+    assert audit(det, SHAPE, measure=False).period == (4, 4)
+
+
+@pytest.mark.slow
+def test_crepe_full_gradient_carries_period_4_at_a_large_batch():
+    need(CREPE)
+    result = audit(load_crepe("full"), (1, 1, 1024), direction="backward", batch=128)
+    rows = result.periods.set_index("period")
+    assert rows.loc[[(4,)], "present"].all()
+    assert result.layers[0].name == "conv1" and result.layers[0].flagged
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(8))
+def test_no_false_alarm_on_clean_resize_convolution_stacks(seed):
+    """Random linear resize-convolution decoders paint no periodic pattern: nothing is
+    present at any of their periods, in any measured map. (With a ReLU between, they do:
+    the convolution after a nearest upsampling gives its phases unequal variances, and a
+    ReLU turns a variance into a mean, a real pattern at the upsampling's period.)"""
+    torch.manual_seed(seed)
+    model = nn.Sequential(
+        nn.Upsample(scale_factor=2), nn.Conv2d(4, 8, 3, padding=1),
+        nn.Upsample(scale_factor=2), nn.Conv2d(8, 3, 3, padding=1),
+    )  # fmt: skip
+    result = audit(model, (1, 4, 32, 32), seed=seed)
+    assert not result.periods.present.any(), result.periods
+
+
+@pytest.mark.slow
+def test_projection_and_distillation_keep_the_detectors_masks(det):
+    from artifact_lab.models.distill import change_report
+    from artifact_lab.models.real import mask_iou
+
+    train = torch.cat([ppocr_input(text_page(s)[0]) for s in range(1000, 1032)])
+    held = torch.cat([ppocr_input(text_page(s)[0]) for s in range(100, 104)])
+    report = fix(det, SHAPE, strategy="project", distill_steps=150, data=train, report=True)
+    change = change_report(det, report.model, SHAPE, held, mask_iou, 0, "held out")
+    row = change.set_index("inputs").loc["data"]
+    assert row.metric > 0.95 and row.relative_change < 0.15
