@@ -51,7 +51,7 @@ def main() -> None:
     canvas = Image.new("L", (len(STRENGTHS) * (TILE + gap), len(strips) * (TILE + top + gap)), 255)
     draw = ImageDraw.Draw(canvas)
     font = ImageFont.load_default(size=11)
-    for i, (label, strip) in enumerate(strips):
+    for i, (_, strip) in enumerate(strips):
         for j, t in enumerate(strip):
             x, y = j * (TILE + gap), i * (TILE + top + gap)
             draw.text((x + 2, y + 1), f"h = {STRENGTHS[j]:.1e}", fill=0, font=font)
@@ -62,8 +62,8 @@ def main() -> None:
     print(f"wrote {out}")
     print("| picture | h added | pattern RMS (grey levels) | h measured (8-bit) | band |")
     print("| --- | --- | --- | --- | --- |")
-    for label, h, rms, measured, name in rows:
-        print(f"| {label} | {h:.1e} | {rms:.2f} | {measured:.2e} | {name} |")
+    for picture, h, rms, measured, name in rows:
+        print(f"| {picture} | {h:.1e} | {rms:.2f} | {measured:.2e} | {name} |")
 
 
 if __name__ == "__main__":

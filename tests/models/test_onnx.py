@@ -241,3 +241,22 @@ def test_the_onnx2torch_route_helpers_leave_the_environment_as_it_was():
     after = {k for k in sys.modules if k == "torchvision" or k.startswith("torchvision.")}
     if which == "stub":
         assert after == before == set()
+
+
+def test_the_onnx2torch_route_matches_onnxruntime_on_ppocr():
+    import importlib.util
+
+    if importlib.util.find_spec("onnx2torch") is None:  # importing it needs torchvision
+        pytest.skip("optional: pip install --no-deps onnx2torch")
+    need(PPOCR)
+    from artifact_lab.models.real import load_ppocr, package_file
+
+    x = np.random.default_rng(1).standard_normal((1, 3, 64, 96)).astype(F32)
+    sess = ort.InferenceSession(str(package_file(*PPOCR)), providers=["CPUExecutionProvider"])
+    expected = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    before = {k for k in sys.modules if k.startswith("torchvision")}
+    det = load_ppocr(route="onnx2torch")
+    with torch.no_grad():
+        np.testing.assert_allclose(det(torch.from_numpy(x)).numpy(), expected, atol=1e-5)
+    if "torchvision" not in before:  # the stub it imported through is gone again
+        assert not {k for k in sys.modules if k.startswith("torchvision")}
