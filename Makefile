@@ -17,7 +17,11 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,onnx]'
+	# trained weights the tests and notebook 09 use; --no-deps: only their weight files are
+	# needed, and the packages' pins (torch<2.3, torchvision, librosa) would replace this
+	# torch. pip then prints a "dependency resolver" block naming those pins: expected.
+	$(PY) -m pip install --quiet --no-deps rapidocr-onnxruntime==1.4.4 facenet-pytorch==2.6.0 torchcrepe==0.0.24
 	touch $(STAMP)
 
 report: $(STAMP)    ## the main job: execute every notebook, write reports/*.html and *.pdf

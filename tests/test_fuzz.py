@@ -77,6 +77,7 @@ from tests._fuzz import (
     probe_threads,
     signal,
 )
+from tests._fuzz_real import REAL_NOT_FUZZED
 
 overlap = importlib.import_module("artifact_lab.core.overlap")  # al.overlap is the function
 
@@ -926,7 +927,7 @@ NOT_FUZZED = {
     "label",
     # the command line answers bad arguments with exit code 2, tested in tests/test_cli.py
     "main",
-}  # fmt: skip
+} | REAL_NOT_FUZZED  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- the check

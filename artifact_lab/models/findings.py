@@ -31,6 +31,7 @@ from ..core.adjoint import adjoint_interior, measured_gains, pool_kernel
 from ..core.kernels import subpixel_as_transposed
 from ..core.overlap import has_holes, overlap_contrast
 from ..core.scores import checkerboard_score, noise_checkerboard, weight_scores
+from .severity import band
 from .trace import Op
 
 __all__ = [
@@ -38,13 +39,18 @@ __all__ = [
     "FLAG",
     "FORWARD",
     "MEASURED_FLAG",
+    "SEVERITIES",
     "LayerFinding",
     "backward_finding",
+    "closed_form_severity",
     "forward_finding",
 ]
 
-FLAG = 1e-6  # closed-form score above which a layer is flagged
-MEASURED_FLAG = 4.0  # a measured score is flagged above this many times its chance level
+FLAG = ("visible", "strong")  # the severities that flag an operation
+MEASURED_FLAG = 4.0  # a measured score counts only above this many times its chance level
+#: An operation's severity: a band of :data:`artifact_lab.models.severity.BANDS`, or
+#: ``"unknown"`` (not scored, and no whole-model measurement to say).
+SEVERITIES = ("none", "faint", "visible", "strong", "unknown")
 
 
 @dataclass(frozen=True)
@@ -75,16 +81,34 @@ class LayerFinding:
     method: str = "closed form"
     chance: float = 0.0
     functional: bool = False
+    period: tuple[int, ...] | None = None
+    severity: str = "unknown"
+    location: str = ""
 
     @property
     def flagged(self) -> bool:
-        if self.holes:
-            return True
-        if np.isnan(self.checkerboard_score):
-            return False
-        if self.method == "measured":
-            return bool(self.checkerboard_score > max(FLAG, MEASURED_FLAG * self.chance))
-        return bool(self.checkerboard_score > FLAG)
+        return self.severity in FLAG
+
+
+def closed_form_severity(f: LayerFinding) -> str:
+    """The band of an operation's own score: its harmonic fraction for a constant input (a
+    measured score counts only above :data:`MEASURED_FLAG` times its chance level).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from artifact_lab.models.trace import trace
+    >>> ops, _ = trace(torch.nn.ConvTranspose1d(1, 1, 3, 2), torch.zeros(1, 1, 8))
+    >>> closed_form_severity(forward_finding(ops[0]))
+    'strong'
+    """
+    check_instance("f", f, LayerFinding)
+    score = f.checkerboard_score
+    if np.isnan(score):
+        return "unknown"
+    if f.method == "measured" and not score > MEASURED_FLAG * f.chance:
+        return "none"
+    return band(score)
 
 
 def geometry_text(f: LayerFinding) -> str:
@@ -160,19 +184,26 @@ def _base(op: Op, direction: str) -> dict[str, Any]:
         "factor": factor,
         "direction": direction,
         "functional": op.module is None,
+        "location": op.location,
     }
 
 
+def _rated(f: LayerFinding) -> LayerFinding:
+    return dataclasses.replace(f, severity=closed_form_severity(f))
+
+
 def forward_finding(op: Op) -> LayerFinding:
-    """The finding of one upsampling operation (its output's checkerboard)."""
+    """The finding of one upsampling operation (its output's checkerboard), with the
+    severity of its closed form (the audit caps it by what the model's output carries)."""
     check_instance("op", op, Op, hint="artifact_lab.models.trace.trace records them")
-    return FORWARD.get(op.kind, _interpolate_forward)(op, _base(op, "forward"))
+    return _rated(FORWARD.get(op.kind, _interpolate_forward)(op, _base(op, "forward")))
 
 
 def backward_finding(op: Op) -> LayerFinding:
-    """The finding of one downsampling operation (its input gradient's checkerboard)."""
+    """The finding of one downsampling operation (its input gradient's checkerboard), with
+    the severity of its closed form (the audit caps it by what the gradient carries)."""
     check_instance("op", op, Op, hint="artifact_lab.models.trace.trace records them")
-    return BACKWARD.get(op.kind, _pixel_unshuffle)(op, _base(op, "backward"))
+    return _rated(BACKWARD.get(op.kind, _pixel_unshuffle)(op, _base(op, "backward")))
 
 
 def _join(*parts: str) -> str:
@@ -191,25 +222,22 @@ def _unscored(base: dict[str, Any], note: str, geometry: dict[str, Any], **extra
 
 @scorer("forward", "transposed")
 def _transposed(op: Op, base: dict[str, Any]) -> LayerFinding:
-    m = op.module
+    """A transposed convolution (module or ``F.conv_transpose*d``) from its weight."""
+    P = op.params
     nd = len(op.input_shape) - 2
-    geom = {
-        "kernel_size": m.kernel_size,
-        "stride": m.stride,
-        "padding": m.padding,
-        "output_padding": m.output_padding,
-        "dilation": m.dilation,
-        "groups": m.groups,
-    }
-    ws = weight_scores(m.weight.detach(), m.stride, m.dilation, ndim=nd, groups=m.groups)
+    keys = ("kernel_size", "stride", "padding", "output_padding", "dilation", "groups")
+    geom = {k: P[k] for k in keys}
+    k, s, p, d = (P[x] for x in ("kernel_size", "stride", "padding", "dilation"))
+    ws = weight_scores(P["weight"], s, d, ndim=nd, groups=P["groups"])
     return LayerFinding(
         **base,
         geometry=geom,
-        overlap_contrast=overlap_contrast(m.kernel_size, m.stride, m.dilation, m.padding),
-        holes=has_holes(m.kernel_size, m.stride, m.dilation),
+        overlap_contrast=overlap_contrast(k, s, d, p),
+        holes=has_holes(k, s, d),
         checkerboard_score=ws.checkerboard_score,
         noise_checkerboard=ws.noise_checkerboard,
         pairs=ws.pairs,
+        note=op.note,
     )
 
 
@@ -241,7 +269,7 @@ def _pixel_shuffle(op: Op, base: dict[str, Any]) -> LayerFinding:
         checkerboard_score=ws.checkerboard_score,
         noise_checkerboard=ws.noise_checkerboard,
         pairs=ws.pairs,
-        note=f"with {cname}",
+        note=_join(f"with {cname}", op.note),
     )
 
 
@@ -259,7 +287,7 @@ def _interpolate_forward(op: Op, base: dict[str, Any]) -> LayerFinding:
         noise_checkerboard=0.0
         if integer and mode in ("nearest", "nearest-exact")
         else float("nan"),
-        note="" if integer else "non-integer factor: not periodic",
+        note=_join("" if integer else "non-integer factor: not periodic", op.note),
     )
 
 
@@ -399,8 +427,8 @@ def _max_pool(op: Op, base: dict[str, Any]) -> LayerFinding:
         "method": "measured",
     }
     n_in = op.input_shape[2:]
-    mask = adjoint_interior(n_in, k, s, p, d, ceil_mode=geom["ceil_mode"], whole_windows=True)
     try:
+        mask = adjoint_interior(n_in, k, s, p, d, ceil_mode=geom["ceil_mode"], whole_windows=True)
         m = measured_gains(_max_pool_fn(nd, geom), op.input, s, mask)
     except ValueError:
         note = _join("input too small to measure the data-dependent adjoint", op.note)
@@ -419,6 +447,17 @@ def _max_pool(op: Op, base: dict[str, Any]) -> LayerFinding:
         chance=m.chance,
         note=_join("argmax routing measured at the input it received", ties, op.note),
     )
+
+
+@scorer("backward", "fractional_max_pool")
+def _fractional_max_pool(op: Op, base: dict[str, Any]) -> LayerFinding:
+    """Fractional max pooling (Graham 2014) draws its windows' starts pseudo-randomly at every
+    call: no fixed period, so no per-operation score; the whole model's gradient shows what
+    it does."""
+    geom = {"kernel_size": op.params.get("kernel_size")}
+    note = _join("pseudo-random windows (fractional max pooling): no fixed period, not scored",
+                 op.note)  # fmt: skip
+    return _unscored(base, note, geom, method="measured")
 
 
 @scorer("backward", "pixel_unshuffle")

@@ -1,4 +1,10 @@
-"""Build a user's model from ``package.module:factory`` or ``path/to/file.py:factory``.
+"""Build a user's model from ``package.module:factory``, ``path/to/file.py:factory`` or an
+ONNX file ``path/to/model.onnx``.
+
+A ``package.module`` that is not importable from ``sys.path`` is looked for in the current
+folder too (the command line runs from an installed script, whose ``sys.path`` does not hold
+it). An ONNX file is read by :func:`artifact_lab.models.onnx.load_onnx` (``pip install
+'artifact_lab[onnx]'``).
 
 Every failure becomes one ``ValueError`` or ``TypeError`` whose message names the file, the
 factory or the checkpoint and gives the real cause (the exception type and its whole message,
@@ -7,8 +13,10 @@ the line in the user's file), never an empty reason.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -62,7 +70,32 @@ def _import_file(path: Path):
     return mod
 
 
+def local_module(name: str) -> Path | None:
+    """The file or package folder of ``name``'s top-level part in the current folder, when
+    ``sys.path`` does not find it (None otherwise, or when it is not there either)."""
+    top = name.partition(".")[0]
+    if not top.isidentifier():
+        return None
+    if top in sys.modules or importlib.machinery.PathFinder.find_spec(top) is not None:
+        return None
+    for candidate in (Path.cwd() / f"{top}.py", Path.cwd() / top):
+        if candidate.exists():
+            return candidate
+    return None
+
+
 def _import_module(name: str):
+    if local_module(name) is not None:
+        sys.path.insert(0, str(Path.cwd()))
+        try:
+            return _import_module_here(name)
+        finally:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(str(Path.cwd()))
+    return _import_module_here(name)
+
+
+def _import_module_here(name: str):
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
@@ -175,6 +208,7 @@ def load_model(
     target : str
         ``"package.module:factory"`` or ``"path/to/file.py:factory"``; ``factory`` is a
         callable returning a ``torch.nn.Module`` (a class works), or a module instance.
+        Or ``"path/to/model.onnx"``: the ONNX graph as torch modules (its weights inside).
     checkpoint : path, optional
         Read with ``torch.load(..., weights_only=True)`` (never runs code from the file): a
         state dict, or a dict holding one under ``"state_dict"`` or ``"model"``.
@@ -202,8 +236,17 @@ def load_model(
     >>> type(model).__name__
     'UNet'
     """
-    if not isinstance(target, str):
-        raise TypeError(f"target must be a str 'module:factory', got {target!r}")
+    if not isinstance(target, (str, os.PathLike)):
+        raise TypeError(f"target must be a str 'module:factory' or a .onnx path, got {target!r}")
+    if str(target).lower().endswith(".onnx"):
+        if checkpoint is not None or kwargs:
+            raise ValueError(
+                "checkpoint and kwargs apply to Python factories; an ONNX file holds its weights"
+            )
+        from .onnx import load_onnx
+
+        return load_onnx(target)
+    target = str(target)
     if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
         raise TypeError(f"checkpoint must be a path or None, got {checkpoint!r}")
     if kwargs is not None and (

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from .._util.checks import (
     check_bool,
     check_choice,
     check_int,
+    check_items,
     check_module,
     check_shape,
     check_tensor,
@@ -52,12 +54,17 @@ from ..core.spectral import harmonic_stats
 
 __all__ = [
     "COLUMNS",
+    "MeasuredMap",
+    "backward_maps",
     "backward_scores",
     "chance_level",
     "crop_periods",
     "fit_period",
+    "forward_maps",
     "forward_scores",
     "input_gradient",
+    "noise_batch",
+    "scores_frame",
 ]
 
 COLUMNS = ("input", "measured", "factor", "harmonic_fraction", "chance", "peak_db", "power")
@@ -65,6 +72,39 @@ IMAGE_NAMES = ("camera", "brick", "grass", "gravel")
 MAX_ELEMENTS = 1 << 28  # largest input the audit runs and measures
 PROJECTIONS = ("sum", "random")
 GRADIENT_LABELS = {"sum": "grad sum(y)", "random": "grad <r, y>"}  # "measured", per projection
+LEGACY_BATCH = 4  # noise items of the COLUMNS rows (the rows of earlier versions, unchanged)
+NOISE_SAMPLES = 1 << 16  # the significance tables' noise batch holds about this many samples
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True)
+class MeasuredMap:
+    """One whole-model map: ``values`` ``(N, C, *spatial)``, ``random`` when driven by random
+    inputs, ``legacy`` the leading items the :data:`COLUMNS` rows score (None: all)."""
+
+    input: str
+    measured: str
+    values: torch.Tensor
+    random: bool
+    legacy: int | None = None
+
+
+def noise_batch(map_shape: Sequence[int], input_shape: Sequence[int]) -> int:
+    """Noise items for the significance tables: about :data:`NOISE_SAMPLES` samples of the
+    measured map (its spatial shape), at least 16 and at most 256, a multiple of 8, and
+    within :data:`MAX_ELEMENTS` of input.
+
+    Examples
+    --------
+    >>> noise_batch((256, 256), (1, 3, 256, 256)), noise_batch((1024,), (1, 1, 1024))
+    (16, 64)
+    """
+    map_shape = per_axis("map_shape", map_shape, None, minimum=1)
+    input_shape = check_shape("input_shape", input_shape, max_elements=MAX_ELEMENTS)
+    want = -(-NOISE_SAMPLES // math.prod(map_shape))
+    batch = min(MAX_BATCH, max(16, -(-want // 8) * 8))
+    fits = MAX_ELEMENTS // max(1, math.prod(input_shape[1:]))
+    return max(LEGACY_BATCH, min(batch, fits // 8 * 8 or fits))
 
 
 def _check_run(model, shape, period, batch, seed, device, dtype):
@@ -289,6 +329,76 @@ def measure_forward(
     return _frame([score_row(i, m, y, used, r) for i, m, y, r in spec])
 
 
+def _noise(gen, batch: int, shape, device, dtype) -> list[torch.Tensor]:
+    """The legacy items first, from one draw (as earlier versions drew them), then the rest."""
+    first = torch.randn((min(batch, LEGACY_BATCH), *shape[1:]), generator=gen, dtype=dtype)
+    parts = [first.to(device)]
+    if batch > LEGACY_BATCH:
+        rest = torch.randn((batch - LEGACY_BATCH, *shape[1:]), generator=gen, dtype=dtype)
+        parts.append(rest.to(device))
+    return parts
+
+
+def forward_maps(
+    model: nn.Module,
+    shape: Sequence[int],
+    y0: torch.Tensor | None,
+    *,
+    batch: int = LEGACY_BATCH,
+    seed: int = 0,
+    device: torch.device | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> list[MeasuredMap]:
+    """The output's fixed pattern ``y(0)``, constant response ``y(1) - y(0)`` and noise
+    response ``y(noise) - y(0)`` as maps (``batch`` noise items; the first four are the
+    ones :func:`forward_scores` scores).
+
+    Examples
+    --------
+    >>> m = nn.ConvTranspose1d(1, 1, 3, 2)
+    >>> [(v.measured, tuple(v.values.shape)) for v in forward_maps(m, (1, 1, 8), None)]
+    [('y(0)', (1, 1, 17)), ('y(1) - y(0)', (1, 1, 17)), ('y(noise) - y(0)', (4, 1, 17))]
+    """
+    shape, _, batch, seed, device = _check_run(model, shape, 1, batch, seed, device, dtype)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        if y0 is None:
+            y0 = _as_tensor(model(torch.zeros(shape, dtype=dtype, device=device)), "output")
+        y1 = _as_tensor(model(torch.ones(shape, dtype=dtype, device=device)), "output")
+        yn = [_as_tensor(model(x), "output") for x in _noise(gen, batch, shape, device, dtype)]
+    noise = torch.cat([y - y0[:1] for y in yn]) if len(yn) > 1 else yn[0] - y0[:1]
+    return [
+        MeasuredMap("zero", "y(0)", y0, False),
+        MeasuredMap("constant", "y(1) - y(0)", y1 - y0, False),
+        MeasuredMap("noise", "y(noise) - y(0)", noise, True, LEGACY_BATCH),
+    ]
+
+
+def scores_frame(maps: Sequence[MeasuredMap], period: Sequence[int]) -> pd.DataFrame:
+    """The :data:`COLUMNS` rows of measured maps at ``period`` (cut by :func:`fit_period`
+    where it does not fit twice): one row per map, its legacy items only.
+
+    Examples
+    --------
+    >>> m = nn.ConvTranspose1d(1, 1, 3, 2)
+    >>> scores_frame(forward_maps(m, (1, 1, 32), None), (2,)).measured.tolist()
+    ['y(0)', 'y(1) - y(0)', 'y(noise) - y(0)']
+    """
+    maps = check_items("maps", maps, MeasuredMap, hint="forward_maps or backward_maps give them")
+    if not maps:
+        return _frame([])
+    period = per_axis("period", period, maps[0].values.ndim - 2, minimum=1)
+    used = fit_period(period, maps[0].values.shape[2:])
+    rows = []
+    for m in maps:
+        values = m.values if m.legacy is None else m.values[: m.legacy]
+        if used is None:
+            rows.append(empty_row(m.input, m.measured, period))
+        else:
+            rows.append(score_row(m.input, m.measured, values, used, m.random))
+    return _frame(rows)
+
+
 def input_gradient(
     model: nn.Module, x: torch.Tensor, *, projection: str | torch.Tensor = "sum", seed: int = 0
 ) -> torch.Tensor:
@@ -398,3 +508,42 @@ def backward_scores(
         g = input_gradient(model, x, projection=projection, seed=seed)
         rows.append(score_row(kind, label, g, used, True))
     return _frame(rows)
+
+
+def backward_maps(
+    model: nn.Module,
+    shape: Sequence[int],
+    *,
+    batch: int = LEGACY_BATCH,
+    seed: int = 0,
+    projection: str = "sum",
+    images: bool = True,
+    device: torch.device | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> list[MeasuredMap]:
+    """The input gradient at ``batch`` white-noise inputs (the first four are those
+    :func:`backward_scores` scores) and, for 2-D inputs, at the real images, as maps.
+
+    Examples
+    --------
+    >>> conv = nn.Conv1d(1, 1, 3, stride=2)
+    >>> [(v.input, tuple(v.values.shape)) for v in backward_maps(conv, (1, 1, 16), batch=8)]
+    [('noise', (8, 1, 16))]
+    """
+    shape, _, batch, seed, device = _check_run(model, shape, 1, batch, seed, device, dtype)
+    check_choice("projection", projection, PROJECTIONS)
+    images = check_bool("images", images)
+    label = GRADIENT_LABELS[projection]
+    gen = torch.Generator().manual_seed(seed)
+    # backward_scores draws float32 noise and converts it: the same draws here
+    first = torch.randn((min(batch, LEGACY_BATCH), *shape[1:]), generator=gen).to(device, dtype)
+    parts = [first]
+    if batch > LEGACY_BATCH:
+        rest = torch.randn((batch - LEGACY_BATCH, *shape[1:]), generator=gen).to(device, dtype)
+        parts.append(rest)
+    grads = [input_gradient(model, x, projection=projection, seed=seed) for x in parts]
+    out = [MeasuredMap("noise", label, torch.cat(grads), True, LEGACY_BATCH)]
+    if images and len(shape) == 4:
+        g = input_gradient(model, _images(shape, dtype, device), projection=projection, seed=seed)
+        out.append(MeasuredMap("images", label, g, True))
+    return out

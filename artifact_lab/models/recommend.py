@@ -4,6 +4,7 @@ can apply it (:mod:`artifact_lab.models.strategies`).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .._util.checks import check_instance
@@ -28,7 +29,8 @@ REC_COLUMNS = (
 def _rec(f: LayerFinding, strategy: str, option: str, **geometry: Any) -> dict[str, Any]:
     module_ok = not f.functional and strategy in STRATEGIES and f.kind in STRATEGIES[strategy].kinds
     if f.functional:
-        option += " (a functional call: change the forward)"
+        where = f" at {f.location}" if f.location else ""
+        option += f" (a functional call{where}: change the forward)"
     return {"layer": f.name, "strategy": strategy, "option": option, **geometry,
             "replaceable": module_ok}  # fmt: skip
 
@@ -56,6 +58,17 @@ def recommend_forward(f: LayerFinding) -> list[dict[str, Any]]:
     if is_times_stride(*sizes_and_stride(f)):
         out.append(_rec(f, "resize", f"nearest x{s[0]} + conv3 (resize-conv)"))
         out.append(_rec(f, "subpixel", f"conv3 + pixel shuffle x{s[0]}, ICNR init"))
+    d = f.geometry.get("dilation") or (1,) * len(s)
+    if all(math.gcd(da, st) == 1 for da, st in zip(d, s)):
+        k = tuple(ka + 2 * -(-st // 2) for ka, st in zip(f.geometry["kernel_size"], s))
+        out.append(
+            _rec(
+                f,
+                "project",
+                f"closest clean layer of the learned weights, embedded k{compact(k)} (keeps "
+                "what was learned; then distill_steps=)",
+            )
+        )
     return out
 
 

@@ -6,10 +6,13 @@ and the finding kinds it can replace. :func:`fix` validates every argument first
 model, replaces each target in a deep copy and checks that the output shape is unchanged.
 
 Forward (upsampling) strategies: ``transposed`` (an artifact-free geometry of the same size
-with a hold-smoothed initialisation), ``resize`` (nearest + 3x3 conv), ``subpixel`` (3x3 conv
-with ICNR + pixel shuffle), ``constrained`` (the same geometry as a
-:mod:`artifact_lab.prevent.nn` constrained layer, weight ``h0 ∗ hold``, fitted to the learned weight
-by least squares: clean at every later training step). Backward (downsampling) strategies,
+with a hold-smoothed initialisation), ``resize`` (nearest + 3x3 conv, seeded), ``subpixel``
+(3x3 conv with ICNR + pixel shuffle), ``constrained`` (the same geometry as a
+:mod:`artifact_lab.prevent.nn` constrained layer, weight ``h0 ∗ hold``, fitted to the learned
+weight by least squares: clean at every later training step), ``project`` (the learned layer
+first embedded, with the same function, in a kernel ``2 * ceil(s / 2)`` taps wider, then
+fitted as ``constrained``: the wider ``h0`` keeps more of a trained ``k = s`` layer, whose own
+clean projection has a single tap). Backward (downsampling) strategies,
 for the gradient:
 ``blur`` (the op at stride 1, then :class:`BlurPool`: blur before subsampling, Zhang 2019),
 ``even`` (a ``k % s == 0`` convolution with a hold-smoothed initialisation) and ``pool``
@@ -165,7 +168,9 @@ def _times_stride(finding: LayerFinding, strategy_name: str) -> int:
 def _resize(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
     s = _times_stride(finding, "resize")
     nd = len(finding.input_shape) - 2
-    conv = _CONV[nd](module.in_channels, module.out_channels, 3, padding=1)
+    with torch.random.fork_rng(devices=[]):  # torch's default initialisation, seeded
+        torch.manual_seed(seed)
+        conv = _CONV[nd](module.in_channels, module.out_channels, 3, padding=1)
     return nn.Sequential(nn.Upsample(scale_factor=s, mode="nearest"), conv)
 
 
@@ -189,6 +194,52 @@ def _subpixel(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
 )
 def _constrained(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
     return constrained_replacement(module)
+
+
+def embed(module: nn.Module, extra: Sequence[int]) -> nn.Module:
+    """A transposed convolution computing the same function with ``extra[a]`` zero taps on
+    each side of axis ``a`` (its padding grows by ``extra * dilation``).
+
+    Examples
+    --------
+    >>> m = nn.ConvTranspose1d(1, 1, 2, stride=2)
+    >>> e = embed(m, (1,))
+    >>> e.kernel_size, e.padding, bool(torch.equal(m(torch.ones(1, 1, 5)), e(torch.ones(1, 1, 5))))
+    ((4,), (1,), True)
+    """
+    extra = tuple(int(e) for e in extra)
+    k = tuple(ka + 2 * e for ka, e in zip(module.kernel_size, extra))
+    pad = tuple(p + e * d for p, e, d in zip(module.padding, extra, module.dilation))
+    new = type(module)(
+        module.in_channels, module.out_channels, k, stride=module.stride, padding=pad,
+        output_padding=module.output_padding, groups=module.groups,
+        bias=module.bias is not None, dilation=module.dilation,
+    )  # fmt: skip
+    new = new.to(device=module.weight.device, dtype=module.weight.dtype)
+    with torch.no_grad():
+        new.weight.zero_()
+        index = (
+            slice(None),
+            slice(None),
+            *(slice(e, e + ka) for e, ka in zip(extra, module.kernel_size)),
+        )
+        new.weight[index] = module.weight
+        if module.bias is not None:
+            new.bias.copy_(module.bias)
+    return new
+
+
+@strategy(
+    "project",
+    "forward",
+    ("transposed",),
+    "the learned layer embedded in a wider kernel (same function), then its closest clean layer",
+)
+def _project(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
+    if finding.functional or not hasattr(module, "weight"):
+        raise ValueError(f"{finding.name} is a functional call: change the forward instead")
+    s = finding.geometry["stride"]
+    return constrained_replacement(embed(module, tuple(-(-st // 2) for st in s)))
 
 
 # --------------------------------------------------------------------------- backward strategies
@@ -223,6 +274,14 @@ def _blur(module: nn.Module, finding: LayerFinding, seed: int) -> nn.Module:
         return BlurPool(s, ndim=nd, rule="resize", size=module.size)
     if finding.kind == "conv":
         return nn.Sequential(_stride_one_conv(module), BlurPool(s, ndim=nd))
+    n_in = finding.input_shape[2:]
+    reach = [da * (k - 1) + 1 for k, da in zip(g["kernel_size"], g.get("dilation") or (1,) * nd)]
+    if any(r > n + 2 * p for r, n, p in zip(reach, n_in, g["padding"])):
+        raise ValueError(
+            f"{finding.name}: its window {tuple(reach)} is wider than its padded input "
+            f"{tuple(n + 2 * p for n, p in zip(n_in, g['padding']))} (a ceil-mode pool), so a "
+            "stride-1 pool cannot run there; it pools everything into one output: leave it"
+        )
     ceil = bool(g.get("ceil_mode"))
     offset = _pool_ceil_offset(finding) if ceil else 0
     one = copy.deepcopy(module)

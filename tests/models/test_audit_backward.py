@@ -103,11 +103,17 @@ def test_grouped_depthwise_conv_adjoint_scores_per_group():
 def test_resnet_shortcuts_have_holes_and_the_zoo_is_audited_backward():
     model = build("resnet18", width=1 / 8)
     result = audit(model, (1, 3, 64, 64), direction="backward")
+    alone = {
+        f.name: f for f in audit(model, (1, 3, 64, 64), direction="backward", measure=False).layers
+    }
     by = {f.name: f for f in result.layers}
     for stage in (2, 3, 4):
         shortcut = by[f"layer{stage}.0.downsample.0"]
-        assert shortcut.holes and shortcut.flagged and shortcut.geometry["kernel_size"] == (1, 1)
-    assert by["maxpool"].kind == "max_pool" and by["maxpool"].flagged
+        assert shortcut.holes and shortcut.geometry["kernel_size"] == (1, 1)
+        # its own closed form is strong; untrained, the whole model's gradient does not show it
+        assert alone[shortcut.name].severity == "strong" and alone[shortcut.name].flagged
+        assert shortcut.period == (2 ** (stage + 1),) * 2  # stem conv, max pool, stages
+    assert by["maxpool"].kind == "max_pool" and alone["maxpool"].flagged
     assert "global pooling" in by["avgpool"].note and not by["avgpool"].flagged
     text = result.summary()
     for name in by:
