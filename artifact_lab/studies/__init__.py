@@ -4,5 +4,5 @@ gradients."""
 import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
-    __name__, submodules=["compare", "gradients", "training"]
+    __name__, submodules=["claims", "compare", "gradients", "prevention", "training"]
 )

@@ -90,14 +90,14 @@ def plot_prevention(result: Any, *, score: str = "pair_score") -> Figure:
     """Scores over training (top) and artifacts against quality at the end (bottom), one
     column per factor.
 
-    ``result`` is a :class:`artifact_lab.studies.training.PreventionResult`. Top: the monitor's
+    ``result`` is a :class:`artifact_lab.studies.prevention.PreventionResult`. Top: the monitor's
     closed-form ``score`` (``"pair_score"`` or ``"checkerboard_score"``) per method, mean
     over seeds, band = range over seeds, a random initialisation's score dashed (the chance
     level). Bottom: each seed's final held-out PSNR against the harmonic fraction measured on
     its outputs (log scale); dashed: bicubic interpolation's PSNR and the pictures' own
     harmonic fraction. Sized for an A4 text width (6.9 in), fonts of 8 pt and more.
     """
-    from ..studies.training import PreventionResult
+    from ..studies.prevention import PreventionResult
 
     check_instance("result", result, PreventionResult, hint="prevention_study() gives one")
     from matplotlib.lines import Line2D
