@@ -40,11 +40,15 @@ from .training import (
 )
 
 __all__ = [
+    "CLEAN_LEVEL",
     "PENALTIES",
     "PREVENTION_COLUMNS",
     "SUM_PENALTIES",
     "PreventionResult",
+    "collapsed_runs",
     "label_run",
+    "prevention_choices",
+    "prevention_claims",
     "prevention_methods",
     "prevention_reference",
     "prevention_runs",
@@ -349,7 +353,7 @@ def label_run(frame: pd.DataFrame, method: str, run: RunSpec) -> pd.DataFrame:
     --------
     >>> spec = run_spec("sr", "transposed k=4", 2, 0, check_budget("tiny", "sr", 2), (), ())
     >>> spec = replace(spec, penalty=0.1)
-    >>> list(label_run(pd.DataFrame({"x": [1]}), "penalty λ=0.1", spec).iloc[0])
+    >>> label_run(pd.DataFrame({"x": [1]}), "penalty λ=0.1", spec).iloc[0].tolist()
     ['penalty λ=0.1', 0.1, 'pairs', 1]
     """
     part = frame.copy()
@@ -399,3 +403,250 @@ def prevention_runs(
                     (m.method, replace(run, penalty=m.penalty, penalty_channels=m.channels))
                 )
     return runs
+
+
+#: A pair score below this after training counts as clean weights.
+CLEAN_LEVEL = 0.01
+
+
+def prevention_claims(
+    quality: pd.DataFrame, scores: pd.DataFrame, reference: pd.DataFrame
+) -> dict[str, list]:
+    """Notebook 8's claims, by section, from the ``prevention`` experiment's tables.
+
+    Parameters
+    ----------
+    quality, scores, reference : DataFrame
+        :attr:`PreventionResult.quality`, ``.scores`` and ``.reference`` (or the stored
+        tables ``prevention_quality``, ``prevention_scores``, ``prevention_reference``).
+
+    Returns
+    -------
+    dict
+        ``"weights"``: the pair score after training per method and factor, against
+        :data:`CLEAN_LEVEL` (the constrained layer: its largest pair score over all steps
+        against 1e-9; ICNR: the drift claim notebook 5 makes too); ``"outputs"``: each
+        method's outputs against the pictures' own harmonic fraction (log scale); ``"quality"``:
+        the PSNR difference to the plain layer, paired by seed (a cost when below 0).
+
+    Examples
+    --------
+    >>> tiny = Budget(steps=2, evals=1, batch=2, patch=16, channels=2, lr=1e-3, eval_size=32)
+    >>> r = prevention_study((2,), lambdas=(1.0,), sum_lambdas=(), seeds=(0, 1), budget=tiny,
+    ...                      progress=False)
+    >>> claims = prevention_claims(r.quality, r.scores, r.reference)
+    >>> sorted(claims), claims["weights"][0].id
+    (['outputs', 'quality', 'weights'], '08-clean-transposed-x2')
+    """
+    from .claims import claim
+    from .learning import drift_claims
+
+    for name, frame, need in (
+        ("quality", quality, PREVENTION_COLUMNS),
+        ("scores", scores, ("method", "factor", "seed", "step", "pair_score")),
+        ("reference", reference, ("factor", "pictures harmonic fraction")),
+    ):
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name} must be a DataFrame, got {type(frame).__name__}")
+        missing = sorted(set(need) - set(frame.columns))
+        if missing:
+            raise ValueError(f"{name} lacks the columns {missing}")
+    ref = reference.set_index("factor")
+    last = quality[quality.step == quality.step.max()]
+    final = scores[scores.step == scores.step.max()]
+    methods = list(dict.fromkeys(quality.method))
+    out: dict[str, list] = {"weights": [], "outputs": [], "quality": []}
+    for f in sorted(quality.factor.unique()):
+        at = last[last.factor == f]
+        q = at.pivot(index="seed", columns="method", values="psnr")
+        hf = at.pivot(index="seed", columns="method", values="harmonic_fraction")
+        pair = final[final.factor == f].pivot(index="seed", columns="method", values="pair_score")
+        level = float(ref.loc[f, "pictures harmonic fraction"])
+        for m in methods:
+            slug = f"{_slug(m)}-x{f}"
+            if m == "constrained":
+                top = scores[(scores.factor == f) & (scores.method == m)].groupby("seed")
+                out["weights"].append(
+                    claim(
+                        f"08-zero-{slug}",
+                        f"the constrained layer's pair score stays 0 at every step at ×{f} "
+                        "(below 1e-9)",
+                        top.pair_score.max().to_numpy(),
+                        statistic="largest pair score over the steps",
+                        rule="below",
+                        threshold=1e-9,
+                    )
+                )
+            elif m == "resize-conv":  # no weight to monitor: its effective kernel's score
+                top = quality[(quality.factor == f) & (quality.method == m)].groupby("seed")
+                out["weights"].append(
+                    claim(
+                        f"08-zero-{slug}",
+                        f"resize-convolution's effective kernel scores 0 at every evaluation at "
+                        f"×{f} (below 1e-9)",
+                        top.checkerboard_score.max().to_numpy(),
+                        statistic="largest score over the evaluations",
+                        rule="below",
+                        threshold=1e-9,
+                    )
+                )
+            elif m in pair.columns and m != "sub-pixel ICNR":
+                out["weights"].append(
+                    claim(
+                        f"08-clean-{slug}",
+                        f"{_name(m)} ends with clean weights at ×{f}: pair score below "
+                        f"{CLEAN_LEVEL:g}",
+                        pair[m].to_numpy(),
+                        statistic="pair score after training",
+                        rule="below",
+                        threshold=CLEAN_LEVEL,
+                    )
+                )
+                if m.startswith("penalty (sum)"):
+                    agg = at.pivot(index="seed", columns="method", values="checkerboard_score")
+                    out["weights"].append(
+                        claim(
+                            f"08-aggregate-{slug}",
+                            f"{_name(m)} brings the aggregate score (the one it penalises) below "
+                            f"{CLEAN_LEVEL:g} at ×{f}",
+                            agg[m].to_numpy(),
+                            statistic="aggregate score after training",
+                            rule="below",
+                            threshold=CLEAN_LEVEL,
+                        )
+                    )
+            alive = hf[m][hf[m] > 0]  # a collapsed run's constant output has no grid to weigh
+            dropped = len(hf[m]) - len(alive)
+            out["outputs"].append(
+                claim(
+                    f"08-outputs-{slug}",
+                    f"{_name(m)}'s outputs at ×{f} carry more harmonic power than the pictures",
+                    alive.to_numpy() / level,
+                    statistic="harmonic fraction of the outputs / the pictures' own"
+                    + (f" (seeds whose output is not constant: {dropped} collapsed)" if dropped
+                       else ""),
+                    threshold=1,
+                    scale="log",
+                )
+            )  # fmt: skip
+            if m != "transposed":
+                out["quality"].append(
+                    claim(
+                        f"08-cost-{slug}",
+                        f"{_name(m)} costs PSNR against the plain layer at ×{f}",
+                        q[m].to_numpy(),
+                        minus=q["transposed"].to_numpy(),
+                        statistic="PSNR minus the plain layer's, dB",
+                        rule="below",
+                    )
+                )
+        if "sub-pixel ICNR" in pair.columns:
+            icnr = scores[(scores.factor == f) & (scores.method == "sub-pixel ICNR")]
+            out["weights"] += drift_claims(
+                icnr, ["sub-pixel ICNR"], prefix=f"08-x{f}", where=f" at ×{f}"
+            )
+    return out
+
+
+def collapsed_runs(quality: pd.DataFrame) -> pd.DataFrame:
+    """The runs whose trained model puts out a constant picture (every ReLU of a layer off):
+    their outputs carry no power beside DC, so their harmonic fraction is exactly 0.
+
+    Returns the last evaluation of each such run (``method``, ``factor``, ``seed``, ``psnr``,
+    ``loss``); empty when none collapsed.
+
+    Examples
+    --------
+    >>> collapsed_runs(pd.DataFrame({"method": ["a"], "factor": [2], "seed": [0], "step": [5],
+    ...                              "psnr": [11.0], "loss": [0.05],
+    ...                              "harmonic_fraction": [0.0]})).seed.tolist()
+    [0]
+    """
+    if not isinstance(quality, pd.DataFrame):
+        raise TypeError(f"quality must be a DataFrame, got {type(quality).__name__}")
+    last = quality[quality.step == quality.step.max()]
+    dead = last[last.harmonic_fraction == 0]
+    return dead[["method", "factor", "seed", "psnr", "loss"]].reset_index(drop=True)
+
+
+def prevention_choices(claims: dict[str, list]) -> pd.DataFrame:
+    """Which methods meet all three tests, per factor, by a stated rule.
+
+    A method meets them when its weights are clean (its ``08-clean`` or ``08-zero`` claim
+    holds, or its drift claim does not hold), its outputs carry no more harmonic power than
+    the pictures (its ``08-outputs`` claim does not hold) and no PSNR cost against the plain
+    layer is resolved (its ``08-cost`` claim does not hold or is unresolved; the plain layer
+    is the reference and has none).
+
+    Parameters
+    ----------
+    claims : dict
+        :func:`prevention_claims`' sections.
+
+    Returns
+    -------
+    DataFrame
+        One row per factor and method: ``factor``, ``method``, the claim id and verdict of
+        each test (``weights``, ``outputs``, ``cost``; ``cost`` empty for the plain layer),
+        ``weights_ok``, ``outputs_ok``, ``cost_ok`` and ``meets``.
+    """
+    import re
+
+    if not isinstance(claims, dict) or not {"weights", "outputs", "quality"} <= set(claims):
+        raise TypeError("claims must be prevention_claims()' dict of sections")
+    by_id = {c.id: c for part in claims.values() for c in part}
+    rows = []
+    for c in claims["outputs"]:
+        hit = re.fullmatch(r"08-outputs-(.+)-x(\d+)", c.id)
+        slug, f = hit.group(1), int(hit.group(2))
+        weights = next(
+            (by_id[i] for i in (f"08-clean-{slug}-x{f}", f"08-zero-{slug}-x{f}",
+                                f"08-x{f}-drift-subpixel-icnr") if i in by_id
+             and (not i.startswith(f"08-x{f}-drift") or slug == "sub-pixel-icnr")),
+            None,
+        )  # fmt: skip
+        cost = by_id.get(f"08-cost-{slug}-x{f}")
+        drift = weights is not None and "-drift-" in weights.id
+        w_ok = weights is not None and weights.verdict == ("does not hold" if drift else "holds")
+        rows.append(
+            {
+                "factor": f,
+                "method": c.statement.split("'s outputs")[0],
+                "weights": weights.id if weights else "",
+                "weights verdict": weights.verdict if weights else "",
+                "outputs": c.id,
+                "outputs verdict": c.verdict,
+                "cost": cost.id if cost else "",
+                "cost verdict": cost.verdict if cost else "",
+                "weights_ok": w_ok,
+                "outputs_ok": c.verdict == "does not hold",
+                "cost_ok": cost is None or cost.verdict != "holds",
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["meets"] = out.weights_ok & out.outputs_ok & out.cost_ok
+    return out
+
+
+def _slug(method: str) -> str:
+    return (
+        method.replace("penalty (sum) ", "sum-")
+        .replace("penalty ", "penalty-")
+        .replace(" ", "-")
+        .replace("=", "")
+        .replace("λ", "l")
+        .lower()
+    )
+
+
+def _name(method: str) -> str:
+    """The method as a sentence names it."""
+    if method == "transposed":
+        return "the plain transposed convolution"
+    if method.startswith("penalty (sum)"):
+        return "the sum penalty " + method.removeprefix("penalty (sum) ")
+    if method.startswith("penalty"):
+        return "the penalty " + method.removeprefix("penalty ")
+    if method == "constrained":
+        return "the constrained layer"
+    return method
