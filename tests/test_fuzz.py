@@ -32,7 +32,7 @@ from artifact_lab.cli import parse_ints, parse_range
 from artifact_lab.core import arithmetic, calculator, images, kernels, scores, spectral, stacks
 from artifact_lab.layers import shuffle, upsamplers
 from artifact_lab.report import build as report_module
-from artifact_lab.studies import compare, training
+from artifact_lab.studies import compare, prevention, training
 
 if __package__ in (None, ""):  # run as a script (python tests/test_fuzz.py): find ``tests``
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -684,7 +684,7 @@ REGISTRY: list[Row] = [
     ),
     Row(training.constrained_variants, dict(factor=2), dict(factor=ints(1))),
     Row(
-        training.prevention_methods,
+        prevention.prevention_methods,
         dict(factor=2, lambdas=(0.1,), sum_lambdas=(1.0,)),
         dict(
             factor=ints(2),
@@ -693,7 +693,7 @@ REGISTRY: list[Row] = [
         ),
     ),
     Row(
-        training.prevention_study,
+        prevention.prevention_study,
         dict(
             factors=(2,),
             lambdas=(0.1,),
@@ -861,6 +861,7 @@ NOT_FUZZED = {
     "LayerFinding", "Fit", "FixStudy", "TrainedClassifier", "PenaltyLayer", "Strategy",
     "Op", "ExploreState", "Animation", "Table", "ZooEntry", "ReportEntry",
     "PreventionResult", "Claim", "Sentences", "NotebookError", "StoreWarning", "VerifiedStore",
+    "RunSpec", "RunResult", "Unit", "Experiment", "ResultTable", "AnswerRow",
     "Upsampler",  # base class: its subclasses are fuzzed
     # nothing to fuzz: no arguments
     "house_rc", "use_house_style",

@@ -46,12 +46,24 @@ def default_init_score(kernel_size: int, stride: int, *, ndim: int = 2, seeds: i
 
     Examples
     --------
-    >>> round(default_init_score(4, 2), 1)
-    0.8
+    >>> round(default_init_score(4, 2), 2)  # near 1 - 1/s^2 = 0.75
+    0.75
     """
+    from .._util.checks import check_int
     from ..core.kernels import default_weight
     from ..core.scores import weight_scores
 
+    kernel_size = check_int("kernel_size", kernel_size, minimum=1)
+    stride = check_int("stride", stride, minimum=1)
+    ndim = check_int("ndim", ndim, minimum=1)
+    if ndim > 3:
+        raise ValueError(f"ndim must be 1, 2 or 3, got {ndim}")
+    seeds = check_int("seeds", seeds, minimum=1)
+    if kernel_size**ndim > 4096 or seeds > 1000:
+        raise ValueError(
+            f"kernel_size={kernel_size} in {ndim}-D over {seeds} seeds is beyond this summary "
+            "(at most 4096 taps, 1000 seeds)"
+        )
     return float(
         np.mean(
             [
@@ -81,6 +93,15 @@ def answer_rows(
     choices : DataFrame
         :func:`~artifact_lab.studies.prevention.prevention_choices` of the same claims.
     """
+    from .._util.checks import check_frame, check_items
+
+    for name, value in (("learning", learning), ("gradients", gradients),
+                        ("prevention", prevention)):  # fmt: skip
+        if not isinstance(value, dict):
+            raise TypeError(f"{name} must be a dict of claim lists, got {type(value).__name__}")
+        for key, part in value.items():
+            check_items(f"{name}[{key!r}]", part, Claim)
+    check_frame("choices", choices, ("factor", "method", "meets"))
     by_id = {c.id: c for part in (learning, gradients, prevention) for s in part.values()
              for c in s}  # fmt: skip
 

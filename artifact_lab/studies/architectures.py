@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .._util.checks import check_choice, check_seeds
+from .._util.checks import check_choice, check_frame, check_seeds
 
 __all__ = ["CONFIRM_LEVEL", "NOISE_LEVEL", "architecture_claims", "zoo_audits"]
 
@@ -47,9 +47,11 @@ def zoo_audits(
     import numpy as np
 
     from ..models.audit import audit_zoo
+    from ..models.zoo import check_width
 
     direction = check_choice("direction", direction, ("forward", "backward"))
     seeds = check_seeds("seeds", seeds, scalar=False)
+    width = check_width(width)
     rows = []
     for seed in seeds:
         _, results = audit_zoo(direction=direction, width=width, seed=seed)
@@ -85,11 +87,8 @@ def architecture_claims(zoo: pd.DataFrame) -> dict[str, list]:
     """
     from .claims import claim
 
-    if not isinstance(zoo, pd.DataFrame):
-        raise TypeError(f"zoo must be zoo_audits()' DataFrame, got {type(zoo).__name__}")
-    missing = sorted({"model", "seed", "input", "flagged", "harmonic_fraction"} - set(zoo.columns))
-    if missing:
-        raise ValueError(f"zoo lacks the columns {missing}: pass zoo_audits('forward', ...)")
+    check_frame("zoo", zoo, ("model", "seed", "input", "flagged", "period",
+                             "harmonic_fraction", "times_chance"))  # fmt: skip
     out: dict[str, list] = {"flags": [], "noise": []}
     for name, part in zoo.groupby("model", sort=False):
         const = part[part.input == "constant"].sort_values("seed")

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._util.checks import as_names, check_bool, check_seeds
+from .._util.checks import as_names, check_bool, check_seeds, check_str
 from .._util.io import write_atomic
 from .._util.store import VerifiedStore, check_folder
 
@@ -539,12 +539,26 @@ def compute_unit(
 
     if not isinstance(unit, Unit):
         raise TypeError(f"unit must be a Unit (from EXPERIMENTS[...].units()), got {unit!r}")
+    if unit.experiment not in EXPERIMENTS:
+        raise ValueError(f"unit names the experiment {unit.experiment!r}, not one of EXPERIMENTS")
+    threads = _check_threads(threads)
+    dev = select_device(device)
     experiment = EXPERIMENTS[unit.experiment]
     with _threads(threads):
-        out = experiment.compute(unit, select_device(device))
+        out = experiment.compute(unit, dev)
     for table in unit.tables:
         out[table] = out[table][list(experiment.tables[table])].reset_index(drop=True)
     return out
+
+
+def _check_threads(threads: object) -> int | None:
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads must be a positive int or None, got {threads!r}")
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    return threads
 
 
 def _claim_is_stale(store: VerifiedStore, key: str) -> bool:
@@ -626,10 +640,8 @@ def run_experiments(
         "checkpoints", results / ".checkpoints" if checkpoints is None else checkpoints
     )
     dev = select_device(device)
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
-        raise TypeError(f"threads must be a positive int or None, got {threads!r}")
-    if threads is not None and threads < 1:
-        raise ValueError(f"threads must be at least 1, got {threads}")
+    threads = _check_threads(threads)
+    check_str("command", command, none_ok=True)
     results.mkdir(parents=True, exist_ok=True)
     command = command or " ".join([Path(sys.executable).name, *sys.argv])
     written: dict[str, Path] = {}
@@ -768,6 +780,8 @@ def find_results(start: str | os.PathLike | None = None) -> Path:
     """The ``results`` folder: ``$ARTIFACT_LAB_RESULTS`` if set, else the first
     ``results/`` that holds result tables in ``start`` (default: the working directory) or
     a folder above it (a notebook runs in ``notebooks/``, the tables live beside it)."""
+    if start is not None and (not isinstance(start, (str, os.PathLike)) or not str(start)):
+        raise TypeError(f"start must be a folder path or None, got {start!r}")
     env = os.environ.get(RESULTS_ENV)
     if env:
         return Path(env)
@@ -796,12 +810,16 @@ def read_results(table: str, *, folder: str | os.PathLike | None = None) -> Resu
 
     Examples
     --------
-    >>> read_results("learning").frame.seed.nunique() >= 8  # doctest: +SKIP
-    True
+    >>> import tempfile
+    >>> read_results("learning", folder=tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    FileNotFoundError: result table 'learning' is not in ...: run `make experiments` ...
     """
     tables = {t: e for e in EXPERIMENTS.values() for t in e.tables}
     if not isinstance(table, str) or table not in tables:
         raise ValueError(f"table must be one of {sorted(tables)}, got {table!r}")
+    if folder is not None and (not isinstance(folder, (str, os.PathLike)) or not str(folder)):
+        raise TypeError(f"folder must be a folder path or None, got {folder!r}")
     folder = find_results() if folder is None else Path(folder)
     csv_path, json_path = folder / f"{table}.csv", folder / f"{table}.json"
     if not csv_path.is_file() or not json_path.is_file():

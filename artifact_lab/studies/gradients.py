@@ -465,8 +465,21 @@ def gradient_claims(
     dict
         ``"layers"``, ``"zoo"``, ``"classifier"``, ``"cost"`` -> claims.
     """
+    from .._util.checks import as_real_array, check_frame
     from .claims import claim
 
+    check_frame("accuracy", accuracy, ("seed", "variant", "test_accuracy"))
+    check_frame("saliency", saliency, ("seed", "variant", "stage", "period",
+                                       "harmonic_fraction", "chance"))  # fmt: skip
+    if zoo is not None:
+        check_frame("zoo", zoo, ("model", "seed", "input", "period", "times_chance"))
+    if adjoint is not None:
+        adjoint = as_real_array("adjoint", adjoint)
+        if adjoint.ndim != 1:
+            raise ValueError(f"adjoint must hold one value per seed (1-D), got {adjoint.shape}")
+    for name, frame in (("accuracy", accuracy), ("saliency", saliency)):
+        if "original" not in set(frame.variant):
+            raise ValueError(f"{name} must hold the classifier as it is (variant 'original')")
     out: dict[str, list] = {"layers": [], "zoo": [], "classifier": [], "cost": []}
     if adjoint is not None:
         out["layers"].append(

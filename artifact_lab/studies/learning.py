@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._util.checks import check_frame, check_int
+from .._util.checks import as_names, check_float, check_frame, check_int, check_str
 from .claims import Claim, claim
+from ..core.images import IMAGES
 from .training import COLUMNS, HELD_OUT, held_out_quality, pictures
 
 __all__ = [
@@ -53,7 +54,13 @@ def pictures_level(factor: int, eval_size: int, held_out: Sequence[str] = HELD_O
     """
     factor = check_int("factor", factor, minimum=1)
     eval_size = check_int("eval_size", eval_size, minimum=8)
-    hr = pictures(tuple(held_out), eval_size)[:, None]
+    if eval_size < 4 * factor + factor:
+        raise ValueError(
+            f"eval_size={eval_size} leaves no whole period of {factor} inside a crop of two "
+            f"periods per side: at least {5 * factor}"
+        )
+    held_out = as_names("held_out", held_out, allowed=IMAGES)
+    hr = pictures(held_out, eval_size)[:, None]
     return held_out_quality(hr, hr, factor, metrics=False)["harmonic_fraction"]
 
 
@@ -68,6 +75,7 @@ def final_values(frame: pd.DataFrame, column: str, *, step: str = "last") -> pd.
     [2.0, 4.0]
     """
     check_frame("frame", frame)
+    check_str("column", column, empty_ok=False)
     for name in ("variant", "seed", "step", column):
         if name not in frame.columns:
             raise ValueError(f"frame lacks the column {name!r}")
@@ -88,8 +96,15 @@ def drift_claims(
     or the monitor's ``pair_score`` (preferred when present: it is the score the penalty
     and the constrained layer are about); ``where`` is added to each statement.
     """
+    check_frame("frame", frame)
+    variants = as_names("variants", variants)
+    check_str("prefix", prefix, empty_ok=False)
+    check_str("where", where)
     column = "pair_score" if "pair_score" in frame.columns else "checkerboard_score"
     last = final_values(frame, column)
+    missing = [v for v in variants if v not in last.columns]
+    if missing:
+        raise ValueError(f"variants {missing} are not in frame (it holds {list(last.columns)})")
     what = "pair score" if column == "pair_score" else "closed-form score"
     out = []
     for v in variants:
@@ -148,7 +163,12 @@ def learning_claims(
         missing = sorted(set(COLUMNS) - set(frame.columns))
         if missing:
             raise ValueError(f"{name} lacks the columns {missing}: pass the stored table")
-    check_frame("errors", errors)
+    check_frame("errors", errors, ("variant", "seed", "times_chance"))
+    level_x2 = check_float("level_x2", level_x2, positive=True)
+    level_x4 = check_float("level_x4", level_x4, positive=True)
+    for name, frame in (("sr", sr), ("autoencoder", autoencoder)):
+        if frame.empty:
+            raise ValueError(f"{name} must not be empty")
     score0 = final_values(sr, "checkerboard_score", step="first")
     score = final_values(sr, "checkerboard_score")
     hf0 = final_values(sr, "harmonic_fraction", step="first")

@@ -20,10 +20,20 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._util.checks import as_names, check_bool, check_int, check_seeds
+from .._util.checks import (
+    as_names,
+    check_bool,
+    check_frame,
+    check_instance,
+    check_int,
+    check_items,
+    check_seeds,
+    check_str,
+)
 from ..backend import select_device
 from ..core.images import IMAGES
 from ..prevent.losses import layer_scores
+from .claims import Claim
 from .training import (
     COLUMNS,
     HELD_OUT,
@@ -351,11 +361,15 @@ def label_run(frame: pd.DataFrame, method: str, run: RunSpec) -> pd.DataFrame:
 
     Examples
     --------
-    >>> spec = run_spec("sr", "transposed k=4", 2, 0, check_budget("tiny", "sr", 2), (), ())
+    >>> tiny = check_budget("tiny", "sr", 2)
+    >>> spec = run_spec("sr", "transposed k=4", 2, 0, tiny, "camera", "coins")
     >>> spec = replace(spec, penalty=0.1)
     >>> label_run(pd.DataFrame({"x": [1]}), "penalty λ=0.1", spec).iloc[0].tolist()
     ['penalty λ=0.1', 0.1, 'pairs', 1]
     """
+    check_frame("frame", frame)
+    check_str("method", method, empty_ok=False)
+    check_instance("run", run, RunSpec, hint="run_spec() builds one")
     part = frame.copy()
     part.insert(0, "channels", run.penalty_channels if run.penalty else "")
     part.insert(0, "penalty", run.penalty)
@@ -451,6 +465,11 @@ def prevention_claims(
         missing = sorted(set(need) - set(frame.columns))
         if missing:
             raise ValueError(f"{name} lacks the columns {missing}")
+    unknown = sorted(set(quality.factor) - set(reference.factor))
+    if unknown:
+        raise ValueError(f"reference lacks the factors {unknown} that quality holds")
+    if len(quality) and "transposed" not in set(quality.method):
+        raise ValueError("quality must hold the plain layer (method 'transposed'): the reference")
     ref = reference.set_index("factor")
     last = quality[quality.step == quality.step.max()]
     final = scores[scores.step == scores.step.max()]
@@ -562,8 +581,8 @@ def collapsed_runs(quality: pd.DataFrame) -> pd.DataFrame:
     ...                              "harmonic_fraction": [0.0]})).seed.tolist()
     [0]
     """
-    if not isinstance(quality, pd.DataFrame):
-        raise TypeError(f"quality must be a DataFrame, got {type(quality).__name__}")
+    check_frame("quality", quality, ("method", "factor", "seed", "step", "psnr", "loss",
+                                      "harmonic_fraction"))  # fmt: skip
     last = quality[quality.step == quality.step.max()]
     dead = last[last.harmonic_fraction == 0]
     return dead[["method", "factor", "seed", "psnr", "loss"]].reset_index(drop=True)
@@ -592,8 +611,12 @@ def prevention_choices(claims: dict[str, list]) -> pd.DataFrame:
     """
     import re
 
-    if not isinstance(claims, dict) or not {"weights", "outputs", "quality"} <= set(claims):
-        raise TypeError("claims must be prevention_claims()' dict of sections")
+    if not isinstance(claims, dict):
+        raise TypeError(f"claims must be prevention_claims()' dict of sections, got {claims!r}")
+    if not {"weights", "outputs", "quality"} <= set(claims):
+        raise ValueError(f"claims must hold the sections weights, outputs, quality: {claims!r}")
+    for key, part in claims.items():
+        check_items(f"claims[{key!r}]", part, Claim, hint="prevention_claims() gives them")
     by_id = {c.id: c for part in claims.values() for c in part}
     rows = []
     for c in claims["outputs"]:

@@ -45,6 +45,8 @@ from .._util.checks import (
     check_instance,
     check_int,
     check_seeds,
+    check_str,
+    check_tensor,
 )
 from .._util.store import VerifiedStore
 from ..backend import select_device
@@ -224,8 +226,7 @@ class _AutoEncoder(nn.Module):
         return self.tail(F.relu(self.up2(F.relu(self.up(self.enc(x))))))
 
 
-@functools.lru_cache(maxsize=8)
-def pictures(names: tuple[str, ...], size: int) -> torch.Tensor:
+def pictures(names: Sequence[str] | str, size: int) -> torch.Tensor:
     """Bundled pictures as one float32 tensor ``(len(names), size, size)`` in [0, 1].
 
     Loaded once per process (runs only read it: do not write into the result).
@@ -235,6 +236,11 @@ def pictures(names: tuple[str, ...], size: int) -> torch.Tensor:
     >>> tuple(pictures(("coins", "moon"), 32).shape)
     (2, 32, 32)
     """
+    return _pictures(as_names("names", names, allowed=IMAGES), check_int("size", size, minimum=8))
+
+
+@functools.lru_cache(maxsize=8)
+def _pictures(names: tuple[str, ...], size: int) -> torch.Tensor:
     return torch.stack([load_image(n, size) for n in names]).float()
 
 
@@ -246,6 +252,10 @@ def downsample(hr: torch.Tensor, factor: int) -> torch.Tensor:
     >>> downsample(torch.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
     [2.5, 4.5, 10.5, 12.5]
     """
+    check_tensor("hr", hr, min_ndim=4, shape="(N, C, H, W)")
+    factor = check_int("factor", factor, minimum=1)
+    if min(hr.shape[-2:]) < factor:
+        raise ValueError(f"hr of shape {tuple(hr.shape)} is smaller than factor={factor}")
     return F.avg_pool2d(hr, factor)
 
 
@@ -346,6 +356,22 @@ def held_out_quality(
     """
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+    for name, value in (("out", out), ("hr_eval", hr_eval)):
+        check_tensor(name, value, shape="(N, 1, H, W)")
+        if value.ndim != 4 or value.shape[1] != 1:
+            raise ValueError(f"{name} must have shape (N, 1, H, W), got {tuple(value.shape)}")
+    if out.shape != hr_eval.shape:
+        raise ValueError(
+            f"out {tuple(out.shape)} and hr_eval {tuple(hr_eval.shape)} differ in shape"
+        )
+    scale = check_int("scale", scale, minimum=1)
+    metrics = check_bool("metrics", metrics)
+    # a crop of two periods per side and, for SSIM, its 7-pixel window must fit
+    if min(out.shape[-2:]) < 4 * scale + (7 if metrics else scale):
+        raise ValueError(
+            f"out of {tuple(out.shape[-2:])} pixels is too small for scale={scale}: at least "
+            f"{4 * scale + (7 if metrics else scale)} per side"
+        )
     m = 2 * scale
     crop = out.double().cpu()[:, 0, m:-m, m:-m]
     ref = hr_eval[:, 0, m:-m, m:-m].double()
@@ -575,16 +601,27 @@ def run_spec(
     held_out: tuple[str, ...],
 ) -> RunSpec:
     """The :class:`RunSpec` of one run (the autoencoder's upsampler always works at factor 2,
-    twice). ``budget`` and the pictures come checked (:func:`check_budget`,
-    :func:`check_images`); the seed is checked here."""
+    twice), every argument checked: ``budget`` a :class:`Budget` (:func:`check_budget` turns a
+    name into one), the pictures as in :func:`check_images`.
+
+    Examples
+    --------
+    >>> run_spec("sr", "sub-pixel", 2, 0, BUDGETS["tiny"], ("camera",), ("coins",)).factor
+    2
+    """
+    task = check_choice("task", task, ("sr", "autoencoder"))
+    check_str("variant", variant, empty_ok=False)
+    factor = check_int("factor", factor, minimum=2)
+    check_instance("budget", budget, Budget, hint="check_budget() turns a name into one")
+    train_images, held_out = check_images(train_images, held_out)
     return RunSpec(
         task,
         variant,
         factor if task == "sr" else 2,
         check_int("seed", seed, minimum=0),
         budget,
-        tuple(train_images),
-        tuple(held_out),
+        train_images,
+        held_out,
     )
 
 
@@ -599,6 +636,8 @@ def check_budget(budget: str | Budget, task: str, factor: int) -> Budget:
     >>> check_budget("tiny", "sr", 2).steps
     40
     """
+    task = check_choice("task", task, ("sr", "autoencoder"))
+    factor = check_int("factor", factor, minimum=1)
     if isinstance(budget, str):
         if budget not in BUDGETS:
             raise ValueError(f"budget must be one of {sorted(BUDGETS)} or a Budget, got {budget!r}")

@@ -230,7 +230,9 @@ def plot_claims(
     if frame.empty:
         raise ValueError("claims must not be empty")
     if labels is not None:
-        check_mapping("labels", labels)
+        check_mapping("labels", labels, empty_ok=True)
+        for key, text in labels.items():
+            check_str(f"labels[{key!r}]", text)
     scales = set(frame["scale"]) if "scale" in frame.columns else {"linear"}
     if len(scales) > 1:
         raise ValueError(f"claims must share one scale to share an axis, got {sorted(scales)}")
@@ -283,6 +285,7 @@ def results_table(tables: dict[str, Any], *, caption: str | None = None) -> Tabl
     :class:`~artifact_lab.studies.experiments.ResultTable`.
     """
     check_mapping("tables", tables)
+    check_str("caption", caption, none_ok=True)
     rows = []
     for name, t in tables.items():
         meta = getattr(t, "meta", None)
@@ -324,12 +327,15 @@ def answer_table(rows: Sequence[Any], *, caption: str | None = None) -> Table:
     the recommended one, the grid measured for the recommended layer and its cost in quality
     (estimate and 95% CI over seeds, with units), the backing notebook's test, the notebook.
     """
+    from .._util.checks import check_items
     from ..studies.answer import AnswerRow
 
+    check_str("caption", caption, none_ok=True)
+    rows = check_items("rows", rows, AnswerRow, hint="answer_rows() gives them")
+    if not rows:
+        raise ValueError("rows must not be empty")
     out = []
-    for i, r in enumerate(rows):
-        if not isinstance(r, AnswerRow):
-            raise TypeError(f"rows[{i}] must be an AnswerRow (answer_rows()), got {r!r}")
+    for r in rows:
         out.append(
             {
                 "situation": r.situation,
