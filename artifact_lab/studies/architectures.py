@@ -100,8 +100,8 @@ def architecture_claims(zoo: pd.DataFrame) -> dict[str, list]:
             out["flags"].append(
                 claim(
                     f"06-confirmed-{name}",
-                    f"{name}'s constant response confirms its flags: harmonic fraction above "
-                    f"{CONFIRM_LEVEL:g}",
+                    f"the constant response of {name} confirms its flags: harmonic fraction "
+                    f"above {CONFIRM_LEVEL:g}",
                     const.harmonic_fraction.to_numpy(),
                     statistic="harmonic fraction of y(1) - y(0)",
                     threshold=CONFIRM_LEVEL,
@@ -111,7 +111,7 @@ def architecture_claims(zoo: pd.DataFrame) -> dict[str, list]:
             out["flags"].append(
                 claim(
                     f"06-clean-{name}",
-                    f"{name}, flagged nowhere, has a constant response below {CONFIRM_LEVEL:g}",
+                    f"the constant response of {name}, flagged nowhere, is below {CONFIRM_LEVEL:g}",
                     const.harmonic_fraction.to_numpy(),
                     statistic="harmonic fraction of y(1) - y(0)",
                     rule="below",
@@ -121,8 +121,8 @@ def architecture_claims(zoo: pd.DataFrame) -> dict[str, list]:
         out["noise"].append(
             claim(
                 f"06-noise-{name}",
-                f"{name}'s noise response is above {NOISE_LEVEL:g}× chance at its period "
-                f"{noise.period.iloc[0]}",
+                f"the noise response of {name} is above {NOISE_LEVEL:g}× chance at its "
+                f"period {noise.period.iloc[0]}",
                 noise.times_chance.to_numpy(),
                 statistic="harmonic fraction of y(noise) - y(0) / chance",
                 threshold=NOISE_LEVEL,

@@ -499,8 +499,8 @@ def gradient_claims(
             out["zoo"].append(
                 claim(
                     f"07-zoo-{name}",
-                    f"{name}'s input gradient at noise carries more than {ZOO_LEVEL:g}× chance "
-                    f"at its period {part.period.iloc[0]}",
+                    f"the input gradient of {name} at noise carries more than {ZOO_LEVEL:g}× "
+                    f"chance at its period {part.period.iloc[0]}",
                     part.sort_values("seed").times_chance.to_numpy(),
                     statistic="harmonic fraction / chance",
                     threshold=ZOO_LEVEL,

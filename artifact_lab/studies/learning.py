@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .._util.checks import as_names, check_float, check_frame, check_int, check_str
-from .claims import Claim, claim
 from ..core.images import IMAGES
+from .claims import Claim, claim
 from .training import COLUMNS, HELD_OUT, held_out_quality, pictures
 
 __all__ = [

@@ -153,11 +153,7 @@ def claim_sentence(claims: Sequence[Claim] | pd.DataFrame, id: str) -> str:
     statement = r.statement[:1].upper() + r.statement[1:]
     ci = f", 95% CI {r.ci}" if r.ci != "—" else ""
     seeds = "1 seed" if r.seeds == "1" else f"{r.seeds} seeds"
-    needed = (
-        f"; {r.needed} would decide it"
-        if r.needed.startswith("about")
-        else (f"; {r.needed}" if r.needed else "")
-    )
+    needed = f"; {r.needed}" if r.needed else ""
     return (
         f"{statement}: **{r.verdict}** ({r.statistic} {r.estimate}{ci}, {seeds}; {r.rule}{needed})."
     )
@@ -250,8 +246,13 @@ def plot_claims(
             ax.plot([thresholds[i]] * 2, [y - 0.35, y + 0.35], color="black", lw=1.2)
     if len(set(thresholds)) == 1 and thresholds[0] is not None:
         ax.axvline(thresholds[0], color="black", ls="--", lw=1)
-    if log:
+    if log:  # plain numbers at 1, 2, 5 times the powers of ten: a ratio reads as a ratio
+        import matplotlib.ticker as ticker
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     names = [(labels or {}).get(i, i) for i in frame.id]
     ax.set_yticks(range(n), [wrap(t, 2.6, FONT_PT) for t in reversed(names)])
     ax.set_ylim(-0.7, n - 0.3)
@@ -278,8 +279,8 @@ def _threshold(rule: str) -> float | None:
 
 
 def results_table(tables: dict[str, Any], *, caption: str | None = None) -> Table:
-    """Where each stored result table comes from: the experiment, seeds, rows, the command,
-    the date, torch's version and threads, and the compute time of its last run.
+    """Where each stored result table comes from: seeds, rows, the command that made it, the
+    date, torch's version and threads.
 
     ``tables`` maps a name to :func:`artifact_lab.studies.experiments.read_results`'s
     :class:`~artifact_lab.studies.experiments.ResultTable`.
@@ -295,13 +296,11 @@ def results_table(tables: dict[str, Any], *, caption: str | None = None) -> Tabl
         rows.append(
             {
                 "table": name,
-                "experiment": meta["experiment"],
                 "seeds": f"{len(seeds)} ({_ranges(seeds)})",
                 "rows": meta["rows"],
                 "made by": meta["command"],
-                "on": meta["date"][:10],
-                "torch, threads": f"{meta['packages']['torch']}, "
-                f"{meta['machine']['torch_threads']} on {meta['machine']['device']}",
+                "on": f"{meta['date'][:10]}, torch {meta['packages']['torch']}, "
+                f"{meta['machine']['torch_threads']} thread(s) on {meta['machine']['device']}",
             }
         )
     return table(pd.DataFrame(rows), caption=caption, keys=["table"])
@@ -321,11 +320,12 @@ def _ranges(seeds: Sequence[int]) -> str:
 
 def answer_table(rows: Sequence[Any], *, caption: str | None = None) -> Table:
     """The answer page: one row per situation (:func:`artifact_lab.studies.answer.answer_rows`),
-    its numbers printed as the claims tables print them.
+    its numbers printed as the claims tables print them, sized for the page.
 
-    Columns: the situation, what to use, the closed-form score of torch's default layer and of
-    the recommended one, the grid measured for the recommended layer and its cost in quality
-    (estimate and 95% CI over seeds, with units), the backing notebook's test, the notebook.
+    Columns: the situation and what to use in it; the closed-form score of torch's default
+    layer against the recommended one; what the experiments measured for the recommended layer
+    (the grid left, its cost in quality: mean and 95% CI over seeds, with units); the notebook
+    that backs it and its verdict.
     """
     from .._util.checks import check_items
     from ..studies.answer import AnswerRow
@@ -338,17 +338,15 @@ def answer_table(rows: Sequence[Any], *, caption: str | None = None) -> Table:
     for r in rows:
         out.append(
             {
-                "situation": r.situation,
-                "use": r.use,
+                "situation: use": f"{r.situation[:1].upper()}{r.situation[1:]}: {r.use}",
                 "closed-form score, torch default → this": f"{r.default_score:.2f} → "
                 f"{_format_value(r.recommended_score, 2, 3, '—')}",
-                "measured grid (95% CI)": _measured(r.grid, r.grid_unit),
-                "quality cost (95% CI)": _measured(r.cost, r.cost_unit),
-                "its test": r.passes,
-                "notebook": r.notebook,
+                "measured, mean (95% CI)": f"grid: {_measured(r.grid, r.grid_unit)}; quality: "
+                f"{_measured(r.cost, r.cost_unit)}",
+                "backed by": f"notebook {r.notebook}: {r.passes}",
             }
         )
-    return table(pd.DataFrame(out), caption=caption, keys=["situation"])
+    return table(pd.DataFrame(out), caption=caption)
 
 
 def _measured(c: Claim | None, unit: str) -> str:

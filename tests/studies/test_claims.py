@@ -129,3 +129,10 @@ def test_a_paired_ratio_divides_and_bad_log_claims_are_refused():
         claim("r", "x", [1.0, 2.0], statistic="x", rule="within", margin=1, scale="log")
     with pytest.raises(ValueError, match="scale"):
         claim("r", "x", [1.0, 2.0], statistic="x", scale="sqrt")
+
+
+def test_an_unresolved_sentence_says_once_what_would_decide_it():
+    c = claim("u", "a small effect", [0.1, -0.05, 0.2, 0.0], statistic="d")
+    sentence = claim_sentence([c], "u")
+    assert c.verdict == "unresolved" and sentence.count("would decide it") == 1
+    assert f"about {c.needed} seeds would decide it" in sentence

@@ -49,44 +49,49 @@ def test_every_table_is_committed_with_its_provenance():
 
 def _same_numbers(stored: pd.DataFrame, fresh: pd.DataFrame, timing: tuple[str, ...]):
     """Equal text columns; numbers equal to 1e-6 relative (the runner's thread count, one,
-    gives bit-equal numbers on one machine; another CPU may differ in the last digits)."""
-    fresh = ex._parse_csv(ex._csv_bytes(fresh))  # what a stored table reads back as
+    gives bit-equal numbers on one machine; another CPU may differ in the last digits). Both
+    sides as a stored table reads back."""
     assert len(stored) == len(fresh)
     for col in fresh.columns:
         if col in timing:
             continue
         a, b = stored[col].to_numpy(), fresh[col].to_numpy()
+        stale = f"{col}: the stored table is stale; recompute it with make experiments"
         if fresh[col].dtype.kind in "fi":
-            np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-6, atol=1e-9,
-                                       err_msg=col)  # fmt: skip
+            np.testing.assert_allclose(
+                a.astype(float), b.astype(float), rtol=1e-6, atol=1e-9, err_msg=stale
+            )
         else:
-            assert a.tolist() == b.tolist(), col
+            assert a.tolist() == b.tolist(), stale
 
 
 @pytest.mark.parametrize(
     ("experiment", "label"),
     [
         ("learning", "sr ×2 transposed k=3, seed 0"),
-        ("learning", "autoencoder transposed k=4, seed 1"),
         ("prevention", "×4 penalty λ=0.1, seed 2"),
         ("prevention", "reference ×4"),
         ("gradients", "classifier study, seed 0"),
+        ("zoo", "backward audits, seed 0"),
+        ("zoo", "forward audits, seed 3"),
     ],
 )
 def test_a_subset_recomputed_here_gives_the_stored_numbers(experiment, label):
     exp = EXPERIMENTS[experiment]
     seeds = read_results(next(iter(exp.tables))).seeds
     unit = next(u for u in exp.units(seeds) if u.label == label)
-    fresh = compute_unit(unit)
+    fresh = {t: ex._parse_csv(ex._csv_bytes(f)) for t, f in compute_unit(unit).items()}
     for table in unit.tables:
         stored = read_results(table).frame
-        keys = [c for c in ("task", "method", "variant", "factor", "seed", "stage", "period")
-                if c in fresh[table].columns]  # fmt: skip
+        keys = [
+            c
+            for c in ("task", "method", "variant", "factor", "seed", "stage", "period")
+            if c in fresh[table].columns
+        ]
         rows = stored.merge(fresh[table][keys].drop_duplicates(), on=keys, how="inner")
-        if table == "prevention_scores" or table == "gradients_saliency":
-            rows = rows.drop_duplicates()
-        _same_numbers(rows.reset_index(drop=True), fresh[table].reset_index(drop=True),
-                      exp.timing_columns)  # fmt: skip
+        _same_numbers(
+            rows.reset_index(drop=True), fresh[table].reset_index(drop=True), exp.timing_columns
+        )
 
 
 # --- the runner, on a small experiment of its own ---------------------------------------------
@@ -120,8 +125,9 @@ def toy(monkeypatch):
 
 
 def test_the_runner_writes_tables_with_provenance_and_resumes(tmp_path, toy):
-    out = run_experiments(["toy"], seeds=(0, 1, 2), results=tmp_path, progress=False,
-                          command="make experiments")  # fmt: skip
+    out = run_experiments(
+        ["toy"], seeds=(0, 1, 2), results=tmp_path, progress=False, command="make experiments"
+    )
     assert sorted(out) == ["toy", "toy_extra"] and toy == ["seed 0", "seed 1", "seed 2"]
     t = read_results("toy", folder=tmp_path)
     assert t.frame.seed.tolist() == [0, 0, 1, 1, 2, 2] and t.frame.name.tolist()[:2] == ["a", ""]
@@ -153,8 +159,9 @@ def test_a_damaged_checkpoint_is_recomputed_and_a_claimed_unit_left_to_its_owner
     key = unit.key("toy", 1)
     claim = tmp_path / ".checkpoints" / f".toy-{key}.claim"
     claim.write_text(f"{os.uname().nodename} {os.getppid()} {time.time():.0f}\n")
-    assert not ex._claim_is_stale(ex.VerifiedStore(tmp_path / ".checkpoints", prefix="toy",
-                                                    what="checkpoint"), key)  # fmt: skip
+    assert not ex._claim_is_stale(
+        ex.VerifiedStore(tmp_path / ".checkpoints", prefix="toy", what="checkpoint"), key
+    )
     # a claim whose process is gone is taken over
     claim.write_text(f"{os.uname().nodename} 999999999 {time.time():.0f}\n")
     run_experiments(["toy"], seeds=(5,), results=tmp_path, progress=False)
@@ -195,7 +202,8 @@ def test_the_command_line_speaks_in_one_line(tmp_path, toy, capsys):
     assert "seeds" in capsys.readouterr().err
     assert main(["toy", "--seeds", "0,2", "--results", str(tmp_path)]) == 0
     assert read_results("toy", folder=tmp_path).seeds == (0, 2)
+    capsys.readouterr()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(["toy", "--results", str(tmp_path / "toy.csv")]) == 1
-    assert capsys.readouterr().err.startswith("error: results")
+    assert capsys.readouterr().err.splitlines()[-1].startswith("error: results")
