@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JOBS    ?= 2
 TIMEOUT ?= 3600
 
-.PHONY: install report test test-all lint format bench clean
+.PHONY: install report experiments test test-all lint format bench clean
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ $(STAMP): pyproject.toml
 report: $(STAMP)    ## the main job: execute every notebook, write reports/*.html and *.pdf
 	$(VENV)/bin/artifact-lab report --notebooks notebooks --output reports \
 		--jobs $(JOBS) --timeout $(TIMEOUT)
+
+# resumable: finished units stay in results/.checkpoints; one torch thread, niced (shared CPUs)
+experiments: $(STAMP)  ## recompute the result tables in results/ that notebooks 5-8 read
+	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m artifact_lab.studies.experiments --results results
 
 test: $(STAMP)      ## the fast suite (doctests, property tests, notebooks and report)
 	$(PY) -m pytest -m "not slow" -n $(JOBS) --dist loadfile

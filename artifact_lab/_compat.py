@@ -49,7 +49,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "sweep": ("atlas.sweep",),
     "tables": ("viz.tables",),
     "tracing": ("models.trace",),
-    "training": ("studies.training",),
+    "training": ("studies.training", "studies.prevention"),
     "upsamplers": ("layers.upsamplers", "layers.shuffle"),
     "zoo": ("models.zoo", "layers.shuffle"),
 }

@@ -17,6 +17,12 @@ seeds taken as independent draws) with a threshold:
 
 A difference between two methods is one claim on the paired per-seed differences
 (:func:`claim` with ``minus=``), so seed-to-seed variation common to both cancels.
+
+Ratios (an output's harmonic power against its chance level, one method's against
+another's) are decided on a log scale (``scale="log"``): the interval is the t interval of
+the mean log, mapped back, so the estimate is the geometric mean and the interval is not
+dragged across 1 by one large ratio; with ``minus=`` the paired values are divided, not
+subtracted.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import pandas as pd
 
 from .._util.checks import as_real_array, check_choice, check_float, check_str
 
-__all__ = ["COLUMNS", "RULES", "VERDICTS", "Claim", "claim", "claims_frame"]
+__all__ = ["COLUMNS", "RULES", "SCALES", "VERDICTS", "Claim", "claim", "claims_frame"]
 
 #: How each rule decides (the words printed beside every verdict).
 RULES = {
@@ -38,6 +44,7 @@ RULES = {
     "below": "holds when the 95% CI lies below {threshold}",
     "within": "holds when the 95% CI lies within {threshold} ± {margin}",
 }
+SCALES = ("linear", "log")
 VERDICTS = ("holds", "does not hold", "unresolved")
 
 #: The columns of :func:`claims_frame`, as a reader sees them.
@@ -45,13 +52,14 @@ COLUMNS = {
     "id": "claim id",
     "statement": "what is claimed",
     "statistic": "what is measured, per seed",
-    "estimate": "mean over seeds",
+    "estimate": "mean over seeds (geometric mean on the log scale)",
     "low": "95% CI, lower end",
     "high": "95% CI, upper end",
     "seeds": "number of seeds",
     "rule": "the rule that decides the claim",
     "verdict": "what the rule gives: holds, does not hold or unresolved",
     "needed": "for an unresolved claim: seeds that would decide it at the spread seen",
+    "scale": "linear, or log (ratios: geometric mean, interval of the mean log)",
 }
 
 
@@ -69,6 +77,7 @@ class Claim:
     rule: str
     verdict: str
     needed: int | None = None
+    scale: str = "linear"
 
     def to_frame(self) -> pd.DataFrame:
         return claims_frame([self])
@@ -144,6 +153,7 @@ def claim(
     threshold: float = 0.0,
     margin: float = 0.0,
     minus: Sequence[float] | np.ndarray | None = None,
+    scale: str = "linear",
 ) -> Claim:
     """Decide one claim from one value per seed.
 
@@ -161,7 +171,12 @@ def claim(
     rule : {"above", "below", "within"}
         See the module docstring; ``threshold`` and ``margin`` complete it.
     minus : sequence of float, optional
-        Values of the same seeds to subtract first (a paired difference).
+        Values of the same seeds to subtract first (a paired difference), or to divide by
+        on the log scale (a paired ratio).
+    scale : {"linear", "log"}
+        ``"log"`` for ratios and other positive values: decided on their logs against
+        ``log(threshold)`` (``threshold`` > 0), reported as the geometric mean and its
+        interval; the rule ``"within"`` is linear only.
 
     Returns
     -------
@@ -175,27 +190,50 @@ def claim(
     ('holds', 4, 0.255)
     >>> claim("demo", "no effect", [0.1, -0.2], statistic="difference").verdict
     'unresolved'
+    >>> r = claim("demo", "above chance", [3.0, 5.0, 4.0], statistic="× chance", threshold=1,
+    ...           scale="log")
+    >>> r.verdict, round(r.estimate, 6), r.rule
+    ('holds', 3.914868, 'holds when the 95% CI of the geometric mean lies above 1')
     """
     for name, text in (("id", id), ("statement", statement), ("statistic", statistic)):
         check_str(name, text, empty_ok=False)
     check_choice("rule", rule, tuple(RULES))
+    check_choice("scale", scale, SCALES)
     threshold = check_float("threshold", threshold)
     margin = check_float("margin", margin, minimum=0.0)
     if rule == "within" and margin <= 0:
         raise ValueError(f"rule 'within' needs a margin above 0, got margin={margin}")
+    log = scale == "log"
+    if log and rule == "within":
+        raise ValueError("rule 'within' is for the linear scale; a ratio takes 'above' or 'below'")
+    if log and threshold <= 0:
+        raise ValueError(f"scale 'log' needs a threshold above 0, got threshold={threshold}")
     v = np.asarray(as_real_array("values", values), dtype=np.float64).ravel()
+    m = None
     if minus is not None:
         m = np.asarray(as_real_array("minus", minus), dtype=np.float64).ravel()
         if m.size != v.size:
             raise ValueError(
                 f"minus must hold one value per seed like values ({v.size}), got {m.size}"
             )
-        v = v - m
     if v.size == 0:
         raise ValueError("values must hold at least one value (one per seed)")
+    if log:
+        for name, arr in (("values", v), ("minus", m)):
+            if arr is not None and not (arr > 0).all():
+                raise ValueError(f"scale 'log' needs {name} above 0, got {arr[~(arr > 0)][0]!r}")
+        v = np.log(v) - (np.log(m) if m is not None else 0.0)
+        at = math.log(threshold)
+    else:
+        v = v - m if m is not None else v
+        at = threshold
     mean, low, high, _ = _interval(v)
-    verdict = _decide(rule, low, high, threshold, margin)
-    needed = None if verdict != "unresolved" else _seeds_needed(rule, mean, v, threshold, margin)
+    verdict = _decide(rule, low, high, at, margin)
+    needed = None if verdict != "unresolved" else _seeds_needed(rule, mean, v, at, margin)
+    text = RULES[rule].format(threshold=_plain(threshold), margin=_plain(margin))
+    if log:
+        mean, low, high = math.exp(mean), math.exp(low), math.exp(high)
+        text = text.replace("95% CI", "95% CI of the geometric mean")
     return Claim(
         id=id,
         statement=statement,
@@ -204,9 +242,10 @@ def claim(
         low=low,
         high=high,
         seeds=int(v.size),
-        rule=RULES[rule].format(threshold=_plain(threshold), margin=_plain(margin)),
+        rule=text,
         verdict=verdict,
         needed=needed,
+        scale=scale,
     )
 
 

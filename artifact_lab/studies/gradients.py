@@ -47,11 +47,13 @@ from ..models.measure import (
 
 __all__ = [
     "TEXTURES",
+    "ZOO_LEVEL",
     "FixStudy",
     "SmallClassifier",
     "TrainedClassifier",
     "adjoint_check",
     "fix_study",
+    "gradient_claims",
     "gradient_scores",
     "texture_patches",
     "train_classifier",
@@ -430,3 +432,141 @@ def fix_study(
                 row = score_row("test patches", "grad <u, y>", g, tuple(period), True)
                 grad_rows.append({"variant": name, "stage": stage, **row})
     return FixStudy(pd.DataFrame(acc_rows), pd.DataFrame(grad_rows), models)
+
+
+#: A whole model's gradient counts as carrying the grid above this multiple of chance.
+ZOO_LEVEL = 2.0
+
+
+def gradient_claims(
+    accuracy: pd.DataFrame,
+    saliency: pd.DataFrame,
+    *,
+    zoo: pd.DataFrame | None = None,
+    adjoint: Sequence[float] | None = None,
+) -> dict[str, list]:
+    """Notebook 7's claims, by section, each decided over the seeds.
+
+    Parameters
+    ----------
+    accuracy, saliency : DataFrame
+        The ``gradients`` experiment's tables (``gradients_accuracy``,
+        ``gradients_saliency``): :class:`FixStudy`'s frames over seeds, with ``seed`` and
+        (saliency) ``period`` columns.
+    zoo : DataFrame, optional
+        :func:`artifact_lab.studies.architectures.zoo_audits`' frame of the backward
+        audits: one claim per model, its gradient at noise above :data:`ZOO_LEVEL` × chance.
+    adjoint : sequence of float, optional
+        :func:`adjoint_check`'s largest difference, one per seed: the closed form agrees
+        with autograd.
+
+    Returns
+    -------
+    dict
+        ``"layers"``, ``"zoo"``, ``"classifier"``, ``"cost"`` -> claims.
+    """
+    from .._util.checks import as_real_array, check_frame
+    from .claims import claim
+
+    check_frame("accuracy", accuracy, ("seed", "variant", "test_accuracy"))
+    check_frame("saliency", saliency, ("seed", "variant", "stage", "period",
+                                       "harmonic_fraction", "chance"))  # fmt: skip
+    if zoo is not None:
+        check_frame("zoo", zoo, ("model", "seed", "input", "period", "times_chance"))
+    if adjoint is not None:
+        adjoint = as_real_array("adjoint", adjoint)
+        if adjoint.ndim != 1:
+            raise ValueError(f"adjoint must hold one value per seed (1-D), got {adjoint.shape}")
+    for name, frame in (("accuracy", accuracy), ("saliency", saliency)):
+        if "original" not in set(frame.variant):
+            raise ValueError(f"{name} must hold the classifier as it is (variant 'original')")
+    out: dict[str, list] = {"layers": [], "zoo": [], "classifier": [], "cost": []}
+    if adjoint is not None:
+        out["layers"].append(
+            claim(
+                "07-adjoint",
+                "autograd's gradient of every strided convolution and average pool is its "
+                "closed-form adjoint (largest difference below 1e-12)",
+                np.asarray(adjoint, dtype=float),
+                statistic="largest difference, closed form against autograd",
+                rule="below",
+                threshold=1e-12,
+            )
+        )
+    if zoo is not None:
+        noise = zoo[zoo.input == "noise"]
+        for name, part in noise.groupby("model", sort=False):
+            out["zoo"].append(
+                claim(
+                    f"07-zoo-{name}",
+                    f"the input gradient of {name} at noise carries more than {ZOO_LEVEL:g}× "
+                    f"chance at its period {part.period.iloc[0]}",
+                    part.sort_values("seed").times_chance.to_numpy(),
+                    statistic="harmonic fraction / chance",
+                    threshold=ZOO_LEVEL,
+                    scale="log",
+                )
+            )
+    s = saliency.assign(x=saliency.harmonic_fraction / saliency.chance)
+    x = s.pivot_table(index="seed", columns=["variant", "stage", "period"], values="x")
+    periods = sorted(s.period.unique())
+    cl = out["classifier"]
+    for p in periods:
+        cl.append(
+            claim(
+                f"07-init-p{p}",
+                f"the untrained classifier's saliency carries more than chance at period {p}",
+                x[("original", "init", p)].to_numpy(),
+                statistic="harmonic fraction / chance",
+                threshold=1,
+                scale="log",
+            )
+        )
+        cl.append(
+            claim(
+                f"07-training-raises-p{p}",
+                f"training raises the classifier's grid at period {p}",
+                x[("original", "trained", p)].to_numpy(),
+                minus=x[("original", "init", p)].to_numpy(),
+                statistic="× chance trained / untrained",
+                threshold=1,
+                scale="log",
+            )
+        )
+    fixes = [v for v in dict.fromkeys(s.variant) if v != "original"]
+    for v in fixes:
+        for p in periods:
+            cl.append(
+                claim(
+                    f"07-{v}-trained-p{p}",
+                    f"with the {v} fix, the trained saliency stays below chance at period {p}",
+                    x[(v, "trained", p)].to_numpy(),
+                    statistic="harmonic fraction / chance",
+                    rule="below",
+                    threshold=1,
+                    scale="log",
+                )
+            )
+    acc = accuracy.pivot(index="seed", columns="variant", values="test_accuracy")
+    for v in fixes:
+        out["cost"].append(
+            claim(
+                f"07-cost-{v}",
+                f"the {v} fix costs test accuracy",
+                acc["original"].to_numpy(),
+                minus=acc[v].to_numpy(),
+                statistic="accuracy as it is minus with the fix",
+            )
+        )
+    for i, a in enumerate(fixes):
+        for b in fixes[i + 1 :]:
+            out["cost"].append(
+                claim(
+                    f"07-order-{a}-{b}",
+                    f"the {a} fix keeps more test accuracy than the {b} fix",
+                    acc[a].to_numpy(),
+                    minus=acc[b].to_numpy(),
+                    statistic=f"accuracy with {a} minus with {b}",
+                )
+            )
+    return out

@@ -9,6 +9,9 @@ measured on the outputs. Deterministic for a seed: training runs with
 ``torch.use_deterministic_algorithms(True)`` (restored afterwards) and, on CUDA, the cuBLAS
 workspace setting that deterministic matrix products need.
 
+The prevention study (penalty, constrained layer) lives in :mod:`.prevention` and trains
+its runs through :func:`train_run`.
+
 Checkpoints (``checkpoint=``) hold each finished run in the package's verified store
 (:mod:`artifact_lab._util.store`): a damaged, truncated or misplaced file is recomputed and
 replaced with a warning that names it, temporary files left by a killed run are removed, and
@@ -24,7 +27,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,28 +37,43 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._util.checks import as_names, check_bool, check_choice, check_float, check_int, check_seeds
+from .._util.checks import (
+    as_names,
+    check_bool,
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+    check_seeds,
+    check_str,
+    check_tensor,
+)
 from .._util.store import VerifiedStore
 from ..backend import select_device
 from ..core.images import IMAGES, load_image
 from ..core.spectral import harmonic_fraction, peak_db
 from ..layers.upsamplers import Upsampler, make_upsampler, recipes
-from ..prevent.losses import checkerboard_penalty, find_layers, layer_scores
+from ..prevent.losses import checkerboard_penalty, find_layers
 from ..prevent.monitor import monitor
 
 __all__ = [
     "BUDGETS",
     "COLUMNS",
-    "PENALTIES",
-    "PREVENTION_COLUMNS",
-    "SUM_PENALTIES",
+    "HELD_OUT",
+    "TRAIN_IMAGES",
     "VARIANTS",
     "Budget",
-    "PreventionResult",
+    "RunResult",
+    "RunSpec",
+    "check_budget",
+    "check_images",
     "constrained_variants",
-    "prevention_methods",
-    "prevention_study",
+    "downsample",
+    "held_out_quality",
+    "pictures",
+    "run_spec",
     "summarize",
+    "train_run",
     "train_upsamplers",
     "trained_model",
     "variants",
@@ -172,7 +190,7 @@ BUDGETS = {
     "tiny": Budget(steps=40, evals=2, batch=8, patch=32, channels=8, lr=3e-3, eval_size=64),
     # a few minutes on 2 CPU cores for 8 variants x 2 seeds
     "default": Budget(steps=400, evals=8, batch=16, patch=48, channels=16, lr=2e-3, eval_size=128),
-    # the prevention study (notebook 08): 7 methods x 2 factors x 3 seeds in about 30 s
+    # the prevention study (notebook 8): 8 methods x 2 factors x 3 seeds in about a minute
     "prevention": Budget(steps=80, evals=2, batch=8, patch=32, channels=8, lr=3e-3, eval_size=64),
 }
 
@@ -208,13 +226,36 @@ class _AutoEncoder(nn.Module):
         return self.tail(F.relu(self.up2(F.relu(self.up(self.enc(x))))))
 
 
+def pictures(names: Sequence[str] | str, size: int) -> torch.Tensor:
+    """Bundled pictures as one float32 tensor ``(len(names), size, size)`` in [0, 1].
+
+    Loaded once per process (runs only read it: do not write into the result).
+
+    Examples
+    --------
+    >>> tuple(pictures(("coins", "moon"), 32).shape)
+    (2, 32, 32)
+    """
+    return _pictures(as_names("names", names, allowed=IMAGES), check_int("size", size, minimum=8))
+
+
 @functools.lru_cache(maxsize=8)
-def _stacked(names: tuple[str, ...], size: int) -> torch.Tensor:
-    """The pictures as one float32 tensor, loaded once per process (runs only read it)."""
+def _pictures(names: tuple[str, ...], size: int) -> torch.Tensor:
     return torch.stack([load_image(n, size) for n in names]).float()
 
 
-def _downsample(hr: torch.Tensor, factor: int) -> torch.Tensor:
+def downsample(hr: torch.Tensor, factor: int) -> torch.Tensor:
+    """Area downsampling of ``(N, C, H, W)`` by ``factor``: the studies' low-resolution input.
+
+    Examples
+    --------
+    >>> downsample(torch.arange(16.0).reshape(1, 1, 4, 4), 2).flatten().tolist()
+    [2.5, 4.5, 10.5, 12.5]
+    """
+    check_tensor("hr", hr, min_ndim=4, shape="(N, C, H, W)")
+    factor = check_int("factor", factor, minimum=1)
+    if min(hr.shape[-2:]) < factor:
+        raise ValueError(f"hr of shape {tuple(hr.shape)} is smaller than factor={factor}")
     return F.avg_pool2d(hr, factor)
 
 
@@ -235,7 +276,14 @@ def _patches(images: torch.Tensor, n: int, size: int, gen: torch.Generator) -> t
 
 
 @dataclass(frozen=True)
-class _Run:
+class RunSpec:
+    """Everything that decides one training run (and names its checkpoint).
+
+    Build it with :func:`run_spec`, which checks the seed; ``penalty`` and
+    ``penalty_channels`` add ``penalty * checkerboard_penalty(model, channels=...)`` to the
+    loss (:func:`dataclasses.replace` a spec to set them).
+    """
+
     task: str
     variant: str
     factor: int
@@ -247,6 +295,7 @@ class _Run:
     penalty_channels: str = "pairs"  # its channels= option
 
     def key(self) -> str:
+        """A stable 20-hex-digit digest of the spec: the run's checkpoint name."""
         spec = asdict(self)
         if not spec["penalty"]:  # runs without a penalty keep their checkpoint names
             del spec["penalty"], spec["penalty_channels"]
@@ -255,16 +304,16 @@ class _Run:
 
 
 def _evaluate(
-    model, up: Upsampler, run: _Run, hr_eval: torch.Tensor, fixed_lr, fixed_hr, dev
+    model, up: Upsampler, run: RunSpec, hr_eval: torch.Tensor, fixed_lr, fixed_hr, dev
 ) -> dict[str, float]:
     model.eval()
     with torch.no_grad():
         loss = F.mse_loss(model(fixed_lr), fixed_hr).item()
-        inp = hr_eval if run.task == "autoencoder" else _downsample(hr_eval, run.factor)
+        inp = hr_eval if run.task == "autoencoder" else downsample(hr_eval, run.factor)
         out = model(inp.to(dev)).double().cpu()
     model.train()
     scale = run.factor if run.task == "sr" else 4
-    quality = _quality(out, hr_eval, scale)
+    quality = held_out_quality(out, hr_eval, scale)
     scores = up.scores()
     return {
         "loss": loss,
@@ -277,14 +326,52 @@ def _evaluate(
     }
 
 
-def _quality(
+def held_out_quality(
     out: torch.Tensor, hr_eval: torch.Tensor, scale: int, *, metrics: bool = True
 ) -> dict[str, float]:
-    """PSNR, SSIM, harmonic fraction and peak dB of outputs ``(N, 1, H, W)`` against the
-    pictures, on a centre crop of whole periods (a border of two periods dropped);
-    ``metrics=False`` skips PSNR and SSIM (for the pictures themselves)."""
+    """PSNR, SSIM, harmonic fraction and peak dB of outputs against the pictures.
+
+    Parameters
+    ----------
+    out, hr_eval : Tensor
+        Outputs and pictures, ``(N, 1, H, W)``, values in [0, 1] (outputs are clipped to it
+        for PSNR and SSIM, not for the spectral measures).
+    scale : int
+        The period looked for: a centre crop of whole periods, two periods dropped per side.
+    metrics : bool
+        False skips PSNR and SSIM (NaN): for measuring the pictures themselves.
+
+    Returns
+    -------
+    dict
+        ``psnr`` (dB) and ``ssim`` (means over the pictures), ``harmonic_fraction`` (DC
+        removed, mean) and ``peak_db``.
+
+    Examples
+    --------
+    >>> hr = pictures(("coins",), 64)[:, None]
+    >>> q = held_out_quality(hr, hr, 2, metrics=False)
+    >>> bool(0 < q["harmonic_fraction"] < 0.01), q["psnr"] != q["psnr"]
+    (True, True)
+    """
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+    for name, value in (("out", out), ("hr_eval", hr_eval)):
+        check_tensor(name, value, shape="(N, 1, H, W)")
+        if value.ndim != 4 or value.shape[1] != 1:
+            raise ValueError(f"{name} must have shape (N, 1, H, W), got {tuple(value.shape)}")
+    if out.shape != hr_eval.shape:
+        raise ValueError(
+            f"out {tuple(out.shape)} and hr_eval {tuple(hr_eval.shape)} differ in shape"
+        )
+    scale = check_int("scale", scale, minimum=1)
+    metrics = check_bool("metrics", metrics)
+    # a crop of two periods per side and, for SSIM, its 7-pixel window must fit
+    if min(out.shape[-2:]) < 4 * scale + (7 if metrics else scale):
+        raise ValueError(
+            f"out of {tuple(out.shape[-2:])} pixels is too small for scale={scale}: at least "
+            f"{4 * scale + (7 if metrics else scale)} per side"
+        )
     m = 2 * scale
     crop = out.double().cpu()[:, 0, m:-m, m:-m]
     ref = hr_eval[:, 0, m:-m, m:-m].double()
@@ -330,17 +417,89 @@ def _deterministic(dev: torch.device) -> Iterator[None]:
         torch.backends.cudnn.benchmark = benchmark
 
 
+@dataclass(frozen=True)
+class RunResult:
+    """One finished training run.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per evaluation point, columns :data:`COLUMNS`.
+    scores : DataFrame or None
+        The monitor's records (``scores_every`` given): the run's ``task``, ``variant``,
+        ``factor``, ``seed``, then :func:`artifact_lab.prevent.monitor.monitor`'s columns and
+        ``microseconds_per_layer``; None without a monitor.
+    model : Module or None
+        The trained model in eval mode (``keep_model=True``), else None.
+    """
+
+    frame: pd.DataFrame
+    scores: pd.DataFrame | None = None
+    model: nn.Module | None = field(default=None, repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+
+def train_run(
+    run: RunSpec,
+    *,
+    device: str | torch.device | None = None,
+    keep_model: bool = False,
+    scores_every: int | None = None,
+    bar=None,
+) -> RunResult:
+    """Train the model one :class:`RunSpec` describes, deterministically, and evaluate it.
+
+    Parameters
+    ----------
+    run : RunSpec
+        From :func:`run_spec` (arguments checked there).
+    device : optional
+        Where to train (:func:`artifact_lab.backend.select_device`'s choice by default).
+    keep_model : bool
+        Keep the trained model in the result.
+    scores_every : int, optional
+        Record the upsampler's closed-form scores with the monitor every this many steps.
+    bar : tqdm, optional
+        A progress bar to advance by one per optimiser step.
+
+    Returns
+    -------
+    RunResult
+
+    Examples
+    --------
+    >>> tiny = Budget(steps=2, evals=1, batch=2, patch=16, channels=2, lr=1e-3, eval_size=32)
+    >>> spec = run_spec("sr", "sub-pixel", 2, 0, tiny, ("camera",), ("coins",))
+    >>> r = train_run(spec, keep_model=True)
+    >>> r.frame.step.tolist(), r.scores is None, r.model is not None
+    ([0, 2], True, True)
+    """
+    check_instance("run", run, RunSpec, hint="run_spec() builds one")
+    keep_model = check_bool("keep_model", keep_model)
+    if scores_every is not None:
+        scores_every = check_int("scores_every", scores_every, minimum=1)
+    return _train_one(run, select_device(device), bar, keep_model, scores_every)
+
+
 def _train_one(
-    run: _Run, dev: torch.device, bar, keep_model: bool = False, scores_every: int | None = None
-):
+    run: RunSpec,
+    dev: torch.device,
+    bar,
+    keep_model: bool = False,
+    scores_every: int | None = None,
+) -> RunResult:
     with _deterministic(dev):
         return _train_one_deterministic(run, dev, bar, keep_model, scores_every)
 
 
-def _train_one_deterministic(run: _Run, dev: torch.device, bar, keep_model, scores_every):
+def _train_one_deterministic(
+    run: RunSpec, dev: torch.device, bar, keep_model: bool, scores_every: int | None
+) -> RunResult:
     b = run.budget
-    train = _stacked(run.train_images, TRAIN_SIZE)
-    hr_eval = _stacked(run.held_out, b.eval_size)[:, None]
+    train = pictures(run.train_images, TRAIN_SIZE)
+    hr_eval = pictures(run.held_out, b.eval_size)[:, None]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.seed)
         if run.task == "sr":
@@ -357,7 +516,7 @@ def _train_one_deterministic(run: _Run, dev: torch.device, bar, keep_model, scor
     size = b.patch
     fixed_hr = _patches(train, b.batch, size, torch.Generator().manual_seed(10**6 + run.seed))
     to_input = (
-        (lambda hr: hr) if run.task == "autoencoder" else (lambda hr: _downsample(hr, run.factor))
+        (lambda hr: hr) if run.task == "autoencoder" else (lambda hr: downsample(hr, run.factor))
     )
     fixed_lr, fixed_hr = to_input(fixed_hr).to(dev), fixed_hr.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=b.lr)
@@ -396,14 +555,14 @@ def _train_one_deterministic(run: _Run, dev: torch.device, bar, keep_model, scor
         if bar is not None:
             bar.update(1)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    scores = None
     if mon is not None:
         scores = mon.to_frame()
         head = {"task": run.task, "variant": run.variant, "factor": run.factor, "seed": run.seed}
         for i, (col, value) in enumerate(head.items()):
             scores.insert(i, col, value)
         scores["microseconds_per_layer"] = mon.microseconds_per_layer
-        frame = (frame, scores)
-    return (frame, model.eval()) if keep_model else frame
+    return RunResult(frame, scores, model.eval() if keep_model else None)
 
 
 def trained_model(
@@ -428,25 +587,57 @@ def trained_model(
     task, factor, budget, _, _, train_images, held_out = _check_study(
         task, factor, budget, variant, (seed,), train_images, held_out
     )
-    run = _run_spec(task, variant, factor, seed, budget, train_images, held_out)
-    _, model = _train_one(run, select_device(device), None, keep_model=True)
-    return model
+    run = run_spec(task, variant, factor, seed, budget, train_images, held_out)
+    return _train_one(run, select_device(device), None, keep_model=True).model
 
 
-def _run_spec(task, variant, factor, seed, budget, train_images, held_out) -> _Run:
-    # the autoencoder's upsampler always works at factor 2 (twice)
-    return _Run(
+def run_spec(
+    task: str,
+    variant: str,
+    factor: int,
+    seed: int,
+    budget: Budget,
+    train_images: tuple[str, ...],
+    held_out: tuple[str, ...],
+) -> RunSpec:
+    """The :class:`RunSpec` of one run (the autoencoder's upsampler always works at factor 2,
+    twice), every argument checked: ``budget`` a :class:`Budget` (:func:`check_budget` turns a
+    name into one), the pictures as in :func:`check_images`.
+
+    Examples
+    --------
+    >>> run_spec("sr", "sub-pixel", 2, 0, BUDGETS["tiny"], ("camera",), ("coins",)).factor
+    2
+    """
+    task = check_choice("task", task, ("sr", "autoencoder"))
+    check_str("variant", variant, empty_ok=False)
+    factor = check_int("factor", factor, minimum=2)
+    check_instance("budget", budget, Budget, hint="check_budget() turns a name into one")
+    train_images, held_out = check_images(train_images, held_out)
+    return RunSpec(
         task,
         variant,
         factor if task == "sr" else 2,
         check_int("seed", seed, minimum=0),
         budget,
-        tuple(train_images),
-        tuple(held_out),
+        train_images,
+        held_out,
     )
 
 
-def _budget(budget: str | Budget, task: str, factor: int) -> Budget:
+def check_budget(budget: str | Budget, task: str, factor: int) -> Budget:
+    """A :data:`BUDGETS` name or a :class:`Budget`, checked against the task and factor.
+
+    Raises ValueError naming the field when the patch or the evaluation size is not a
+    multiple of the factor, or the evaluation pictures are too small for the crop and SSIM.
+
+    Examples
+    --------
+    >>> check_budget("tiny", "sr", 2).steps
+    40
+    """
+    task = check_choice("task", task, ("sr", "autoencoder"))
+    factor = check_int("factor", factor, minimum=1)
     if isinstance(budget, str):
         if budget not in BUDGETS:
             raise ValueError(f"budget must be one of {sorted(BUDGETS)} or a Budget, got {budget!r}")
@@ -472,8 +663,16 @@ def _budget(budget: str | Budget, task: str, factor: int) -> Budget:
     return budget
 
 
-def _check_images(train_images, held_out) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The picture names as tuples (one string is one picture), known and disjoint."""
+def check_images(
+    train_images: Sequence[str] | str, held_out: Sequence[str] | str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The picture names as tuples (one string is one picture), known and disjoint.
+
+    Examples
+    --------
+    >>> check_images("camera", ("coins", "moon"))
+    (('camera',), ('coins', 'moon'))
+    """
     train_images = as_names("train_images", train_images, allowed=IMAGES)
     held_out = as_names("held_out", held_out, allowed=IMAGES)
     if set(train_images) & set(held_out):
@@ -487,7 +686,7 @@ def _check_study(task, factor, budget, variant_names, seeds, train_images, held_
     factor = check_int("factor", factor, minimum=2)
     if task == "autoencoder" and factor != 2:
         raise ValueError(f"the autoencoder upsamples by 2 twice; factor must be 2, got {factor}")
-    budget = _budget(budget, task, factor)
+    budget = check_budget(budget, task, factor)
     if variant_names is None:
         names = variants(factor)
     else:  # one string is one variant, not a sequence of letters
@@ -500,7 +699,7 @@ def _check_study(task, factor, budget, variant_names, seeds, train_images, held_
                 f"{sorted(known)}"
             )
     seeds = check_seeds("seeds", seeds)
-    train_images, held_out = _check_images(train_images, held_out)
+    train_images, held_out = check_images(train_images, held_out)
     return task, factor, budget, names, seeds, train_images, held_out
 
 
@@ -557,7 +756,7 @@ def train_upsamplers(
     progress = check_bool("progress", progress)
     dev = select_device(device)
     runs = [
-        _run_spec(task, v, factor, s, budget, train_images, held_out) for s in seeds for v in names
+        run_spec(task, v, factor, s, budget, train_images, held_out) for s in seeds for v in names
     ]
     store = None
     if checkpoint is not None:  # checked before any training, so no run is lost at the end
@@ -572,7 +771,7 @@ def train_upsamplers(
                 bar.update(budget.steps)
                 continue
             bar.set_postfix_str(f"{run.variant}, seed {run.seed}")
-            frame = _train_one(run, dev, bar)
+            frame = _train_one(run, dev, bar).frame
             if store is not None:
                 store.write(run.key(), frame)
             frames.append(frame)
@@ -647,282 +846,3 @@ def _make_upsampler(name: str, factor: int, channels: int, *, seed: int) -> Upsa
     up.conv, up.init = layer, "constrained"
     up.name = f"transposed k={up.kernel_size} (constrained)"
     return up
-
-
-PENALTIES = (1e-3, 1e-1, 1.0)  # channels="pairs", the penalty's default
-SUM_PENALTIES = (0.1,)  # channels="sum": weight_scores' aggregate
-
-PREVENTION_COLUMNS = {
-    "method": "what keeps the artifacts away (or nothing: plain transposed)",
-    "penalty": "weight of losses.checkerboard_penalty in the loss (0: none)",
-    "channels": "the penalty's channels= option (pairs or sum)",
-    **COLUMNS,
-}
-
-
-def _check_lambdas(name: str, lambdas: Sequence[float]) -> tuple[float, ...]:
-    if isinstance(lambdas, (str, bytes)) or not isinstance(lambdas, (Sequence, range)):
-        raise TypeError(f"{name} must be a sequence of positive numbers, got {lambdas!r}")
-    out = []
-    for lam in lambdas:
-        if isinstance(lam, bool) or not isinstance(lam, (int, float)) or not lam > 0:
-            raise ValueError(f"{name} must be positive numbers, got {lam!r}")
-        if not np.isfinite(lam):
-            raise ValueError(f"{name} must be finite, got {lam!r}")
-        out.append(float(lam))
-    return tuple(out)
-
-
-def prevention_methods(
-    factor: int = 2,
-    lambdas: Sequence[float] = PENALTIES,
-    sum_lambdas: Sequence[float] = SUM_PENALTIES,
-) -> pd.DataFrame:
-    """The methods compared by :func:`prevention_study`.
-
-    Plain transposed convolution ``k = 2s`` (torch's init); the same with the penalty
-    (``channels="pairs"``, the default) at each of ``lambdas`` and with its
-    ``channels="sum"`` variant at each of ``sum_lambdas``; the constrained layer of the same
-    geometry; ICNR sub-pixel convolution; nearest resize-convolution.
-
-    Returns
-    -------
-    DataFrame with columns ``method``, ``variant``, ``penalty``, ``channels``.
-
-    Examples
-    --------
-    >>> print(prevention_methods(2, (0.1,), (1.0,)).to_string(index=False))
-                method                   variant  penalty channels
-            transposed            transposed k=4      0.0    pairs
-         penalty λ=0.1            transposed k=4      0.1    pairs
-     penalty (sum) λ=1            transposed k=4      1.0      sum
-           constrained transposed k=4 constrained      0.0    pairs
-        sub-pixel ICNR            sub-pixel ICNR      0.0    pairs
-           resize-conv       resize-conv nearest      0.0    pairs
-    """
-    s = check_int("factor", factor, minimum=2)
-    plain = f"transposed k={2 * s}"
-    rows = [("transposed", plain, 0.0, "pairs")]
-    rows += [(f"penalty λ={x:g}", plain, x, "pairs") for x in _check_lambdas("lambdas", lambdas)]
-    rows += [
-        (f"penalty (sum) λ={x:g}", plain, x, "sum")
-        for x in _check_lambdas("sum_lambdas", sum_lambdas)
-    ]
-    rows += [
-        ("constrained", f"{plain} constrained", 0.0, "pairs"),
-        ("sub-pixel ICNR", "sub-pixel ICNR", 0.0, "pairs"),
-        ("resize-conv", "resize-conv nearest", 0.0, "pairs"),
-    ]
-    return pd.DataFrame(rows, columns=["method", "variant", "penalty", "channels"])
-
-
-@dataclass(frozen=True)
-class PreventionResult:
-    """What :func:`prevention_study` measured.
-
-    Attributes
-    ----------
-    quality : DataFrame
-        One row per method x factor x seed x evaluation step; :data:`PREVENTION_COLUMNS`.
-    scores : DataFrame
-        The monitor's records (:func:`artifact_lab.monitor`), every ``scores_every`` steps,
-        for every method with a transposed or sub-pixel layer (resize-convolution has none:
-        its effective kernel is a convolution smoothed by the hold, score 0 by construction),
-        with ``method``, ``penalty``, ``factor``, ``seed`` columns.
-    reference : DataFrame
-        Per factor, what the numbers are to be read against: PSNR and SSIM of bicubic
-        interpolation of the same inputs (no training), the harmonic fraction of the pictures
-        themselves (the measured fraction's chance level), and the mean and standard deviation
-        of the score of torch's default initialisation of the plain layer over 100 seeds (the
-        score's chance level; about ``1 - 1/s^2``).
-    budget : Budget
-    models : dict
-        ``(factor, method)`` -> the trained model of the first seed (``keep_models=True``).
-    """
-
-    quality: pd.DataFrame
-    scores: pd.DataFrame
-    reference: pd.DataFrame
-    budget: Budget
-    models: dict[tuple[int, str], nn.Module] = field(default_factory=dict, repr=False)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.quality.copy()
-
-    def summary(self) -> pd.DataFrame:
-        """Final evaluation per factor and method over seeds: mean and spread.
-
-        Columns: score at initialisation (mean), final score (mean, max over seeds), final
-        pair score from the monitor (mean, max; NaN for resize-convolution, which has no
-        weight to score and is 0 by construction), PSNR and SSIM (mean, std, min, max), the
-        harmonic fraction measured on the held-out outputs (mean), and the PSNR difference to
-        plain transposed convolution paired by seed (mean, std, standard error of the mean).
-        """
-        q = self.quality
-        last = q[q.step == q.step.max()]
-        plain = last[last.method == "transposed"].set_index(["factor", "seed"]).psnr
-        last = last.assign(
-            dpsnr=last.psnr.to_numpy()
-            - plain.reindex(pd.MultiIndex.from_frame(last[["factor", "seed"]])).to_numpy()
-        )
-        order = {m: i for i, m in enumerate(dict.fromkeys(q.method))}
-        g = last.groupby(["factor", "method"], sort=False)
-        first = q[q.step == q.step.min()].groupby(["factor", "method"], sort=False)
-        m = self.scores
-        pair = m[m.step == m.step.max()].groupby(["factor", "method"]).pair_score
-        out = pd.DataFrame(
-            {
-                "score at init": first.checkerboard_score.mean(),
-                "score mean": g.checkerboard_score.mean(),
-                "score max": g.checkerboard_score.max(),
-                "pair score mean": pair.mean(),
-                "pair score max": pair.max(),
-                "PSNR mean": g.psnr.mean(),
-                "PSNR std": g.psnr.std(ddof=1),
-                "PSNR min": g.psnr.min(),
-                "PSNR max": g.psnr.max(),
-                "SSIM mean": g.ssim.mean(),
-                "SSIM std": g.ssim.std(ddof=1),
-                "harmonic fraction": g.harmonic_fraction.mean(),
-                "ΔPSNR vs plain": g.dpsnr.mean(),
-                "ΔPSNR std": g.dpsnr.std(ddof=1),
-                "ΔPSNR se": g.dpsnr.std(ddof=1) / np.sqrt(g.seed.nunique()),
-                "seeds": g.seed.nunique(),
-            }
-        ).reset_index()
-        out["_o"] = out.method.map(order)
-        return out.sort_values(["factor", "_o"]).drop(columns="_o").reset_index(drop=True)
-
-
-def _reference(factor: int, budget: Budget, held_out: tuple[str, ...]) -> dict[str, float]:
-    from ..core.kernels import default_weight
-    from ..core.scores import weight_scores
-
-    hr = _stacked(held_out, budget.eval_size)[:, None]
-    bicubic = F.interpolate(
-        _downsample(hr, factor), scale_factor=factor, mode="bicubic", align_corners=False
-    )
-    q = _quality(bicubic, hr, factor)
-    truth = _quality(hr, hr, factor, metrics=False)
-    weights = [
-        default_weight(budget.channels, budget.channels, 2 * factor, seed=seed)
-        for seed in range(100)
-    ]
-    chance = [weight_scores(w, factor).checkerboard_score for w in weights]
-    pairs = [float(layer_scores(w, factor, channels="pairs")[0]) for w in weights]
-    return {
-        "factor": factor,
-        "bicubic PSNR": q["psnr"],
-        "bicubic SSIM": q["ssim"],
-        "pictures harmonic fraction": truth["harmonic_fraction"],
-        "bicubic harmonic fraction": q["harmonic_fraction"],
-        "random-init score mean": float(np.mean(chance)),
-        "random-init score std": float(np.std(chance, ddof=1)),
-        "random-init pair score mean": float(np.mean(pairs)),
-        "1 - 1/s^2": 1 - 1 / factor**2,
-    }
-
-
-def prevention_study(
-    factors: Sequence[int] = (2, 4),
-    *,
-    lambdas: Sequence[float] = PENALTIES,
-    sum_lambdas: Sequence[float] = SUM_PENALTIES,
-    seeds: Sequence[int] = (0, 1, 2),
-    budget: str | Budget = "prevention",
-    scores_every: int = 5,
-    train_images: Sequence[str] = TRAIN_IMAGES,
-    held_out: Sequence[str] = HELD_OUT,
-    device: str | torch.device | None = None,
-    keep_models: bool = False,
-    progress: bool = True,
-) -> PreventionResult:
-    """Does the penalty keep artifacts away, at what cost, and where do the others stand?
-
-    Trains the ×``factor`` super-resolution model of :func:`train_upsamplers` with each
-    method of :func:`prevention_methods` (plain transposed ``k = 2s``; the same plus
-    ``λ · checkerboard_penalty(model)`` for each ``λ``; the constrained layer; ICNR sub-pixel;
-    nearest resize-convolution), once per seed, recording the scores with the monitor every
-    ``scores_every`` steps and PSNR/SSIM on the held-out pictures at the budget's evaluation
-    points. Same seed, same initialisation and same patches for every method.
-
-    Parameters
-    ----------
-    factors : sequence of int
-        Upsampling factors (each >= 2; the budget's patch must be a multiple of each).
-    lambdas : sequence of float
-        Penalty weights (positive) for ``checkerboard_penalty(..., channels="pairs")``; the
-        loss is ``MSE + λ · penalty``, with the MSE of pictures in [0, 1] (about 1e-2).
-    sum_lambdas : sequence of float
-        Weights for the ``channels="sum"`` variant (``weight_scores``'s aggregate).
-    seeds : sequence of int
-    budget : str or Budget
-        ``"prevention"`` (default: 80 steps, 32-pixel patches, 8 channels; about 30 s of CPU
-        for 2 factors x 8 methods x 3 seeds) or any :data:`BUDGETS` entry.
-    scores_every : int
-        Monitor period in steps.
-    keep_models : bool
-        Keep the first seed's trained model of each factor and method (in eval mode).
-
-    Returns
-    -------
-    PreventionResult
-        ``.quality``, ``.scores``, ``.reference``; ``.summary()`` for the final table.
-
-    Examples
-    --------
-    >>> tiny = Budget(steps=4, evals=1, batch=2, patch=16, channels=2, lr=1e-3, eval_size=32)
-    >>> r = prevention_study((2,), lambdas=(0.1,), seeds=(0,), budget=tiny, progress=False)
-    >>> table = r.summary().set_index("method")
-    >>> bool(table.loc[["constrained", "resize-conv"], "score max"].max() < 1e-9)
-    True
-    >>> bool(table.loc["transposed", "score max"] > 0.1)
-    True
-    """
-    if isinstance(factors, (str, bytes)) or not isinstance(factors, (Sequence, range)):
-        raise TypeError(f"factors must be a sequence of ints, got {factors!r}")
-    factors = tuple(check_int("factors", f, minimum=2) for f in factors)
-    if not factors:
-        raise ValueError("factors must not be empty")
-    methods = {f: prevention_methods(f, lambdas, sum_lambdas) for f in factors}
-    seeds = check_seeds("seeds", seeds, scalar=False)
-    keep_models = check_bool("keep_models", keep_models)
-    progress = check_bool("progress", progress)
-    scores_every = check_int("scores_every", scores_every, minimum=1)
-    budgets = {f: _budget(budget, "sr", f) for f in factors}
-    train_images, held_out = _check_images(train_images, held_out)
-    dev = select_device(device)
-    runs = []
-    for f in factors:
-        for seed in seeds:
-            for m in methods[f].itertuples():
-                run = _run_spec("sr", m.variant, f, seed, budgets[f], train_images, held_out)
-                runs.append(
-                    (m.method, replace(run, penalty=m.penalty, penalty_channels=m.channels))
-                )
-    quality, scores, models = [], [], {}
-    total = sum(r.budget.steps for _, r in runs)
-    bar = tqdm(total=total, disable=not progress, desc="prevention", unit="step")
-    try:
-        for method, run in runs:
-            bar.set_postfix_str(f"x{run.factor} {method}, seed {run.seed}")
-            keep = keep_models and run.seed == seeds[0]
-            result = _train_one(run, dev, bar, keep_model=keep, scores_every=scores_every)
-            if keep:
-                result, models[run.factor, method] = result
-            frame, monitored = result
-            for part, out in ((frame, quality), (monitored, scores)):
-                part.insert(0, "channels", run.penalty_channels if run.penalty else "")
-                part.insert(0, "penalty", run.penalty)
-                part.insert(0, "method", method)
-                out.append(part)
-    finally:
-        bar.close()
-    reference = pd.DataFrame([_reference(f, budgets[f], tuple(held_out)) for f in factors])
-    return PreventionResult(
-        pd.concat(quality, ignore_index=True),
-        pd.concat(scores, ignore_index=True),
-        reference,
-        budgets[factors[0]],
-        models,
-    )

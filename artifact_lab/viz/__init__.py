@@ -5,5 +5,15 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["audits", "diagrams", "maps", "plotting", "spectra", "style", "tables", "training"],
+    submodules=[
+        "audits",
+        "claims",
+        "diagrams",
+        "maps",
+        "plotting",
+        "spectra",
+        "style",
+        "tables",
+        "training",
+    ],
 )

@@ -12,12 +12,27 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
-from .._util.checks import as_names, check_str
+from .._util.checks import as_names, check_mapping, check_str
 from ..studies.claims import COLUMNS, Claim, claims_frame
+from .style import FONT_PT, house_style, new_figure, wrap
 from .tables import Table, format_value, significant_decimals, table
 
-__all__ = ["Sentences", "claim_sentence", "claim_sentences", "claims_table", "claims_texts"]
+__all__ = [
+    "VERDICT_COLOURS",
+    "Sentences",
+    "answer_table",
+    "claim_sentence",
+    "claim_sentences",
+    "claims_table",
+    "claims_texts",
+    "plot_claims",
+    "results_table",
+]
+
+#: How a figure colours each verdict (colour-blind safe: blue, vermilion, grey).
+VERDICT_COLOURS = {"holds": "#0072b2", "does not hold": "#d55e00", "unresolved": "#8c8c8c"}
 
 
 def _frame(claims: Any) -> pd.DataFrame:
@@ -78,34 +93,44 @@ def claims_texts(claims: Sequence[Claim] | pd.DataFrame) -> pd.DataFrame:
 
 
 def claims_table(claims: Sequence[Claim] | pd.DataFrame, *, caption: str | None = None) -> Table:
-    """The claims table of a notebook: claim, statistic, mean, 95% CI, seeds, rule, verdict.
+    """The claims table of a notebook, one claim per row, sized for the page.
+
+    Columns: the claim with what is measured per seed; the mean (geometric mean for a claim on
+    the log scale); the 95% CI; the number of seeds; the verdict and the rule that gives it
+    (for an undecided claim, also the seeds that would decide it). The claim ids stay in the
+    data (:func:`claims_texts`), not on the page.
 
     Examples
     --------
     >>> from artifact_lab.studies.claims import claim
     >>> t = claims_table([claim("a", "x is positive", [1.0, 1.1, 0.9], statistic="x")])
-    >>> list(t.frame.columns)[:3]
-    ['claim', 'what is claimed', 'measured, per seed']
+    >>> list(t.frame.columns)
+    ['claim (measured per seed)', 'mean', '95% CI', 'seeds', 'verdict, by the rule']
+    >>> t.frame.iloc[0, -1]
+    'holds — rule: holds when the 95% CI lies above 0'
+    >>> len(t.parts)
+    1
     """
     check_str("caption", caption, none_ok=True)
     texts = claims_texts(claims)
-    shown = texts[["id", "statement", "statistic", "estimate", "ci", "seeds", "rule", "verdict"]]
-    shown = shown.assign(verdict=[_verdict(r) for r in texts.itertuples(index=False)])
-    labels = {
-        "id": "claim",
-        "statement": "what is claimed",
-        "statistic": "measured, per seed",
-        "estimate": "mean",
-        "ci": "95% CI",
-        "seeds": "seeds",
-        "rule": "rule",
-        "verdict": "verdict",
-    }
-    return table(shown, labels=labels, caption=caption, keys=["id"])
+    shown = pd.DataFrame(
+        {
+            "claim (measured per seed)": [
+                f"{r.statement[:1].upper()}{r.statement[1:]} ({r.statistic})"
+                for r in texts.itertuples(index=False)
+            ],
+            "mean": texts.estimate,
+            "95% CI": texts.ci,
+            "seeds": texts.seeds,
+            "verdict, by the rule": [_verdict(r) for r in texts.itertuples(index=False)],
+        }
+    )
+    return table(shown, caption=caption)
 
 
 def _verdict(r: Any) -> str:
-    return f"{r.verdict} ({r.needed})" if r.needed else r.verdict
+    text = f"{r.verdict} — rule: {r.rule}"
+    return f"{text}; {r.needed}" if r.needed else text
 
 
 def claim_sentence(claims: Sequence[Claim] | pd.DataFrame, id: str) -> str:
@@ -128,11 +153,7 @@ def claim_sentence(claims: Sequence[Claim] | pd.DataFrame, id: str) -> str:
     statement = r.statement[:1].upper() + r.statement[1:]
     ci = f", 95% CI {r.ci}" if r.ci != "—" else ""
     seeds = "1 seed" if r.seeds == "1" else f"{r.seeds} seeds"
-    needed = (
-        f"; {r.needed} would decide it"
-        if r.needed.startswith("about")
-        else (f"; {r.needed}" if r.needed else "")
-    )
+    needed = f"; {r.needed}" if r.needed else ""
     return (
         f"{statement}: **{r.verdict}** ({r.statistic} {r.estimate}{ci}, {seeds}; {r.rule}{needed})."
     )
@@ -161,3 +182,175 @@ def claim_sentences(
     texts = claims_texts(claims)
     wanted = texts.id.tolist() if ids is None else as_names("ids", ids, allowed=texts.id.tolist())
     return Sentences("\n".join(f"- {claim_sentence(claims, i)}" for i in wanted))
+
+
+@house_style
+def plot_claims(
+    claims: Sequence[Claim] | pd.DataFrame,
+    *,
+    labels: dict[str, str] | None = None,
+    xlabel: str,
+    title: str | None = None,
+) -> Figure:
+    """Each claim's estimate and 95% interval against its threshold, one row per claim.
+
+    The interval is a bar coloured by the verdict (:data:`VERDICT_COLOURS`), the estimate a
+    dot, the claim's threshold a short black tick on its own row (a dashed line across the
+    panel when every row has the same one). Claims decided on the log scale are drawn on a
+    log axis (then every claim of the figure must be on that scale).
+
+    Parameters
+    ----------
+    claims : sequence of Claim or claims frame
+    labels : dict, optional
+        Claim id -> the row's label (default: the id).
+    xlabel : str
+        What the axis measures, in words with units.
+    title : str, optional
+
+    Examples
+    --------
+    >>> from artifact_lab.studies.claims import claim
+    >>> cs = [claim("a", "x above 1", [2.0, 2.2, 1.9], statistic="x", threshold=1,
+    ...             scale="log")]
+    >>> fig = plot_claims(cs, xlabel="× chance")
+    >>> fig.axes[0].get_xscale()
+    'log'
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    check_str("xlabel", xlabel, empty_ok=False)
+    check_str("title", title, none_ok=True)
+    frame = _frame(claims)
+    if frame.empty:
+        raise ValueError("claims must not be empty")
+    if labels is not None:
+        check_mapping("labels", labels, empty_ok=True)
+        for key, text in labels.items():
+            check_str(f"labels[{key!r}]", text)
+    scales = set(frame["scale"]) if "scale" in frame.columns else {"linear"}
+    if len(scales) > 1:
+        raise ValueError(f"claims must share one scale to share an axis, got {sorted(scales)}")
+    log = scales == {"log"}
+    thresholds = [_threshold(r) for r in frame.rule]
+    n = len(frame)
+    fig, ax = new_figure(height=0.9 + 0.26 * n)
+    for i, r in enumerate(frame.itertuples(index=False)):
+        y = n - 1 - i
+        colour = VERDICT_COLOURS[r.verdict]
+        if np.isfinite(r.low) and np.isfinite(r.high):
+            ax.plot([r.low, r.high], [y, y], color=colour, lw=3.0, solid_capstyle="butt")
+        ax.plot([r.estimate], [y], "o", color=colour, ms=4, mec="white", mew=0.6)
+        if thresholds[i] is not None and len(set(thresholds)) > 1:
+            ax.plot([thresholds[i]] * 2, [y - 0.35, y + 0.35], color="black", lw=1.2)
+    if len(set(thresholds)) == 1 and thresholds[0] is not None:
+        ax.axvline(thresholds[0], color="black", ls="--", lw=1)
+    if log:  # plain numbers at 1, 2, 5 times the powers of ten: a ratio reads as a ratio
+        import matplotlib.ticker as ticker
+
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    names = [(labels or {}).get(i, i) for i in frame.id]
+    ax.set_yticks(range(n), [wrap(t, 2.6, FONT_PT) for t in reversed(names)])
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlabel(xlabel)
+    ax.tick_params(axis="y", length=0)
+    if title:
+        ax.set_title(wrap(title, fig.get_figwidth() - 1.0))
+    handles = [
+        Line2D([], [], color=c, lw=3, label=f"95% CI, {v}") for v, c in VERDICT_COLOURS.items()
+    ]
+    handles.append(Line2D([], [], color="black", ls="--" if len(set(thresholds)) == 1 else "-",
+                          lw=1, label="the claim's threshold"))  # fmt: skip
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=FONT_PT)
+    plt.setp(ax.get_xticklabels(), fontsize=FONT_PT)
+    return fig
+
+
+def _threshold(rule: str) -> float | None:
+    """The threshold a rule text of :data:`artifact_lab.studies.claims.RULES` names."""
+    import re
+
+    hit = re.search(r"lies (?:above|below|within) (-?[0-9.e+-]+)", rule)
+    return float(hit.group(1)) if hit else None
+
+
+def results_table(tables: dict[str, Any], *, caption: str | None = None) -> Table:
+    """Where each stored result table comes from: seeds, rows, the command that made it, the
+    date, torch's version and threads.
+
+    ``tables`` maps a name to :func:`artifact_lab.studies.experiments.read_results`'s
+    :class:`~artifact_lab.studies.experiments.ResultTable`.
+    """
+    check_mapping("tables", tables)
+    check_str("caption", caption, none_ok=True)
+    rows = []
+    for name, t in tables.items():
+        meta = getattr(t, "meta", None)
+        if not isinstance(meta, dict):
+            raise TypeError(f"tables[{name!r}] must be a ResultTable (read_results())")
+        seeds = meta["seeds"]
+        rows.append(
+            {
+                "table": name,
+                "seeds": f"{len(seeds)} ({_ranges(seeds)})",
+                "rows": meta["rows"],
+                "made by": meta["command"],
+                "on": f"{meta['date'][:10]}, torch {meta['packages']['torch']}, "
+                f"{meta['machine']['torch_threads']} thread(s) on {meta['machine']['device']}",
+            }
+        )
+    return table(pd.DataFrame(rows), caption=caption, keys=["table"])
+
+
+def _ranges(seeds: Sequence[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0–2, 5"``."""
+    out, run = [], []
+    for s in sorted(seeds):
+        if run and s != run[-1] + 1:
+            out.append(run)
+            run = []
+        run.append(s)
+    out.append(run)
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in out)
+
+
+def answer_table(rows: Sequence[Any], *, caption: str | None = None) -> Table:
+    """The answer page: one row per situation (:func:`artifact_lab.studies.answer.answer_rows`),
+    its numbers printed as the claims tables print them, sized for the page.
+
+    Columns: the situation and what to use in it; the closed-form score of torch's default
+    layer against the recommended one; what the experiments measured for the recommended layer
+    (the grid left, its cost in quality: mean and 95% CI over seeds, with units); the notebook
+    that backs it and its verdict.
+    """
+    from .._util.checks import check_items
+    from ..studies.answer import AnswerRow
+
+    check_str("caption", caption, none_ok=True)
+    rows = check_items("rows", rows, AnswerRow, hint="answer_rows() gives them")
+    if not rows:
+        raise ValueError("rows must not be empty")
+    out = []
+    for r in rows:
+        out.append(
+            {
+                "situation: use": f"{r.situation[:1].upper()}{r.situation[1:]}: {r.use}",
+                "closed-form score, torch default → this": f"{r.default_score:.2f} → "
+                f"{format_value(r.recommended_score, decimals=2, digits=3)}",
+                "measured, mean (95% CI)": f"grid: {_measured(r.grid, r.grid_unit)}; quality: "
+                f"{_measured(r.cost, r.cost_unit)}",
+                "backed by": f"notebook {r.notebook}: {r.passes}",
+            }
+        )
+    return table(pd.DataFrame(out), caption=caption)
+
+
+def _measured(c: Claim | None, unit: str) -> str:
+    if c is None:
+        return unit
+    t = claims_texts([c]).iloc[0]
+    return f"{t.estimate} ({t.ci}) {unit}, {t.seeds} seeds"

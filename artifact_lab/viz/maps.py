@@ -326,27 +326,51 @@ def plot_heatmap(
 # -- the decision table ----------------------------------------------------------------------
 
 _VERDICT_COLOURS = {"even": "#b7e4c7", "uneven": "#fde68a", "holes": "#f4a6a6"}
+# what decides the checkerboard: the stride, then whether an equal-gain initialisation exists
+_DECIDES_COLOURS = {
+    "stride 1: no checkerboard at any weights": "#b7e4c7",
+    "a clean initialisation exists; torch's default is not clean": "#fde68a",
+    "no clean initialisation (holes): change the geometry": "#f4a6a6",
+}
+
+
+def _decides(row: Any) -> str:
+    names = list(_DECIDES_COLOURS)
+    if row.stride == 1:
+        return names[0]
+    return names[1] if row.clean_init_exists else names[2]
 
 
 @house_style
-def plot_decision(table: pd.DataFrame, *, suptitle: str | None = None) -> Figure:
+def plot_decision(
+    table: pd.DataFrame, *, suptitle: str | None = None, colour_by: str = "verdict"
+) -> Figure:
     """The decision table as one page: one panel per dilation, kernel size × stride cells.
 
-    Each cell is coloured by the all-ones verdict (even, uneven, holes) and shows the
-    expected default-initialisation score with its spread over seeds (mean, ± std). Takes
+    Each cell shows the expected default-initialisation score with its spread over seeds
+    (mean, ± std) and is coloured by ``colour_by``: ``"verdict"``, the all-ones overlap
+    (even, uneven, holes), or ``"decides"``, what decides the checkerboard (stride 1; a clean
+    initialisation exists; none exists). Takes
     :func:`artifact_lab.atlas.decision.decision_table`'s frame.
     """
     check_frame("table", table)
     check_args(suptitle=suptitle)
+    if colour_by not in ("verdict", "decides"):
+        raise ValueError(f"colour_by must be 'verdict' or 'decides', got {colour_by!r}")
     need = {"kernel_size", "stride", "dilation", "verdict", "default_score", "default_spread"}
+    if colour_by == "decides":
+        need.add("clean_init_exists")
     missing = need - set(table.columns)
     if missing:
         raise ValueError(f"table lacks the columns {sorted(missing)}; pass decision_table()")
     dilations = sorted(table.dilation.unique())
     ks = sorted(table.kernel_size.unique())
     ss = sorted(table.stride.unique())
-    order = list(_VERDICT_COLOURS)
-    cmap = ListedColormap([_VERDICT_COLOURS[v] for v in order])
+    colours = _VERDICT_COLOURS if colour_by == "verdict" else _DECIDES_COLOURS
+    if colour_by == "decides":
+        table = table.assign(verdict=[_decides(r) for r in table.itertuples(index=False)])
+    order = list(colours)
+    cmap = ListedColormap([colours[v] for v in order])
     height = 0.75 + len(dilations) * (0.29 * len(ss) + 0.42)
     fig, axes = new_figure(len(dilations), 1, height=height, squeeze=False, sharex=True)
     for ax, d in zip(axes[:, 0], dilations, strict=True):
@@ -379,11 +403,10 @@ def plot_decision(table: pd.DataFrame, *, suptitle: str | None = None) -> Figure
         ax.tick_params(which="minor", length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
-    handles = [
-        mpl.patches.Patch(color=_VERDICT_COLOURS[v], label=f"all-ones overlap: {v}") for v in order
-    ]
+    prefix = "all-ones overlap: " if colour_by == "verdict" else ""
+    handles = [mpl.patches.Patch(color=colours[v], label=f"{prefix}{v}") for v in order]
     axes[-1, 0].set_xlabel("kernel size k")
-    fig.legend(handles=handles, loc="outside lower center", ncol=3)
+    fig.legend(handles=handles, loc="outside lower center", ncol=3 if colour_by == "verdict" else 1)
     if suptitle:
         fig.suptitle(suptitle)
     return fig

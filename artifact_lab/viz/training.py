@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -17,6 +18,7 @@ from .._util.checks import (
     check_frame,
     check_instance,
     check_mapping,
+    check_str,
 )
 from .style import (
     house_style,
@@ -36,9 +38,17 @@ def plot_training_curves(
     x: str = "step",
     titles: Sequence[str] | None = None,
     chance: Mapping[str, float] | None = None,
+    chance_label: str = "chance level",
+    log: Sequence[str] = (),
 ) -> Figure:
     """Metrics against training steps, one panel each, one line per ``hue`` (mean over
-    seeds, band = range over seeds). ``chance`` draws a dashed chance level per metric."""
+    seeds, band = range over seeds).
+
+    ``chance`` draws a dashed reference level per metric, named ``chance_label`` in the
+    legend (for example the pictures' own harmonic fraction); the metrics in ``log`` are
+    drawn on a log scale (means then are geometric means, so one large seed does not
+    dominate).
+    """
     check_frame("frame", frame)
     for metric in as_names("metrics", metrics):
         check_column("metrics entry", metric, frame)
@@ -54,6 +64,11 @@ def plot_training_curves(
             check_float(f"chance[{name!r}]", level)
     if not metrics:
         raise ValueError("metrics must not be empty")
+    check_str("chance_label", chance_label, empty_ok=False)
+    log = () if isinstance(log, (tuple, list)) and not log else as_names("log", log)
+    for name in log:
+        if name not in metrics:
+            raise ValueError(f"log entry {name!r} is not among the metrics {list(metrics)}")
     for col in (*metrics, hue, x):
         if col not in frame.columns:
             raise ValueError(f"column {col!r} not in frame (columns: {list(frame.columns)})")
@@ -64,20 +79,33 @@ def plot_training_curves(
         ax = axes[0, j]
         for i, name in enumerate(names):
             g = frame[frame[hue] == name].groupby(x)[metric]
-            mean, lo, hi = g.mean(), g.min(), g.max()
+            if metric in log:  # geometric mean: a log axis's own centre
+                mean = np.exp(
+                    np.log(frame[frame[hue] == name][metric])
+                    .groupby(frame[frame[hue] == name][x])
+                    .mean()
+                )
+            else:
+                mean = g.mean()
+            lo, hi = g.min(), g.max()
             ax.plot(mean.index, mean.to_numpy(), color=palette(i % 10), label=name)
             ax.fill_between(
                 mean.index, lo.to_numpy(), hi.to_numpy(), color=palette(i % 10), alpha=0.15, lw=0
             )
         if chance and metric in chance:
-            ax.axhline(
-                chance[metric], color="0.3", ls="--", lw=1, label="chance level" if j == 0 else None
-            )
+            ax.axhline(chance[metric], color="0.3", ls="--", lw=1, label=chance_label)
+        if metric in log:
+            ax.set_yscale("log")
         ax.set_xlabel(label(x))
         ax.set_ylabel(label(metric))
         if titles:
             ax.set_title(titles[j])
-    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles, labels = [], []
+    for ax in axes[0]:  # every line once, the reference level from whichever panel has it
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
     fig.legend(handles, labels, loc="outside lower center", ncol=3)
     return fig
 
@@ -90,14 +118,14 @@ def plot_prevention(result: Any, *, score: str = "pair_score") -> Figure:
     """Scores over training (top) and artifacts against quality at the end (bottom), one
     column per factor.
 
-    ``result`` is a :class:`artifact_lab.studies.training.PreventionResult`. Top: the monitor's
+    ``result`` is a :class:`artifact_lab.studies.prevention.PreventionResult`. Top: the monitor's
     closed-form ``score`` (``"pair_score"`` or ``"checkerboard_score"``) per method, mean
     over seeds, band = range over seeds, a random initialisation's score dashed (the chance
     level). Bottom: each seed's final held-out PSNR against the harmonic fraction measured on
     its outputs (log scale); dashed: bicubic interpolation's PSNR and the pictures' own
     harmonic fraction. Sized for an A4 text width (6.9 in), fonts of 8 pt and more.
     """
-    from ..studies.training import PreventionResult
+    from ..studies.prevention import PreventionResult
 
     check_instance("result", result, PreventionResult, hint="prevention_study() gives one")
     from matplotlib.lines import Line2D

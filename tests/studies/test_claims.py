@@ -87,10 +87,52 @@ def test_sentences_quote_the_tables_strings():
     ]  # fmt: skip
     texts = claims_texts(cs)
     rendered = claims_table(cs).frame
-    for r in texts.itertuples(index=False):
+    for i, r in enumerate(texts.itertuples(index=False)):
         sentence = claim_sentence(cs, r.id)
-        assert r.estimate in sentence and r.verdict in sentence
-        row = rendered[rendered["claim"] == r.id].iloc[0]
+        assert r.estimate in sentence and r.verdict in sentence and r.ci in sentence
+        row = rendered.iloc[i]
         assert row["mean"] == r.estimate and row["95% CI"] == r.ci
+        assert row["verdict, by the rule"].startswith(f"{r.verdict} — rule: {r.rule}")
     with pytest.raises(ValueError, match="unique"):
         claims_frame(cs + cs[:1])
+
+
+@given(
+    st.lists(st.floats(0.01, 100), min_size=2, max_size=12),
+    st.sampled_from(["above", "below"]),
+    st.floats(0.05, 20),
+)
+def test_a_log_scale_claim_is_the_t_interval_of_the_logs(v, rule, threshold):
+    c = claim("r", "a ratio", v, statistic="ratio", rule=rule, threshold=threshold, scale="log")
+    lo, hi = _interval(np.log(v))
+    assert c.estimate == pytest.approx(stats.gmean(v), rel=1e-9)
+    assert c.low == pytest.approx(math.exp(lo), rel=1e-9)
+    assert c.high == pytest.approx(math.exp(hi), rel=1e-9)
+    t = math.log(threshold)
+    if rule == "above":
+        want = "holds" if lo > t else "does not hold" if hi < t else "unresolved"
+    else:
+        want = "holds" if hi < t else "does not hold" if lo > t else "unresolved"
+    assert c.verdict == want and "geometric mean" in c.rule
+
+
+def test_a_paired_ratio_divides_and_bad_log_claims_are_refused():
+    a, b = np.array([2.0, 4.0, 8.0]), np.array([1.0, 2.0, 4.0])
+    c = claim("r", "a is twice b", a, minus=b, statistic="a / b", threshold=1, scale="log")
+    assert c.estimate == pytest.approx(2.0) and c.low == pytest.approx(2.0)
+    assert c.verdict == "holds"
+    with pytest.raises(ValueError, match="above 0"):
+        claim("r", "x", [1.0, -1.0], statistic="x", threshold=1, scale="log")
+    with pytest.raises(ValueError, match="threshold above 0"):
+        claim("r", "x", [1.0, 2.0], statistic="x", threshold=0, scale="log")
+    with pytest.raises(ValueError, match="within"):
+        claim("r", "x", [1.0, 2.0], statistic="x", rule="within", margin=1, scale="log")
+    with pytest.raises(ValueError, match="scale"):
+        claim("r", "x", [1.0, 2.0], statistic="x", scale="sqrt")
+
+
+def test_an_unresolved_sentence_says_once_what_would_decide_it():
+    c = claim("u", "a small effect", [0.1, -0.05, 0.2, 0.0], statistic="d")
+    sentence = claim_sentence([c], "u")
+    assert c.verdict == "unresolved" and sentence.count("would decide it") == 1
+    assert f"about {c.needed} seeds would decide it" in sentence

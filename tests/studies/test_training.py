@@ -1,4 +1,7 @@
+import dataclasses
+import hashlib
 import importlib
+import json
 import os
 import re
 import time
@@ -14,6 +17,7 @@ from artifact_lab.layers.upsamplers import make_upsampler
 from artifact_lab.studies.training import COLUMNS, VARIANTS, Budget, summarize, train_upsamplers
 
 tr = importlib.import_module("artifact_lab.studies.training")
+pv = importlib.import_module("artifact_lab.studies.prevention")
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +257,7 @@ SMALL = Budget(steps=12, evals=2, batch=4, patch=16, channels=4, lr=3e-3, eval_s
 
 @pytest.fixture(scope="module")
 def prevention():
-    return tr.prevention_study(
+    return pv.prevention_study(
         (2, 4),
         lambdas=(1.0,),
         sum_lambdas=(1.0,),
@@ -266,8 +270,8 @@ def prevention():
 
 def test_prevention_study_has_every_method_factor_seed_and_step(prevention):
     q, s = prevention.quality, prevention.scores
-    assert list(q.columns) == list(tr.PREVENTION_COLUMNS)
-    methods = tr.prevention_methods(2, (1.0,), (1.0,)).method.tolist()
+    assert list(q.columns) == list(pv.PREVENTION_COLUMNS)
+    methods = pv.prevention_methods(2, (1.0,), (1.0,)).method.tolist()
     assert methods == [
         "transposed",
         "penalty λ=1",
@@ -314,7 +318,7 @@ def test_prevention_summary_and_reference(prevention):
     table = prevention.summary()
     assert (
         table.groupby("factor").method.apply(list).tolist()
-        == [list(tr.prevention_methods(2, (1.0,), (1.0,)).method)] * 2
+        == [list(pv.prevention_methods(2, (1.0,), (1.0,)).method)] * 2
     )
     assert (table.seeds == 2).all()
     plain = table[table.method == "transposed"]
@@ -336,13 +340,13 @@ def test_constrained_variant_trains_in_train_upsamplers_and_run_keys_are_stable(
         ["transposed k=4 constrained"], budget=SMALL, seeds=(0,), progress=False
     )
     assert frame.checkerboard_score.max() < 1e-9 and frame.loss.iloc[-1] < frame.loss.iloc[0]
-    run = tr._run_spec("sr", "transposed k=4", 2, 0, SMALL, ("camera",), ("moon",))
-    spec = dict(tr.asdict(run))
+    run = tr.run_spec("sr", "transposed k=4", 2, 0, SMALL, ("camera",), ("moon",))
+    spec = dict(dataclasses.asdict(run))
     del spec["penalty"], spec["penalty_channels"]
     spec["version"] = 1
-    expected = tr.hashlib.sha256(tr.json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+    expected = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
     assert run.key() == expected  # runs without a penalty keep their checkpoint names
-    assert tr.replace(run, penalty=0.1).key() != run.key()
+    assert dataclasses.replace(run, penalty=0.1).key() != run.key()
 
 
 @pytest.mark.parametrize(
@@ -361,7 +365,7 @@ def test_constrained_variant_trains_in_train_upsamplers_and_run_keys_are_stable(
 )
 def test_prevention_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
-        tr.prevention_study(progress=False, **kwargs)
+        pv.prevention_study(progress=False, **kwargs)
 
 
 def test_prevention_summary_pair_scores_and_figure(prevention):
