@@ -359,6 +359,19 @@ CLAIM_ROWS += [
         names={"budget": ("budget", "Budget"), "factor": ("factor", "Budget")},
     ),
     Row(
+        gradients.collapsed_saliency,
+        dict(
+            saliency=pd.DataFrame(
+                {"seed": [0], "variant": ["even"], "stage": ["trained"], "power": [0.0]}
+            )
+        ),
+        dict(
+            saliency=st.one_of(
+                NOT_FRAME_OR_EMPTY, st.just(pd.DataFrame({"seed": [0], "power": [0.0]}))
+            )
+        ),
+    ),
+    Row(
         prevention.prevention_claims,
         lambda: dict(zip(("quality", "scores", "reference"), _prevention_tables(), strict=True)),
         dict(

@@ -227,13 +227,15 @@ REAL_ROWS: list[Row] = [
     ),
     Row(
         distill.distill,
-        lambda: dict(
-            teacher=_up1d(), student=_up1d(), replaced=[nn.Linear(1, 1)], shape=(1, 1, 8), steps=1
-        ),
+        lambda: (
+            lambda student: dict(
+                teacher=_up1d(), student=student, replaced=[student], shape=(1, 1, 8), steps=1
+            )
+        )(_up1d()),
         dict(
             teacher=NOT_MODULE,
             student=NOT_MODULE,
-            replaced=st.sampled_from([None, 5, [5], [nn.ReLU()], "layer"]),
+            replaced=st.sampled_from([None, 5, [5], [nn.ReLU()], "layer", [nn.Linear(1, 1)]]),
             shape=BAD_SHAPE,
             steps=ints(1),
             data=st.sampled_from([5, "x", np.ones((2, 1, 8))]),
@@ -318,7 +320,19 @@ REAL_ROWS: list[Row] = [
         dict(rgb=st.one_of(BAD_ARRAY, st.sampled_from([np.zeros((8, 8, 4)), np.zeros(8)]))),
     ),
     Row(real.scanned_page, dict(multiple=32), dict(multiple=ints(1))),
+    Row(
+        real.mask_iou,
+        dict(before=torch.rand(2, 1, 8, 8), after=torch.rand(2, 1, 8, 8), threshold=0.3),
+        dict(
+            before=st.one_of(NOT_TENSOR, st.just(torch.ones(4))),
+            after=st.one_of(NOT_TENSOR, st.just(torch.ones(4)), st.just(torch.ones(3, 1, 8, 8))),
+            threshold=st.sampled_from([None, "0.3", float("nan")]),
+        ),
+    ),
 ]
 
 #: Result types and records built by the library, and warnings: no arguments to fuzz.
-REAL_NOT_FUZZED = {"FixReport", "FixWarning", "MeasuredMap", "Traced", "MissingPackage"}
+REAL_NOT_FUZZED = {
+    "FixReport", "FixWarning", "MeasuredMap", "Traced", "MissingPackage",
+    "screen_css",  # no arguments
+}  # fmt: skip

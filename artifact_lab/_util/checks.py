@@ -303,6 +303,39 @@ def check_module(name: str, value: object) -> Any:
     return value
 
 
+def check_values(name: str, value: object) -> Any:
+    """A tensor or module whose values exist: refuse the meta device (shapes only), whose
+    results would be shapes without numbers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_values("x", torch.zeros(2)).shape
+    torch.Size([2])
+    >>> check_values("model", torch.nn.Linear(1, 1, device="meta"))
+    Traceback (most recent call last):
+    ...
+    ValueError: model has weight on the meta device (shapes without values): ...
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return value
+    if isinstance(value, torch.nn.Module):
+        named = [*value.named_parameters(), *value.named_buffers()]
+    elif isinstance(value, torch.Tensor):
+        named = [("", value)]
+    else:
+        return value
+    for part, t in named:
+        if t.device.type == "meta":
+            where = f"{name} has {part}" if part else f"{name} is"
+            raise ValueError(
+                f"{where} on the meta device (shapes without values): build it on a real "
+                "device, or call .to_empty(device=...) and load its values first"
+            )
+    return value
+
+
 def check_tensor(name: str, value: object, *, min_ndim: int = 0, shape: str = "") -> Any:
     """A torch tensor with at least ``min_ndim`` axes (``shape`` words the layout)."""
     layout = f" of shape {shape}" if shape else ""

@@ -27,6 +27,7 @@ from ..core.calculator import transposed_geometry
 from ..core.overlap import overlap_contrast, phase_counts
 from ..core.scores import as_kernel, checkerboard_score, noise_checkerboard, weight_scores
 from .findings import FLAG
+from .severity import BANDS, band
 
 __all__ = ["FLAG", "LayerCheck", "check_layer", "parse_layer", "score_db"]
 
@@ -54,14 +55,14 @@ def score_db(score: float) -> float:
 
     ``score`` is the fraction of a constant input's output power at the stride's harmonics,
     so ``score / (1 - score)`` is the checkerboard's power over the mean level's: 0 dB when
-    they are equal, -60 dB (the flag threshold, ``score = 1e-6``) when the pattern's
-    amplitude is a thousandth of the mean. ``-inf`` for a clean layer, ``inf`` when the
-    output has no mean at all.
+    they are equal, about -34 dB at the flag threshold (``score = 4e-4``, the "visible"
+    band, a pattern of 2% of the mean in RMS amplitude). ``-inf`` for a clean layer,
+    ``inf`` when the output has no mean at all.
 
     Examples
     --------
-    >>> round(score_db(0.1), 2), round(score_db(1e-6), 1), score_db(0.0)
-    (-9.54, -60.0, -inf)
+    >>> round(score_db(0.1), 2), round(score_db(4e-4), 1), score_db(0.0)
+    (-9.54, -34.0, -inf)
     """
     if isinstance(score, bool) or not isinstance(score, numbers.Real):
         raise TypeError(f"score must be a real number, got {score!r} ({type(score).__name__})")
@@ -112,10 +113,13 @@ class LayerCheck:
         ``(max - min) / mean`` of ``phase_counts`` for this ``ndim``.
     clean_init_exists : bool
         Some kernel of this geometry scores 0 (every phase receives a tap).
+    severity : {"none", "faint", "visible", "strong"}
+        The audit's band of the score (RMS of the pattern against the mean: under 1%, 1-2%,
+        2-8%, 8% and up).
     flagged : bool
-        ``holes``, or a score above ``threshold`` (the audit's rule).
+        ``holes``, or a severity of ``"visible"`` or ``"strong"`` (the audit's rule).
     threshold : float
-        The flag threshold on the score (``1e-6``, i.e. -60 dB).
+        The flag threshold on the score (``4e-4``, the lower edge of ``"visible"``).
     advice : str
         The decision table's advice for the geometry.
     instead : tuple of str
@@ -141,6 +145,7 @@ class LayerCheck:
     phase_counts: np.ndarray = field(compare=False)
     overlap_contrast: float
     clean_init_exists: bool
+    severity: str
     flagged: bool
     threshold: float
     advice: str
@@ -170,9 +175,10 @@ class LayerCheck:
             f"  score: for a constant input, {100 * s:.3g}% of the output's power sits at the"
             f" stride's harmonics, a pattern repeating every {period} pixels; scored on"
             f" {self.weights}{spread}. dB = 10 log10(score / (1 - score)), the pattern's power"
-            f" over the mean level's. Flagged above {self.threshold:g}"
-            f" ({score_db(self.threshold):.0f} dB: a pattern under 0.1% of the mean in"
-            " amplitude).",
+            f" over the mean level's. Severity {self.severity}; flagged from"
+            f" {self.threshold:g} ({score_db(self.threshold):.0f} dB: a pattern of"
+            f" {100 * math.sqrt(self.threshold):.0f}% of the mean in RMS, visible at 1:1 in"
+            " flat regions).",
             f"  noise checkerboard {_num(self.noise_checkerboard)}: on textured input the"
             f" output's variance differs by {100 * self.noise_checkerboard:.3g}% (std / mean)"
             f" across the {counts.size} phases.",
@@ -223,7 +229,8 @@ class LayerCheck:
             ("overlap", self.overlap, "even, uneven or holes (all-ones kernel)"),
             ("overlap_contrast", self.overlap_contrast, "(max - min) / mean of taps per phase"),
             ("clean_init_exists", self.clean_init_exists, "some kernel of this geometry is clean"),
-            ("flagged", self.flagged, f"holes, or a score above {self.threshold:g}"),
+            ("severity", self.severity, "none, faint, visible or strong (the audit's bands)"),
+            ("flagged", self.flagged, f"holes, or a score from {self.threshold:g} (visible)"),
             ("advice", self.advice, "the decision table's advice"),
         ]
         return pd.DataFrame(rows, columns=["quantity", "value", "meaning"])
@@ -553,7 +560,8 @@ def _answer(name, nd, geometry, weights, scores, noise, zero_gain, *, layer=None
     overlap = "holes" if holes else ("even" if counts.min() == counts.max() else "uneven")
     clean = clean_init_exists(k, s, d, ndim=nd)
     score = float(np.mean(scores))
-    flagged = holes or (not zero_gain and score > FLAG)
+    severity = "none" if zero_gain else band(score)
+    flagged = holes or severity in FLAG
     iso = len(set(k)) == 1 and len(set(s)) == 1 and len(set(d)) == 1
     if iso:
         advice = recommendation(k[0], s[0], d[0])
@@ -581,7 +589,8 @@ def _answer(name, nd, geometry, weights, scores, noise, zero_gain, *, layer=None
         overlap_contrast=overlap_contrast(k, s, d, p, ndim=nd),
         clean_init_exists=clean,
         flagged=bool(flagged),
-        threshold=FLAG,
+        severity=severity,
+        threshold=BANDS["visible"],
         advice=advice,
         instead=_instead(flagged, overlap, clean, k, s, p, op, d, nd, kernel, layer),
         clean_kernel=kernel,

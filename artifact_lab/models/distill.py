@@ -36,11 +36,13 @@ from .._util.checks import (
     check_shape,
     check_str,
     check_tensor,
+    check_values,
 )
 
 __all__ = [
     "CHANGE_COLUMNS",
     "LARGE_CHANGE",
+    "MAX_STEPS",
     "FixReport",
     "FixWarning",
     "change_report",
@@ -48,6 +50,9 @@ __all__ = [
     "distill_loss",
     "relative_change",
 ]
+
+#: Most Adam steps :func:`distill` takes: it adapts replaced layers, it does not train a model.
+MAX_STEPS = 1_000_000
 
 LARGE_CHANGE = 0.1  # relative L2 change of the output above which a fix warns
 CHANGE_COLUMNS = ("inputs", "stage", "relative_change", "metric")
@@ -67,8 +72,8 @@ def relative_change(before: torch.Tensor, after: torch.Tensor) -> float:
     >>> relative_change(torch.tensor([3.0, 4.0]), torch.tensor([3.0, 4.5]))
     0.1
     """
-    check_tensor("before", before)
-    check_tensor("after", after)
+    check_values("before", check_tensor("before", before))
+    check_values("after", check_tensor("after", after))
     a, b = before.detach().double(), after.detach().double()
     if a.shape != b.shape:
         raise ValueError(f"before {tuple(a.shape)} and after {tuple(b.shape)} differ in shape")
@@ -117,8 +122,8 @@ def change_report(
     >>> t.values.tolist()
     [['audit noise', 'replaced', 0.0, nan]]
     """
-    check_module("original", original)
-    check_module("fixed", fixed)
+    check_values("original", check_module("original", original))
+    check_values("fixed", check_module("fixed", fixed))
     shape = check_shape("shape", shape, max_elements=1 << 28)
     seed = check_int("seed", seed, minimum=0)
     check_str("stage", stage, empty_ok=False)
@@ -126,6 +131,7 @@ def change_report(
         check_callable("metric", metric)
     if data is not None:
         check_tensor("data", data, min_ndim=len(shape), shape="(N, C, *spatial)")
+        check_values("data", data)
     ref = _reference(original)
     sets = [("audit noise", _audit_inputs(shape, seed, ref))]
     if data is not None:
@@ -211,13 +217,25 @@ def distill(
     >>> losses[-1] < 0.1 * losses[0]
     True
     """
-    check_module("teacher", teacher)
-    check_module("student", student)
+    check_values("teacher", check_module("teacher", teacher))
+    check_values("student", check_module("student", student))
     replaced = check_items("replaced", replaced, nn.Module)
+    inside = {id(m) for m in student.modules()}
+    for i, m in enumerate(replaced):
+        if id(m) not in inside:
+            raise ValueError(
+                f"replaced[{i}] ({type(m).__name__}) is not a module of student: only the "
+                "student's own layers can be trained to match the teacher"
+            )
     if data is not None:
-        check_tensor("data", data, min_ndim=3, shape="(N, C, *spatial)")
+        check_values("data", check_tensor("data", data, min_ndim=3, shape="(N, C, *spatial)"))
     shape = check_shape("shape", shape, max_elements=1 << 28)
     steps = check_int("steps", steps, minimum=1)
+    if steps > MAX_STEPS:
+        raise ValueError(
+            f"steps must be at most {MAX_STEPS:,} (a distillation, not a training run), "
+            f"got {steps:,}"
+        )
     check_choice("loss", loss, LOSSES)
     lr = check_float("lr", lr, positive=True)
     seed = check_int("seed", seed, minimum=0)

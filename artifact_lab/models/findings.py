@@ -98,7 +98,9 @@ def closed_form_severity(f: LayerFinding) -> str:
     --------
     >>> import torch
     >>> from artifact_lab.models.trace import trace
-    >>> ops, _ = trace(torch.nn.ConvTranspose1d(1, 1, 3, 2), torch.zeros(1, 1, 8))
+    >>> layer = torch.nn.ConvTranspose1d(1, 1, 3, 2)
+    >>> _ = torch.nn.init.ones_(layer.weight)
+    >>> ops, _ = trace(layer, torch.zeros(1, 1, 8))
     >>> closed_form_severity(forward_finding(ops[0]))
     'strong'
     """

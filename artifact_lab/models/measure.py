@@ -179,7 +179,8 @@ def fit_period(period: Sequence[int], spatial: Sequence[int]) -> tuple[int, ...]
     out = []
     for p, n in zip(period, spatial, strict=True):
         length = n - 2 * _margin(n)
-        fits = [d for d in range(p, 1, -1) if p % d == 0 and length >= 2 * d]
+        # only divisors that fit twice: the loop is bounded by the crop, not by the period
+        fits = [d for d in range(min(p, length // 2), 1, -1) if p % d == 0]
         if p == 1:
             fits = [1]
         if not fits:

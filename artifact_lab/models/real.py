@@ -55,12 +55,15 @@ import torch
 from torch import nn
 
 from .._util.checks import (
+    MAX_ELEMENTS,
     as_real_array,
     check_choice,
+    check_elements,
     check_float,
     check_int,
     check_str,
     check_tensor,
+    check_values,
     per_axis,
 )
 
@@ -509,6 +512,7 @@ def text_page(seed: int = 0, size=(256, 256), *, lines: int = 6) -> tuple[np.nda
 
     seed = check_int("seed", seed, minimum=0)
     h, w = per_axis("size", size, 2, minimum=16)
+    check_elements("size", (h, w, 3), MAX_ELEMENTS, "draw a smaller page")
     lines = check_int("lines", lines, minimum=1)
     rng = np.random.default_rng(seed)
     img = Image.new("RGB", (w, h), (255, 255, 255))
@@ -581,6 +585,7 @@ def crepe_tones(n: int = 16, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
     ((2, 1, 1024), True)
     """
     n = check_int("n", n, minimum=1)
+    check_elements("n", (n, 1024), MAX_ELEMENTS, "ask for fewer tones")
     seed = check_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     f0 = rng.uniform(100, 800, n)
@@ -613,6 +618,7 @@ def face_crops(size: int, n: int = 16, seed: int = 0) -> torch.Tensor:
 
     size = check_int("size", size, minimum=12)
     n = check_int("n", n, minimum=1)
+    check_elements("n and size", (n, 3, size, size), MAX_ELEMENTS, "ask for fewer or smaller crops")
     seed = check_int("seed", seed, minimum=0)
     astro = data.astronaut()
     crops = [astro[60:180, 160:280]]  # the face
@@ -641,8 +647,8 @@ def mask_iou(before: torch.Tensor, after: torch.Tensor, *, threshold: float = 0.
     >>> mask_iou(a, b)
     0.5
     """
-    check_tensor("before", before, min_ndim=2)
-    check_tensor("after", after, min_ndim=2)
+    check_values("before", check_tensor("before", before, min_ndim=2))
+    check_values("after", check_tensor("after", after, min_ndim=2))
     if before.shape != after.shape:
         raise ValueError(f"before {tuple(before.shape)} and after {tuple(after.shape)} differ")
     threshold = check_float("threshold", threshold)

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
@@ -418,6 +419,8 @@ def select_output(out: Any, output_index: int | str | None) -> Any:
     """
     if output_index is None:
         return out
+    if isinstance(output_index, np.integer):  # numpy's ints mean what Python's do
+        output_index = int(output_index)
     if isinstance(output_index, bool) or not isinstance(output_index, (int, str)):
         raise TypeError(f"output_index must be an int or a str (dict key), got {output_index!r}")
     if isinstance(out, dict):

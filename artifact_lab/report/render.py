@@ -23,7 +23,7 @@ import nbformat
 
 # build_report is the public entry point; the functions here serve it (an executed notebook
 # in, HTML or PDF out) and take its already checked arguments
-__all__ = ["TEMPLATES"]
+__all__ = ["TEMPLATES", "screen_css"]
 
 #: The folder of the report's jinja2 templates and style sheets.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -44,6 +44,18 @@ def _environment():
     )
     env.filters["inline_markdown"] = inline_markdown
     return env
+
+
+def screen_css() -> str:
+    """The report pages' screen style sheet (fonts, tables, figures) as one CSS string, for
+    other HTML pages that should read like the report (``artifact-lab audit --html``).
+
+    Examples
+    --------
+    >>> "table.al-table" in screen_css()
+    True
+    """
+    return "\n".join((TEMPLATES / name).read_text() for name in ("al_shared.css", "al_screen.css"))
 
 
 def _render(template: str, **values: Any) -> str:

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._util.checks import as_names, check_bool, check_seeds, check_str
+from .._util.checks import as_names, check_bool, check_int, check_seeds, check_str
 from .._util.io import write_atomic
 from .._util.store import VerifiedStore, check_folder
 
@@ -554,11 +554,7 @@ def compute_unit(
 def _check_threads(threads: object) -> int | None:
     if threads is None:
         return None
-    if isinstance(threads, bool) or not isinstance(threads, int):
-        raise TypeError(f"threads must be a positive int or None, got {threads!r}")
-    if threads < 1:
-        raise ValueError(f"threads must be at least 1, got {threads}")
-    return threads
+    return check_int("threads", threads, minimum=1)
 
 
 def _claim_is_stale(store: VerifiedStore, key: str) -> bool:

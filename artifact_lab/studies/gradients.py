@@ -52,6 +52,7 @@ __all__ = [
     "SmallClassifier",
     "TrainedClassifier",
     "adjoint_check",
+    "collapsed_saliency",
     "fix_study",
     "gradient_claims",
     "gradient_scores",
@@ -438,6 +439,27 @@ def fix_study(
 ZOO_LEVEL = 2.0
 
 
+def collapsed_saliency(saliency: pd.DataFrame) -> pd.DataFrame:
+    """The runs whose saliency is zero everywhere (the network stopped passing a gradient):
+    one row per seed, variant and stage, as in ``saliency``.
+
+    :func:`gradient_claims` leaves them out of the saliency's claims, where a harmonic
+    fraction of a zero map means nothing; their accuracy stays in the cost claims.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"seed": [0, 0, 1], "variant": ["even"] * 3, "stage": ["trained"] * 3,
+    ...                   "period": [2, 8, 2], "power": [0.0, 0.0, 1e-5]})
+    >>> collapsed_saliency(f).to_dict("records")
+    [{'seed': 0, 'variant': 'even', 'stage': 'trained'}]
+    """
+    from .._util.checks import check_frame
+
+    check_frame("saliency", saliency, ("seed", "variant", "stage", "power"))
+    dead = saliency[~(saliency.power > 0)]
+    return dead[["seed", "variant", "stage"]].drop_duplicates().reset_index(drop=True)
+
+
 def gradient_claims(
     accuracy: pd.DataFrame,
     saliency: pd.DataFrame,
@@ -507,8 +529,12 @@ def gradient_claims(
                     scale="log",
                 )
             )
-    s = saliency.assign(x=saliency.harmonic_fraction / saliency.chance)
+    # a saliency that is zero everywhere has no harmonic fraction: its run collapsed (a dead
+    # network); it is left out of the grid's claims and named by collapsed_saliency()
+    s = saliency[saliency.power > 0]
+    s = s.assign(x=s.harmonic_fraction / s.chance)
     x = s.pivot_table(index="seed", columns=["variant", "stage", "period"], values="x")
+    x = x.reindex(sorted(set(saliency.seed)))
     periods = sorted(s.period.unique())
     cl = out["classifier"]
     for p in periods:
@@ -540,7 +566,7 @@ def gradient_claims(
                 claim(
                     f"07-{v}-trained-p{p}",
                     f"with the {v} fix, the trained saliency stays below chance at period {p}",
-                    x[(v, "trained", p)].to_numpy(),
+                    x[(v, "trained", p)].dropna().to_numpy(),
                     statistic="harmonic fraction / chance",
                     rule="below",
                     threshold=1,

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._util.checks import as_names, check_float, check_frame, check_int, check_str
+from .._util.checks import (
+    MAX_ELEMENTS,
+    as_names,
+    check_elements,
+    check_float,
+    check_frame,
+    check_int,
+    check_str,
+)
 from ..core.images import IMAGES
 from .claims import Claim, claim
 from .training import COLUMNS, HELD_OUT, held_out_quality, pictures
@@ -60,6 +68,8 @@ def pictures_level(factor: int, eval_size: int, held_out: Sequence[str] = HELD_O
             f"periods per side: at least {5 * factor}"
         )
     held_out = as_names("held_out", held_out, allowed=IMAGES)
+    shape = (len(held_out), eval_size, eval_size)
+    check_elements("eval_size", shape, MAX_ELEMENTS, "measure a smaller crop")
     hr = pictures(held_out, eval_size)[:, None]
     return held_out_quality(hr, hr, factor, metrics=False)["harmonic_fraction"]
 

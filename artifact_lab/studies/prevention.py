@@ -406,7 +406,12 @@ def prevention_runs(
         raise ValueError("factors must not be empty")
     methods = {f: prevention_methods(f, lambdas, sum_lambdas) for f in factors}
     seeds = check_seeds("seeds", seeds, scalar=False)
-    budgets = {f: check_budget(budget, "sr", f) for f in factors}
+    budgets = {}
+    for f in factors:
+        try:
+            budgets[f] = check_budget(budget, "sr", f)
+        except ValueError as exc:  # the budget was fine before this factor: name the factor
+            raise ValueError(f"factors: {f} does not fit the budget: {exc}") from None
     train_images, held_out = check_images(train_images, held_out)
     runs = []
     for f in factors:

@@ -38,15 +38,18 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._util.checks import (
+    MAX_ELEMENTS,
     as_names,
     check_bool,
     check_choice,
+    check_elements,
     check_float,
     check_instance,
     check_int,
     check_seeds,
     check_str,
     check_tensor,
+    check_values,
 )
 from .._util.store import VerifiedStore
 from ..backend import select_device
@@ -236,7 +239,10 @@ def pictures(names: Sequence[str] | str, size: int) -> torch.Tensor:
     >>> tuple(pictures(("coins", "moon"), 32).shape)
     (2, 32, 32)
     """
-    return _pictures(as_names("names", names, allowed=IMAGES), check_int("size", size, minimum=8))
+    names = as_names("names", names, allowed=IMAGES)
+    size = check_int("size", size, minimum=8)
+    check_elements("size", (len(names), size, size), MAX_ELEMENTS, "ask for smaller pictures")
+    return _pictures(names, size)
 
 
 @functools.lru_cache(maxsize=8)
@@ -357,7 +363,7 @@ def held_out_quality(
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     for name, value in (("out", out), ("hr_eval", hr_eval)):
-        check_tensor(name, value, shape="(N, 1, H, W)")
+        check_values(name, check_tensor(name, value, shape="(N, 1, H, W)"))
         if value.ndim != 4 or value.shape[1] != 1:
             raise ValueError(f"{name} must have shape (N, 1, H, W), got {tuple(value.shape)}")
     if out.shape != hr_eval.shape:

@@ -15,6 +15,7 @@ import artifact_lab as al
 from artifact_lab.atlas.decision import decision_table
 from artifact_lab.models.advice import FLAG, check_layer, parse_layer, score_db
 from artifact_lab.models.audit import audit
+from artifact_lab.models.severity import BANDS, band
 
 CONV_T = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
 
@@ -64,7 +65,8 @@ def test_the_answer_agrees_with_the_audit_torch_and_the_definitions(layer):
     assert check.noise_checkerboard == pytest.approx(finding.noise_checkerboard, abs=1e-12)
     assert check.overlap_contrast == pytest.approx(finding.overlap_contrast)
     assert check.flagged == finding.flagged
-    assert check.flagged == (check.overlap == "holes" or check.checkerboard_score > FLAG)
+    assert check.severity == ("none" if check.zero_gain else band(check.checkerboard_score))
+    assert check.flagged == (check.overlap == "holes" or check.severity in FLAG)
     # taps per phase counted by definition
     counts = _taps_per_phase(layer.kernel_size, layer.stride, layer.dilation, layer.padding)
     np.testing.assert_array_equal(check.phase_counts, counts)
@@ -106,7 +108,8 @@ def test_the_issue_layer_reads_in_words_with_its_numbers():
     flat = " ".join(text.split())  # the phrases, whatever the line breaks
     db = score_db(ws.checkerboard_score)
     assert f"score {check.checkerboard_score:.3f} ({db:+.1f} dB)" in flat
-    assert "Flagged above 1e-06 (-60 dB" in flat and "10 log10(score / (1 - score))" in flat
+    assert "Severity strong; flagged from 0.0004 (-34 dB: a pattern of 2% of the mean" in flat
+    assert "10 log10(score / (1 - score))" in flat
     assert "overlap (2-D, 3x3 taps on 2x2 phases): uneven" in flat
     assert "contrast 1.333" in flat and al.overlap_contrast(3, 2, ndim=2) == pytest.approx(4 / 3)
     assert "al.nn.from_module(layer)" in flat and "al.decision.clean_kernel(3, 2, ndim=2)" in flat
@@ -148,7 +151,7 @@ def test_score_db_is_the_harmonic_to_mean_power_ratio():
     for score in (1e-9, 1e-6, 0.1, 0.5, 0.9):
         assert 10 ** (score_db(score) / 10) == pytest.approx(score / (1 - score))
     assert score_db(0) == -math.inf and score_db(1) == math.inf and math.isnan(score_db(math.nan))
-    assert score_db(FLAG) == pytest.approx(-60, abs=1e-4)
+    assert score_db(BANDS["visible"]) == pytest.approx(-34, abs=0.05)
 
 
 def test_parse_layer_builds_only_conv_transposes_from_literals_and_keeps_the_rng():
