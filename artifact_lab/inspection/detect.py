@@ -1112,7 +1112,7 @@ def inspect(
     channel_axis: int | None = None,
     ndim: int | None = None,
     frame: int = 4096,
-    jpeg: bool | None = None,
+    jpeg: bool = False,
     batch: int = 32,
     device: Any = None,
     progress: bool = False,
@@ -1144,7 +1144,7 @@ def inspect(
         For arrays: spatial axes (default 1 for a 1-D array, else 2). Files set their own.
     frame : int
         Audio frame length in samples (each frame is one map).
-    jpeg : bool, optional
+    jpeg : bool
         For arrays: they are decoded JPEGs (their 8 x 8 block grid is reported as such).
     batch : int
         Maps measured at once (memory grows with it, see below).
@@ -1189,8 +1189,7 @@ def inspect(
     frame = check_int("frame", frame, minimum=32)
     batch = check_int("batch", batch, minimum=1)
     progress = check_bool("progress", progress)
-    if jpeg is not None:
-        check_bool("jpeg", jpeg)
+    jpeg = check_bool("jpeg", jpeg)
     dev = select_device(device)
     dtype = exact_dtype(dev)
     opts = {"ndim": ndim, "channels": channels, "channel_axis": channel_axis, "frame": frame}

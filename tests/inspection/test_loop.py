@@ -88,4 +88,12 @@ def test_closed_loop_refuses_models_without_the_layer():
     with pytest.raises(ValueError, match="no layer 'up'"):
         closed_loop(model, torch.zeros(2, 1, 8, 8))
     with pytest.raises(ValueError, match="N >= 2"):
-        closed_loop(model, torch.zeros(1, 1, 8, 8))
+        closed_loop(_SR("sub-pixel"), torch.zeros(1, 1, 8, 8))
+    with pytest.raises(TypeError, match="layer '0' must name"):
+        closed_loop(model, torch.zeros(2, 1, 8, 8), layer="0")
+    with pytest.raises(ValueError, match="3-D"):
+        closed_loop(
+            nn.Sequential(nn.ConvTranspose3d(1, 1, 3, 2)), torch.zeros(2, 1, 8, 8, 8), layer="0"
+        )
+    with pytest.raises(ValueError, match="model is on the meta device"):
+        closed_loop(_SR("sub-pixel").to("meta"), torch.zeros(2, 1, 8, 8))
