@@ -212,8 +212,8 @@ def plant(x: np.ndarray, amplitude: float, *, period: int = 2) -> np.ndarray:
     Examples
     --------
     >>> y = plant(np.full((1, 8, 8), 0.5), 10.0)
-    >>> round(float(np.sqrt(((y - y.mean()) ** 2).mean()) * 255), 1)
-    10.0
+    >>> round(float(np.sqrt(((y - y.mean()) ** 2).mean()) * 255), 1)  # 10, rounded to 8 bits
+    10.2
     """
     amplitude = check_float("amplitude", amplitude, minimum=0.0)
     period = _check_period(period)
@@ -261,7 +261,7 @@ def detection_rate(
 
     Examples
     --------
-    >>> detection_rate("noise", 2, 64, 16.0, trials=2)
+    >>> detection_rate("noise", 2, 64, 32.0, trials=2)
     1.0
     """
     kind, count, size, trials, period, seed = _check_study(kind, count, size, trials, period, seed)
