@@ -14,6 +14,7 @@ from artifact_lab.layers.upsamplers import make_upsampler
 from tests._fuzz import (
     BAD_ARRAY,
     BAD_DEVICE,
+    BAD_SIGNAL,
     NOT_BOOL,
     NOT_INT,
     NOT_STR,
@@ -48,7 +49,11 @@ INSPECTION_ROWS: list[Row] = [
         dict(
             data=st.one_of(BAD_ARRAY, st.sampled_from([None, "/nonexistent.png", 5, []])),
             periods=st.sampled_from([0, [1], [17, "a"], "2", [(2, 2, 2)], [-2]]),
-            reference=st.one_of(BAD_ARRAY, st.sampled_from(["/nonexistent.png", 5])),
+            # None is the default: no reference
+            reference=st.one_of(
+                BAD_ARRAY.filter(lambda v: v is not None),
+                st.sampled_from(["/nonexistent.png", 5]),
+            ),
             alpha=st.one_of(reals(none_ok=False), st.sampled_from([0.0, 1.0, 2.0, -0.1])),
             border=st.one_of(NOT_INT, st.integers(-5, -1)),
             channels=bad_name(files.CHANNELS).filter(lambda v: v is not None),
@@ -112,13 +117,14 @@ INSPECTION_ROWS: list[Row] = [
     Row(
         power.compress_jpeg,
         lambda: dict(x=np.full((8, 8), 0.5), quality=90),
-        dict(x=BAD_ARRAY, quality=st.one_of(NOT_INT, st.sampled_from([0, 101, -5]))),
+        # maps (..., H, W): a 5-D array of 1 x 1 maps is valid (BAD_SIGNAL leaves it out)
+        dict(x=BAD_SIGNAL, quality=st.one_of(NOT_INT, st.sampled_from([0, 101, -5]))),
     ),
     Row(power.planted_pattern, dict(period=2), dict(period=ints(2))),
     Row(
         power.plant,
         lambda: dict(x=np.zeros((8, 8)), amplitude=0.1, period=2),
-        dict(x=BAD_ARRAY, amplitude=reals(none_ok=False), period=ints(2)),
+        dict(x=BAD_SIGNAL, amplitude=reals(none_ok=False), period=ints(2)),
     ),
     Row(
         power.maps,
@@ -215,9 +221,9 @@ INSPECTION_ROWS: list[Row] = [
         ),
         dict(
             kernel=BAD_ARRAY,
-            stride=ints(1),
+            stride=axes(1),  # per axis or one for all
             means=BAD_ARRAY,
-            padding=ints(0),
+            padding=axes(0),
             channel_mean=NOT_BOOL,
         ),
     ),
