@@ -14,6 +14,7 @@ from artifact_lab.layers.upsamplers import make_upsampler
 from tests._fuzz import (
     BAD_ARRAY,
     BAD_DEVICE,
+    BAD_SIGNAL,
     NOT_BOOL,
     NOT_INT,
     NOT_STR,
@@ -48,7 +49,11 @@ INSPECTION_ROWS: list[Row] = [
         dict(
             data=st.one_of(BAD_ARRAY, st.sampled_from([None, "/nonexistent.png", 5, []])),
             periods=st.sampled_from([0, [1], [17, "a"], "2", [(2, 2, 2)], [-2]]),
-            reference=st.one_of(BAD_ARRAY, st.sampled_from(["/nonexistent.png", 5])),
+            # None is the default: no reference
+            reference=st.one_of(
+                BAD_ARRAY.filter(lambda v: v is not None),
+                st.sampled_from(["/nonexistent.png", 5]),
+            ),
             alpha=st.one_of(reals(none_ok=False), st.sampled_from([0.0, 1.0, 2.0, -0.1])),
             border=st.one_of(NOT_INT, st.integers(-5, -1)),
             channels=bad_name(files.CHANNELS).filter(lambda v: v is not None),
@@ -69,7 +74,12 @@ INSPECTION_ROWS: list[Row] = [
             ndim=st.sampled_from([0, 3, "2", None]),
         ),
     ),
-    Row(files.kind_of, dict(path="x.png"), dict(path=BAD_PATH)),
+    # kind_of reads the suffix only (a path to be written is fine): no existence test
+    Row(
+        files.kind_of,
+        dict(path="x.png"),
+        dict(path=BAD_PATH.filter(lambda p: p != "/nonexistent/x.png")),
+    ),
     Row(
         files.list_files,
         dict(paths=["."], name="paths"),
@@ -107,13 +117,14 @@ INSPECTION_ROWS: list[Row] = [
     Row(
         power.compress_jpeg,
         lambda: dict(x=np.full((8, 8), 0.5), quality=90),
-        dict(x=BAD_ARRAY, quality=st.one_of(NOT_INT, st.sampled_from([0, 101, -5]))),
+        # maps (..., H, W): a 5-D array of 1 x 1 maps is valid (BAD_SIGNAL leaves it out)
+        dict(x=BAD_SIGNAL, quality=st.one_of(NOT_INT, st.sampled_from([0, 101, -5]))),
     ),
     Row(power.planted_pattern, dict(period=2), dict(period=ints(2))),
     Row(
         power.plant,
         lambda: dict(x=np.zeros((8, 8)), amplitude=0.1, period=2),
-        dict(x=BAD_ARRAY, amplitude=reals(none_ok=False), period=ints(2)),
+        dict(x=BAD_SIGNAL, amplitude=reals(none_ok=False), period=ints(2)),
     ),
     Row(
         power.maps,
@@ -203,22 +214,22 @@ INSPECTION_ROWS: list[Row] = [
         lambda: dict(
             kernel=np.ones((1, 1, 3, 3)),
             stride=2,
-            means=np.ones(1),
+            means=np.ones((1, 1)),
             padding=0,
             offset=None,
             channel_mean=False,
         ),
         dict(
             kernel=BAD_ARRAY,
-            stride=ints(1),
+            stride=axes(1),  # per axis or one for all
             means=BAD_ARRAY,
-            padding=ints(0),
+            padding=axes(0),
             channel_mean=NOT_BOOL,
         ),
     ),
     Row(
         loop.closed_loop,
-        lambda: dict(model=_model(), images=torch.zeros(1, 1, 8, 8), layer="up", batch=8),
+        lambda: dict(model=_model(), images=torch.rand(2, 1, 16, 16), layer="up", batch=8),
         dict(
             model=st.sampled_from([None, 5, "model"]),
             images=st.sampled_from([None, 5, np.zeros((8, 8)), torch.zeros(8)]),

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_parser", "parse_periods", "run"]
-
 
 def parse_periods(text: str) -> list[int | tuple[int, ...]]:
     """``"2,4"`` (the same period on every axis) or ``"2x2,8x1"`` (per axis) as a list.

@@ -540,6 +540,11 @@ class _Accumulator:
             return (0,)
         return tuple(n // 16 for n in shape)
 
+    def measurable(self, shape: tuple[int, ...]) -> bool:
+        """Whether maps of ``shape`` are large enough for some candidate's crop."""
+        border = self._border(shape)
+        return _plan(shape, border, self.candidates, self.freqs) is not None
+
     def add(self, maps: np.ndarray) -> None:
         """Measure a batch of maps of one shape, ``(B, *shape)`` float64."""
         import torch
@@ -927,7 +932,13 @@ def _sources(
             f"{name} must be an array, a tensor, a file or folder path, or a sequence of "
             f"those, got {type(data).__name__}"
         )
-    first_ndim = np.ndim(items[0]) if not is_tensor(items[0]) else items[0].ndim
+    if is_tensor(items[0]):
+        first_ndim = items[0].ndim
+    else:
+        try:
+            first_ndim = np.ndim(items[0])
+        except ValueError:  # a ragged list: numpy cannot tell its axes
+            raise ValueError(f"{name} must be a rectangular array of numbers") from None
     nd = check_int("ndim", ndim) if ndim is not None else (1 if first_ndim == 1 else 2)
     if nd not in (1, 2):
         raise ValueError(f"ndim must be 1 (audio) or 2 (images), got {nd}")
@@ -939,7 +950,7 @@ def _sources(
         _array_maps(a, f"{name}[{i}]" if len(items) > 1 else name, nd, channel_axis, mode, frame)
         for i, a in enumerate(items)
     ]
-    return nd, len(arrays), (_Source(m, grid) for m in arrays)
+    return nd, len(arrays), [_Source(m, grid) for m in arrays]
 
 
 def _channel_mode(channels: str | None, kind: str) -> str:
@@ -1112,7 +1123,7 @@ def inspect(
     channel_axis: int | None = None,
     ndim: int | None = None,
     frame: int = 4096,
-    jpeg: bool | None = None,
+    jpeg: bool = False,
     batch: int = 32,
     device: Any = None,
     progress: bool = False,
@@ -1144,7 +1155,7 @@ def inspect(
         For arrays: spatial axes (default 1 for a 1-D array, else 2). Files set their own.
     frame : int
         Audio frame length in samples (each frame is one map).
-    jpeg : bool, optional
+    jpeg : bool
         For arrays: they are decoded JPEGs (their 8 x 8 block grid is reported as such).
     batch : int
         Maps measured at once (memory grows with it, see below).
@@ -1189,8 +1200,7 @@ def inspect(
     frame = check_int("frame", frame, minimum=32)
     batch = check_int("batch", batch, minimum=1)
     progress = check_bool("progress", progress)
-    if jpeg is not None:
-        check_bool("jpeg", jpeg)
+    jpeg = check_bool("jpeg", jpeg)
     dev = select_device(device)
     dtype = exact_dtype(dev)
     opts = {"ndim": ndim, "channels": channels, "channel_axis": channel_axis, "frame": frame}
@@ -1203,17 +1213,36 @@ def inspect(
             raise ValueError(f"reference has {rnd} spatial axes, data has {nd}")
         ref = (rtotal, rsources)
     acc = _Accumulator(nd, candidates, border, dev, dtype)
-    grids = _run(sources, acc, batch=batch, total=total, progress=progress, desc="inspect")
-    racc = None
+    racc = _Accumulator(nd, candidates, border, dev, dtype) if ref is not None else None
+    # arrays are known before any is measured (files only once read): too small is refused now
+    _check_measurable("data", sources, acc)
     if ref is not None:
-        racc = _Accumulator(nd, candidates, border, dev, dtype)
+        _check_measurable("reference", ref[1], racc)
+    grids = _run(sources, acc, batch=batch, total=total, progress=progress, desc="inspect")
+    if ref is not None:
         _run(ref[1], racc, batch=batch, total=ref[0], progress=progress, desc="reference")
-    if acc.maps == 0:
-        raise ValueError(
-            f"no map is large enough to measure: {acc.skipped} map(s), each side must hold "
-            "at least 4 samples after the border and two periods of some candidate"
-        )
+    _check_measurable("data", acc, acc)
+    if racc is not None:
+        _check_measurable("reference", racc, racc)
     return _result(acc, racc, alpha, periods is not None, grids)
+
+
+def _check_measurable(name: str, sources: Any, acc: _Accumulator) -> None:
+    """Refuse a list of array sources none of whose maps is large enough, or (given the
+    accumulator itself, after the files were read) one that measured no map."""
+    if isinstance(sources, _Accumulator):
+        skipped = sources.skipped if sources.maps == 0 else None
+    elif isinstance(sources, list) and not any(
+        acc.measurable(tuple(s.maps.shape[1:])) for s in sources
+    ):
+        skipped = sum(len(s.maps) for s in sources)
+    else:
+        return
+    if skipped is not None:
+        raise ValueError(
+            f"{name}: no map is large enough to measure: {skipped} map(s), each side must "
+            "hold at least 4 samples after the border and two periods of some candidate"
+        )
 
 
 def _result(acc, racc, alpha, explicit, grids) -> Inspection:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .._util.checks import check_choice
+from .._util.checks import check_choice, check_int
 
 __all__ = [
     "AUDIO",
@@ -71,14 +71,30 @@ def kind_of(path: str | os.PathLike) -> str:
     >>> kind_of("out/sample.FLAC"), kind_of("a.tif")
     ('audio', 'image')
     """
-    suffix = Path(path).suffix.lower()
+    suffix = _as_path("path", path).suffix.lower()
     if suffix in IMAGES:
         return "image"
     if suffix in AUDIO:
         return "audio"
     raise ValueError(
-        f"{str(path)!r} is neither an image ({', '.join(IMAGES)}) nor audio ({', '.join(AUDIO)})"
+        f"path {str(path)!r} is neither an image ({', '.join(IMAGES)}) nor audio "
+        f"({', '.join(AUDIO)})"
     )
+
+
+def _as_path(name: str, value: Any, *, exists: bool = False) -> Path:
+    """``value`` as a Path if it is a non-empty str or os.PathLike (and, with ``exists``, an
+    existing file); bytes are refused rather than decoded with a guessed encoding."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike), got {value!r}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    path = Path(value)
+    if exists and not path.is_file():
+        raise ValueError(f"{name} {value!r} is not an existing file")
+    return path
 
 
 def list_files(paths: Sequence[str | os.PathLike], *, name: str = "paths") -> list[Path]:
@@ -92,6 +108,10 @@ def list_files(paths: Sequence[str | os.PathLike], *, name: str = "paths") -> li
     ModuleNotFoundError
         FLAC files without soundfile installed.
     """
+    if isinstance(paths, (str, bytes, os.PathLike)) or not isinstance(paths, Sequence):
+        raise TypeError(f"{name} must be a sequence of file or folder paths, got {paths!r}")
+    if not paths:
+        raise ValueError(f"{name} must not be empty")
     out: list[Path] = []
     for raw in paths:
         if not isinstance(raw, (str, os.PathLike)) or not str(raw):
@@ -193,8 +213,11 @@ def read_png16(path: str | os.PathLike) -> np.ndarray:
     Every PNG filter (none, sub, up, average, Paeth) is undone; interlaced files are
     refused. Used for the colour (and grey + alpha) 16-bit PNGs that Pillow reduces to 8 bits.
     """
-    path = Path(path)
-    data = path.read_bytes()
+    path = _as_path("path", path, exists=True)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"path {str(path)!r} cannot be read: {exc}") from None
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError(f"{str(path)!r} is not a PNG file")
     pos, idat, header = 8, [], None
@@ -290,8 +313,8 @@ def read(path: str | os.PathLike, *, channels: str = "luma") -> Item:
     (1, 8, 8)
     """
     check_choice("channels", channels, CHANNELS)
-    path = Path(path)
     kind = kind_of(path)
+    path = _as_path("path", path, exists=True)
     try:
         if kind == "audio":
             return _read_audio(path, channels)
@@ -360,6 +383,12 @@ def reduce_channels(arr: np.ndarray, axis: int, channels: str) -> np.ndarray:
     >>> reduce_channels(np.ones((3, 4, 4)), 0, "luma").shape
     (1, 4, 4)
     """
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        raise TypeError(f"arr must be a numpy array of real numbers, got {type(arr).__name__}")
+    axis = check_int("axis", axis)
+    if not -arr.ndim <= axis < arr.ndim:
+        raise ValueError(f"axis must be between {-arr.ndim} and {arr.ndim - 1}, got {axis}")
+    check_choice("channels", channels, CHANNELS)
     c = arr.shape[axis]
     arr = np.moveaxis(arr, axis, 0)
     if c in (2, 4):  # grey + alpha, RGB + alpha: the alpha channel is not the picture

@@ -36,7 +36,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._util.checks import check_bool, check_int, check_module, check_str, check_tensor
+from .._util.checks import (
+    MAX_ELEMENTS,
+    as_real_array,
+    check_bool,
+    check_elements,
+    check_int,
+    check_module,
+    check_phases,
+    check_str,
+    check_tensor,
+    per_axis,
+)
 
 __all__ = ["COLUMNS", "LoopResult", "closed_loop", "predicted_power"]
 
@@ -57,10 +68,10 @@ COLUMNS = (
 
 def predicted_power(
     kernel: Any,
-    stride: int,
+    stride: int | tuple[int, ...],
     means: Any,
     *,
-    padding: int = 0,
+    padding: int | tuple[int, ...] = 0,
     offset: Any = None,
     channel_mean: bool = False,
 ) -> np.ndarray:
@@ -69,14 +80,15 @@ def predicted_power(
 
     Parameters
     ----------
-    kernel : array_like, shape ``(C_in, C_out, kh, kw)``
-        A transposed-convolution weight (torch's layout).
-    stride : int
+    kernel : array_like, shape ``(C_in, C_out, kh, kw)`` or ``(C_in, C_out, k)``
+        A transposed-convolution weight (torch's layout), 2-D or 1-D.
+    stride : int or tuple of int
+        Per spatial axis, or one for all.
     means : array_like, shape ``(N, C_in)``
         Channel means of each input.
-    padding : int
+    padding : int or tuple of int
         The layer's padding (it moves the pattern, never its power).
-    offset : array_like, shape ``(C_out, s, s)``, optional
+    offset : array_like, shape ``(C_out, *stride)``, optional
         The layer's fixed pattern (its output at a zero input, per phase), added: a bias per
         sub-pixel channel paints one, a bias per output channel does not.
     channel_mean : bool
@@ -94,24 +106,34 @@ def predicted_power(
     """
     from ..core.scores import phase_gains
 
-    stride = check_int("stride", stride, minimum=1)
-    k = np.asarray(kernel, dtype=np.float64)
-    if k.ndim != 4:
-        raise ValueError(f"kernel must have shape (C_in, C_out, kh, kw), got {k.shape}")
-    mu = np.asarray(means, dtype=np.float64)
+    channel_mean = check_bool("channel_mean", channel_mean)
+    k = as_real_array("kernel", kernel)
+    if k.ndim not in (3, 4):
+        raise ValueError(
+            f"kernel must have shape (C_in, C_out, kh, kw) or (C_in, C_out, k), got {k.shape}"
+        )
+    nd = k.ndim - 2
+    stride = per_axis("stride", stride, nd, minimum=1)
+    padding = per_axis("padding", padding, nd, minimum=0)
+    check_phases("stride", stride)
+    mu = as_real_array("means", means)
     if mu.ndim != 2 or mu.shape[1] != k.shape[0]:
         raise ValueError(f"means must have shape (N, {k.shape[0]}), got {mu.shape}")
-    gains = phase_gains(k, stride, padding=padding, ndim=2)  # (C_in, C_out, s, s)
-    pattern = np.einsum("nc,cors->nors", mu, gains)
+    check_elements("stride", (len(mu), k.shape[1], *stride), MAX_ELEMENTS, "use a smaller stride")
+    # padding moves the phases by padding mod stride; a huge padding means the same shift
+    padding = tuple(p % s for p, s in zip(padding, stride, strict=True))
+    gains = phase_gains(k, stride, padding=padding, ndim=nd)  # (C_in, C_out, *stride)
+    pattern = np.tensordot(mu, gains, axes=1)  # (N, C_out, *stride)
     if offset is not None:
-        off = np.asarray(offset, dtype=np.float64)
+        off = as_real_array("offset", offset)
         if off.shape != pattern.shape[1:]:
             raise ValueError(f"offset must have shape {pattern.shape[1:]}, got {off.shape}")
         pattern = pattern + off
-    if check_bool("channel_mean", channel_mean):
+    if channel_mean:
         pattern = pattern.mean(axis=1, keepdims=True)
-    pattern = pattern - pattern.mean(axis=(-2, -1), keepdims=True)
-    return (pattern**2).mean(axis=(-2, -1))
+    axes = tuple(range(2, pattern.ndim))
+    pattern = pattern - pattern.mean(axis=axes, keepdims=True)
+    return (pattern**2).mean(axis=axes)
 
 
 @dataclass(frozen=True)
@@ -163,6 +185,48 @@ def _row(where: str, period, insp, predicted: float) -> dict:
     }
 
 
+def _dense_weight(conv: Any) -> np.ndarray:
+    """A ``ConvTranspose{1,2,3}d``'s weight as one dense kernel ``(C_in, C_out, *k)``: groups
+    become a block-diagonal kernel, dilation zeros between the taps."""
+    w = conv.weight.detach().double().cpu().numpy()
+    g = conv.groups
+    c_in, c_out_g = w.shape[:2]
+    taps = tuple(d * (k - 1) + 1 for d, k in zip(conv.dilation, w.shape[2:], strict=True))
+    out = np.zeros((c_in, c_out_g * g, *taps))
+    step = tuple(slice(None, None, d) for d in conv.dilation)
+    per = c_in // g
+    for j in range(g):
+        out[(slice(j * per, (j + 1) * per), slice(j * c_out_g, (j + 1) * c_out_g), *step)] = w[
+            j * per : (j + 1) * per
+        ]
+    return out
+
+
+def _layer_of(model: Any, layer: str) -> tuple[Any, int]:
+    """The module ``model.<layer>`` and its number of spatial axes, checked."""
+    from torch import nn
+
+    up = model
+    for part in layer.split("."):
+        if not hasattr(up, part):
+            raise ValueError(f"model has no layer {layer!r} (no attribute {part!r})")
+        up = getattr(up, part)
+    if isinstance(up, nn.modules.conv._ConvTransposeNd):
+        nd = up.weight.ndim - 2
+    elif hasattr(up, "factor") and hasattr(up, "effective_kernel"):
+        nd = int(getattr(up, "ndim", 2))
+    else:
+        raise TypeError(
+            f"layer {layer!r} must name an nn.ConvTranspose1d/2d or an upsampler with factor "
+            f"and effective_kernel(), got {type(up).__name__}"
+        )
+    if nd not in (1, 2):
+        raise ValueError(
+            f"layer {layer!r} is {nd}-D: inspect measures 1-D signals and 2-D images only"
+        )
+    return up, nd
+
+
 def closed_loop(
     model: Any,
     images: Any,
@@ -175,10 +239,12 @@ def closed_loop(
     Parameters
     ----------
     model : torch.nn.Module
-        A 2-D model with one upsampling layer reachable as ``model.<layer>`` (an
-        :class:`artifact_lab.layers.upsamplers.Upsampler`, or any module with ``factor`` and
-        ``effective_kernel()``); run in eval mode, without gradients, never modified.
-    images : torch.Tensor, shape ``(N, C, H, W)``
+        A 2-D (or 1-D) model with one upsampling layer reachable as ``model.<layer>``: a plain
+        ``nn.ConvTranspose2d`` (or ``1d``; its weight is the kernel, any padding, groups and
+        dilation), an :class:`artifact_lab.layers.upsamplers.Upsampler`, or any module with
+        ``factor`` and ``effective_kernel()``; run in eval mode, without gradients, never
+        modified.
+    images : torch.Tensor, shape ``(N, C, H, W)`` (``(N, C, L)`` for a 1-D model)
         Inputs (at least 2, for an interval).
     layer : str
         The upsampling layer's attribute name (dotted for nested modules).
@@ -201,38 +267,63 @@ def closed_loop(
     True
     """
     import torch
+    from torch import nn
 
     from ..models.audit import audit
     from ..models.periods import forward_period
     from .detect import inspect
 
     check_module("model", model)
-    check_tensor("images", images, min_ndim=4, shape="(N, C, H, W)")
-    if images.ndim != 4 or len(images) < 2:
-        raise ValueError(f"images must be (N, C, H, W) with N >= 2, got {tuple(images.shape)}")
+    if any(t.is_meta for t in (*model.parameters(), *model.buffers())):
+        raise ValueError("model is on the meta device: it holds no weights to run")
     check_str("layer", layer, empty_ok=False)
     batch = check_int("batch", batch, minimum=1)
-    up = model
-    for part in layer.split("."):
-        if not hasattr(up, part):
-            raise ValueError(f"model has no layer {layer!r} (no attribute {part!r})")
-        up = getattr(up, part)
-    if not (hasattr(up, "factor") and hasattr(up, "effective_kernel")):
-        raise TypeError(
-            f"model.{layer} must be an upsampler with factor and effective_kernel(), got "
-            f"{type(up).__name__}"
+    up, nd = _layer_of(model, layer)
+    check_tensor("images", images, min_ndim=2 + nd, shape=f"(N, C, {'H, W' if nd == 2 else 'L'})")
+    if images.ndim != 2 + nd or len(images) < 2:
+        raise ValueError(
+            f"images must be (N, C, {'H, W' if nd == 2 else 'L'}) with N >= 2 for the "
+            f"{nd}-D layer {layer!r}, got {tuple(images.shape)}"
         )
+    if images.is_meta:
+        raise ValueError("images is on the meta device: it holds no values")
+    if not torch.isfinite(images).all():
+        raise ValueError("images contains NaN or infinite values")
+    plain = isinstance(up, nn.modules.conv._ConvTransposeNd)
     was_training = model.training
     model.eval()
     param = next(model.parameters(), None)
     dev = param.device if param is not None else torch.device("cpu")
     dtype = param.dtype if param is not None else torch.float32
+    reach = 6  # effective_kernel's default: padding reach * factor
     try:
         found_layers = audit(model, (1, *images.shape[1:]), measure=False).layers
-        period = forward_period(found_layers, 2)
+        period = forward_period(found_layers, nd)
+        if plain:
+            factor = tuple(int(s) for s in up.stride)
+            kernel = _dense_weight(up)
+            padding = tuple(int(p) for p in up.padding)
+            # a bias per output channel is the same on every phase: no fixed pattern
+            bias = up.bias.detach().double().cpu().numpy() if up.bias is not None else None
+            offset = np.zeros((kernel.shape[1], *factor))
+            if bias is not None:
+                offset += bias.reshape(-1, *(1,) * nd)
+        else:
+            factor = (int(up.factor),) * nd
+            kernel = up.effective_kernel(reach=reach)
+            padding = tuple(reach * f for f in factor)
+            with torch.no_grad():  # the fixed pattern y(0) of the layer, per phase
+                c_in = int(kernel.shape[0])
+                zero = up(torch.zeros(1, c_in, *(8,) * nd, device=dev, dtype=dtype))
+                zero = zero.double().cpu()[0]
+            mid = zero[(slice(None), *(slice(4 * f, 6 * f) for f in factor))]
+            split = [mid.shape[0]]
+            for f in factor:
+                split += [2, f]
+            offset = mid.reshape(split).mean(dim=tuple(range(1, 2 * nd, 2))).numpy()
         source = "audit"
         if max(period) == 1:  # the audit saw no upsampling: the layer's own factor
-            period = (int(up.factor),) * 2
+            period = factor
             source = "layer factor (audit found no upsampling operation)"
         captured: dict[str, list] = {"z": [], "o": []}
 
@@ -240,12 +331,6 @@ def closed_loop(
             captured["z"].append(args[0].detach().double().cpu())
             captured["o"].append(output.detach().double().cpu())
 
-        factor = int(up.factor)
-        with torch.no_grad():  # the fixed pattern y(0) of the layer, per phase
-            c_in = int(up.effective_kernel().shape[0])
-            zero = up(torch.zeros(1, c_in, 8, 8, device=dev, dtype=dtype)).double().cpu()[0]
-        mid = zero[:, 4 * factor : 6 * factor, 4 * factor : 6 * factor]
-        offset = mid.reshape(mid.shape[0], 2, factor, 2, factor).mean(dim=(1, 3)).numpy()
         handle = up.register_forward_hook(hook)
         outputs, constant = [], []
         try:
@@ -253,7 +338,8 @@ def closed_loop(
                 for chunk in images.split(batch):
                     x = chunk.to(dev, dtype)
                     outputs.append(model(x).double().cpu())
-                    level = x.mean(dim=(1, 2, 3), keepdim=True).expand_as(x).contiguous()
+                    level = x.mean(dim=tuple(range(1, x.ndim)), keepdim=True)
+                    level = level.expand_as(x).contiguous()
                     handle.remove()  # the constant inputs are not the layer's data
                     constant.append(model(level).double().cpu())
                     handle = up.register_forward_hook(hook)
@@ -265,25 +351,40 @@ def closed_loop(
         o = torch.cat(captured["o"])
     finally:
         model.train(was_training)
-    insp_model = inspect(y.reshape(-1, *y.shape[-2:]))
-    insp_const = inspect(yc.reshape(-1, *yc.shape[-2:]), periods=[period])
+
+    def maps(t):  # every leading axis a batch; a 1-D output is one frame per signal, its
+        # border a sixteenth of its length as an image's (audio frames get none by default)
+        t = t.reshape(-1, *t.shape[t.ndim - nd :])
+        n = t.shape[-1]
+        return {"ndim": 1, "frame": max(32, n), "border": n // 16} if nd == 1 else {}, t
+
+    opts, flat = maps(y)
+    insp_model = inspect(flat, **opts)
+    opts, flat = maps(yc)
+    insp_const = inspect(flat, periods=[period], **opts)
     pred_model = float(insp_const.periods.set_index("period").loc[[period]].power.iloc[0])
-    reach = 6  # effective_kernel's default: padding reach * factor
-    kernel = up.effective_kernel(reach=reach)
     # channel means over the part of the input that feeds inspect's crop (its border is a
     # sixteenth of the output side): padding makes the edges of a feature map differ
-    rows, cols = (o.shape[-2] // 16) // factor, (o.shape[-1] // 16) // factor
-    inner = z[:, :, rows : z.shape[-2] - rows, cols : z.shape[-1] - cols]
-    means = inner.mean(dim=(2, 3)).numpy()
+    inner = z[
+        (
+            slice(None),
+            slice(None),
+            *(
+                slice((n // 16) // f, z.shape[2 + a] - (n // 16) // f)
+                for a, (n, f) in enumerate(zip(o.shape[2:], factor, strict=True))
+            ),
+        )
+    ]
+    means = inner.mean(dim=tuple(range(2, inner.ndim))).numpy()
     pred_layer = predicted_power(
-        kernel, factor, means, padding=reach * factor, offset=offset, channel_mean=True
+        kernel, factor, means, padding=padding, offset=offset, channel_mean=True
     )
     # one map per input: the mean over the layer's output channels (channels of one picture
     # are not independent maps)
-    insp_layer = inspect(o.mean(dim=1))
-    layer_period = (factor, factor)
+    opts, flat = maps(o.mean(dim=1))
+    insp_layer = inspect(flat, **opts)
     rows = [
-        _row("upsampler output", layer_period, insp_layer, float(pred_layer.mean())),
+        _row("upsampler output", factor, insp_layer, float(pred_layer.mean())),
         _row("model output", period, insp_model, pred_model),
     ]
     rows[0]["period_from"] = "layer factor"

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from .._util.checks import check_instance, check_str
+from .._util.checks import check_float, check_instance, check_str
 from .detect import Inspection
 
 __all__ = ["found_table", "plot_averaged_spectrum", "plot_patterns", "plot_radial", "render_page"]
@@ -38,7 +38,8 @@ def _name(period: tuple[int, ...]) -> str:
 
 def plot_averaged_spectrum(result: Any, *, vmin: float = -60.0) -> Figure:
     """The mean Hann-windowed power spectrum of the maps (dB re its maximum, zero
-    frequency at the centre), with the harmonics of each period found marked.
+    frequency at the centre), with the harmonics of each period found marked; ``vmin``
+    (dB, below 0) is the bottom of the colour scale.
 
     Examples
     --------
@@ -51,6 +52,9 @@ def plot_averaged_spectrum(result: Any, *, vmin: float = -60.0) -> Figure:
     from ..viz.plotting import mark_harmonics, new_figure
 
     _check(result)
+    vmin = check_float("vmin", vmin)
+    if vmin >= 0:  # the colour scale ends at the maximum, 0 dB
+        raise ValueError(f"vmin must be below 0 dB (the maximum), got {vmin}")
     spec = result.spectrum
     if spec is None:
         raise ValueError("result has no averaged spectrum (no map was measured)")

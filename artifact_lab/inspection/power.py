@@ -28,7 +28,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._util.checks import check_choice, check_float, check_int, int_values
+from .._util.checks import (
+    MAX_ELEMENTS,
+    as_names,
+    as_real_array,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    int_values,
+)
 
 __all__ = [
     "KINDS",
@@ -47,6 +56,52 @@ __all__ = [
 KINDS = ("pictures", "noise")
 NOISE_GREY = 0.2  # white noise's standard deviation, in [0, 1] units (51 grey levels)
 AMPLITUDES = tuple(0.125 * math.sqrt(2) ** k for k in range(19))  # 0.125 .. 64 grey levels
+# Largest planted period: its box kernel has (2 * period - 1)**2 taps (4 million at 1024),
+# far beyond the periods 2-16 inspect tests by default.
+MAX_PERIOD = 1024
+
+
+def _check_period(period: object) -> int:
+    period = check_int("period", period, minimum=2)
+    if period > MAX_PERIOD:
+        raise ValueError(f"period must be at most {MAX_PERIOD}, got {period}")
+    return period
+
+
+def _check_quality(name: str, quality: object, *, none_ok: bool = False) -> int | None:
+    """A JPEG quality: an int 1-100 (or None, no compression, where ``none_ok``)."""
+    if quality is None and none_ok:
+        return None
+    quality = check_int(name, quality, minimum=1)
+    if quality > 100:
+        raise ValueError(f"{name} must be at most 100, got {quality}")
+    return quality
+
+
+def _check_target(target: object) -> float:
+    target = check_float("target", target, positive=True)
+    if target > 1:
+        raise ValueError(f"target must be a share of trials in (0, 1], got {target}")
+    return target
+
+
+def _check_maps(
+    kind: str, count: int, size: int, *, names: tuple[str, str] = ("count", "size")
+) -> None:
+    """Refuse, before any map is drawn, maps that would not fit (memory) or not be cut (a
+    size beyond every bundled picture); ``names`` are the arguments the values came from."""
+    values = count * size * size
+    if values > MAX_ELEMENTS:
+        raise ValueError(
+            f"{names[0]}={count} maps of {names[1]}={size} x {size} would hold {values:,} "
+            f"values, more than the limit of {MAX_ELEMENTS:,}; use fewer or smaller maps"
+        )
+    if kind == "pictures":
+        largest = max(min(p.shape) for p in _pictures())
+        if size > largest:
+            raise ValueError(
+                f"{names[1]}={size} is larger than every bundled picture (at most {largest})"
+            )
 
 
 def planted_pattern(period: int = 2) -> np.ndarray:
@@ -61,7 +116,7 @@ def planted_pattern(period: int = 2) -> np.ndarray:
     """
     from ..core.scores import phase_gains
 
-    period = check_int("period", period, minimum=2)
+    period = _check_period(period)
     g = phase_gains(np.ones((2 * period - 1,) * 2), period)
     g = g - g.mean()
     return g / np.sqrt((g**2).mean())
@@ -106,12 +161,12 @@ def maps(
     count = check_int("count", count, minimum=1)
     size = check_int("size", size, minimum=8)
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    jpeg_quality = _check_quality("jpeg_quality", jpeg_quality, none_ok=True)
+    _check_maps(kind, count, size)
     if kind == "noise":
         out = 0.5 + NOISE_GREY * rng.standard_normal((count, size, size))
     else:
         pics = [p for p in _pictures() if min(p.shape) >= size]
-        if not pics:
-            raise ValueError(f"size={size} is larger than every bundled picture")
         out = np.empty((count, size, size))
         for i in range(count):
             pic = pics[rng.integers(len(pics))]
@@ -119,7 +174,7 @@ def maps(
             x = rng.integers(pic.shape[1] - size + 1)
             out[i] = pic[y : y + size, x : x + size]
     if jpeg_quality is not None:
-        out = compress_jpeg(out, check_int("jpeg_quality", jpeg_quality, minimum=1))
+        out = compress_jpeg(out, jpeg_quality)
     return out
 
 
@@ -128,8 +183,8 @@ def _quantise(x: np.ndarray) -> np.ndarray:
 
 
 def compress_jpeg(x: np.ndarray, quality: int) -> np.ndarray:
-    """Each map of ``x`` (``(k, H, W)`` in [0, 1]) saved as a grey JPEG at ``quality`` and
-    decoded again.
+    """Each map of ``x`` (``(..., H, W)`` in [0, 1]) saved as a grey JPEG at ``quality`` (1-100)
+    and decoded again; the result has the shape of ``x``.
 
     Examples
     --------
@@ -139,16 +194,15 @@ def compress_jpeg(x: np.ndarray, quality: int) -> np.ndarray:
     """
     from PIL import Image
 
-    quality = check_int("quality", quality, minimum=1)
-    if quality > 100:
-        raise ValueError(f"quality must be at most 100, got {quality}")
-    x = np.asarray(x, dtype=np.float64)
-    out = np.empty_like(x)
-    for i, m in enumerate(x):
+    quality = _check_quality("quality", quality)
+    x = as_real_array("x", x, min_ndim=2)
+    flat = x.reshape(-1, *x.shape[-2:])
+    out = np.empty_like(flat)
+    for i, m in enumerate(flat):
         buf = io.BytesIO()
         Image.fromarray((_quantise(m) * 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
         out[i] = np.asarray(Image.open(io.BytesIO(buf.getvalue())), dtype=np.float64) / 255
-    return out
+    return out.reshape(x.shape)
 
 
 def plant(x: np.ndarray, amplitude: float, *, period: int = 2) -> np.ndarray:
@@ -158,15 +212,28 @@ def plant(x: np.ndarray, amplitude: float, *, period: int = 2) -> np.ndarray:
     Examples
     --------
     >>> y = plant(np.full((1, 8, 8), 0.5), 10.0)
-    >>> round(float(np.sqrt(((y - y.mean()) ** 2).mean()) * 255), 1)
-    10.0
+    >>> round(float(np.sqrt(((y - y.mean()) ** 2).mean()) * 255), 1)  # 10, rounded to 8 bits
+    10.2
     """
     amplitude = check_float("amplitude", amplitude, minimum=0.0)
-    x = np.asarray(x, dtype=np.float64)
+    period = _check_period(period)
+    x = as_real_array("x", x, min_ndim=2)
     h, w = x.shape[-2:]
     pat = planted_pattern(period)
     grid = np.tile(pat, (-(-h // period), -(-w // period)))[:h, :w]
     return _quantise(x + amplitude / 255 * grid)
+
+
+def _check_study(kind, count, size, trials, period, seed) -> tuple[str, int, int, int, int, int]:
+    """The arguments every study shares, checked before the first map is drawn."""
+    check_choice("kind", kind, KINDS)
+    count = check_int("count", count, minimum=1)
+    size = check_int("size", size, minimum=8)
+    trials = check_int("trials", trials, minimum=1)
+    period = _check_period(period)
+    seed = check_int("seed", seed, minimum=0)
+    _check_maps(kind, count, size)
+    return kind, count, size, trials, period, seed
 
 
 def _found(x: np.ndarray, period: int, jpeg: bool) -> tuple[bool, bool]:
@@ -194,10 +261,11 @@ def detection_rate(
 
     Examples
     --------
-    >>> detection_rate("noise", 2, 64, 16.0, trials=2)
+    >>> detection_rate("noise", 2, 64, 32.0, trials=2)
     1.0
     """
-    trials = check_int("trials", trials, minimum=1)
+    kind, count, size, trials, period, seed = _check_study(kind, count, size, trials, period, seed)
+    amplitude = check_float("amplitude", amplitude, minimum=0.0)
     hits = 0
     for t in range(trials):
         x = plant(maps(kind, count, size, seed=seed + t), amplitude, period=period)
@@ -217,7 +285,8 @@ def smallest_amplitude(
 ) -> float:
     """The smallest amplitude of :data:`AMPLITUDES` (grey levels) whose detection rate
     reaches ``target``; ``inf`` if none does. Binary search over the grid."""
-    target = check_float("target", target, positive=True)
+    target = _check_target(target)
+    kind, count, size, trials, period, seed = _check_study(kind, count, size, trials, period, seed)
     lo, hi = 0, len(AMPLITUDES) - 1
 
     def ok(i: int) -> bool:
@@ -254,7 +323,8 @@ def false_alarm_rate(
     >>> false_alarm_rate("noise", 1, 32, trials=3)
     (0.0, 0.0)
     """
-    trials = check_int("trials", trials, minimum=1)
+    kind, count, size, trials, _, seed = _check_study(kind, count, size, trials, 2, seed)
+    jpeg_quality = _check_quality("jpeg_quality", jpeg_quality, none_ok=True)
     alarms = grids = 0
     for t in range(trials):
         x = _quantise(maps(kind, count, size, seed=seed + t, jpeg_quality=jpeg_quality))
@@ -285,8 +355,14 @@ def power_table(
 
     counts = int_values("counts", counts, minimum=1)
     sizes = int_values("sizes", sizes, minimum=8)
-    for k in kinds:
-        check_choice("kinds entry", k, KINDS)
+    kinds = as_names("kinds", kinds, allowed=KINDS)
+    trials = check_int("trials", trials, minimum=1)
+    target = _check_target(target)
+    seed = check_int("seed", seed, minimum=0)
+    progress = check_bool("progress", progress)
+    for kind in kinds:  # the contrast is measured on 16 maps of each size
+        for size in sizes:
+            _check_maps(kind, max(*counts, 16), size, names=("counts", "sizes"))
     rows = []
     jobs = [(k, n, s) for k in kinds for s in sizes for n in counts]
     for kind, n, size in tqdm(jobs, disable=not progress, desc="power", leave=False):
@@ -328,6 +404,13 @@ def false_alarm_table(
 
     counts = int_values("counts", counts, minimum=1)
     sizes = int_values("sizes", sizes, minimum=8)
+    conditions = _check_conditions(conditions)
+    trials = check_int("trials", trials, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    progress = check_bool("progress", progress)
+    for kind, _ in conditions:
+        for size in sizes:
+            _check_maps(kind, max(counts), size, names=("counts", "sizes"))
     rows = []
     jobs = [(c, n, s) for c in conditions for s in sizes for n in counts]
     for (kind, quality), n, size in tqdm(jobs, disable=not progress, desc="alarms", leave=False):
@@ -345,6 +428,22 @@ def false_alarm_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _check_conditions(conditions: object) -> tuple[tuple[str, int | None], ...]:
+    """``(kind, jpeg_quality)`` pairs: a kind of :data:`KINDS` and None or a quality 1-100."""
+    rule = "conditions must be a sequence of (kind, jpeg_quality) pairs"
+    if isinstance(conditions, (str, bytes)) or not isinstance(conditions, Sequence):
+        raise TypeError(f"{rule}, got {conditions!r}")
+    if not conditions:
+        raise ValueError("conditions must not be empty")
+    out = []
+    for i, pair in enumerate(conditions):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"{rule}; conditions[{i}] is {pair!r}")
+        kind = check_choice(f"conditions[{i}] kind", pair[0], KINDS)
+        out.append((kind, _check_quality(f"conditions[{i}] jpeg_quality", pair[1], none_ok=True)))
+    return tuple(out)
 
 
 def _wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
