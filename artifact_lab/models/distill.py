@@ -220,13 +220,6 @@ def distill(
     check_values("teacher", check_module("teacher", teacher))
     check_values("student", check_module("student", student))
     replaced = check_items("replaced", replaced, nn.Module)
-    inside = {id(m) for m in student.modules()}
-    for i, m in enumerate(replaced):
-        if id(m) not in inside:
-            raise ValueError(
-                f"replaced[{i}] ({type(m).__name__}) is not a module of student: only the "
-                "student's own layers can be trained to match the teacher"
-            )
     if data is not None:
         check_values("data", check_tensor("data", data, min_ndim=3, shape="(N, C, *spatial)"))
     shape = check_shape("shape", shape, max_elements=1 << 28)
@@ -273,6 +266,11 @@ def distill(
                 value = F.binary_cross_entropy(y.clamp(1e-7, 1 - 1e-7), target.clamp(0, 1))
             else:
                 value = F.mse_loss(y, target)
+            if not value.requires_grad:  # checked on the first step, before any update
+                raise ValueError(
+                    "replaced: the student's output does not depend on these modules' "
+                    "parameters; pass the layers of student that the fix replaced"
+                )
             opt.zero_grad()
             value.backward()
             opt.step()

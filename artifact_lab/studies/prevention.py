@@ -364,8 +364,8 @@ def label_run(frame: pd.DataFrame, method: str, run: RunSpec) -> pd.DataFrame:
     >>> tiny = check_budget("tiny", "sr", 2)
     >>> spec = run_spec("sr", "transposed k=4", 2, 0, tiny, "camera", "coins")
     >>> spec = replace(spec, penalty=0.1)
-    >>> label_run(pd.DataFrame({"x": [1]}), "penalty λ=0.1", spec).iloc[0].tolist()
-    ['penalty λ=0.1', 0.1, 'pairs', 1]
+    >>> [str(v) for v in label_run(pd.DataFrame({"x": [1]}), "penalty λ=0.1", spec).iloc[0]]
+    ['penalty λ=0.1', '0.1', 'pairs', '1']
     """
     check_frame("frame", frame)
     check_str("method", method, empty_ok=False)
