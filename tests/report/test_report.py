@@ -6,6 +6,7 @@ run beside the rest of the suite). Its printed layouts are captured on the way (
 page and box tree), so the page checks need no second build.
 """
 
+import math
 import os
 import re
 import time
@@ -19,6 +20,7 @@ from pypdf import PdfReader
 from artifact_lab.report import execute, render
 from artifact_lab.report.build import NotebookError, build_report
 from artifact_lab.viz.plotting import MIN_FONT_PT, TEXT_WIDTH
+from tests.report.test_claims_prose import NOT_YET, parse, problems
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -387,3 +389,39 @@ def test_an_installed_wheel_carries_and_renders_the_templates(tmp_path):
         cwd=tmp_path,
     )
     assert res.returncode == 0 and res.stdout.strip() == "<!DOCTYPE html>", res.stderr
+
+
+# --- prose that the numbers back (the checker is tested in test_claims_prose.py) ---
+
+
+@pytest.fixture(scope="module")
+def pages(report):
+    out = report[0]
+    return {p.name: parse((out / f"{p.stem}.html").read_text(), p.name) for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            p.name,
+            marks=pytest.mark.xfail(
+                p.name in NOT_YET, strict=True, reason="prose not yet quoted from tables"
+            ),
+        )
+        for p in NOTEBOOKS
+    ],
+)
+def test_every_number_in_the_prose_stands_in_a_table_and_every_verdict_follows(pages, name):
+    found = problems(pages[name])
+    assert not found, f"{name}:\n" + "\n".join(found)
+
+
+def test_every_notebook_with_claims_shows_them_decided_over_seeds(pages):
+    with_claims = {n: p for n, p in pages.items() if p.claims}
+    assert {"05_learning.ipynb", "06_real_architectures.ipynb", "07_gradients.ipynb",
+            "08_prevention.ipynb"} <= set(with_claims)  # fmt: skip
+    for name, page in with_claims.items():
+        seeds = [int(r["seeds"]) for rows in page.claims for r in rows]
+        assert min(seeds) >= 8, f"{name}: a claim decided on {min(seeds)} seeds"
+        assert not math.isnan(sum(seeds))
