@@ -343,7 +343,11 @@ def answer_table(rows: Sequence[Any], *, caption: str | None = None) -> Table:
                 f"{format_value(r.recommended_score, decimals=2, digits=3)}",
                 "measured, mean (95% CI)": f"grid: {_measured(r.grid, r.grid_unit)}; quality: "
                 f"{_measured(r.cost, r.cost_unit)}",
-                "backed by": f"notebook {r.notebook}: {r.passes}",
+                "backed by": (
+                    f"notebook {r.notebook}: {r.passes}"
+                    if r.notebook[:1].isdigit()
+                    else f"{r.notebook}: {r.passes}"
+                ),
             }
         )
     return table(pd.DataFrame(out), caption=caption)
