@@ -3,8 +3,8 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_inspect.py                  # 200 images, made here
-    .venv/bin/python benchmarks/bench_inspect.py --make /work/scratch/big --count 10000
-    .venv/bin/python benchmarks/bench_inspect.py --folder /work/scratch/big
+    .venv/bin/python benchmarks/bench_inspect.py --make big --count 10000
+    .venv/bin/python benchmarks/bench_inspect.py --folder big
 
 Each measurement runs in a fresh process (its peak resident memory is its own); wall and CPU
 time are both given, since a shared machine stretches the first. The folder

@@ -208,10 +208,10 @@ def claim(
         raise ValueError("rule 'within' is for the linear scale; a ratio takes 'above' or 'below'")
     if log and threshold <= 0:
         raise ValueError(f"scale 'log' needs a threshold above 0, got threshold={threshold}")
-    v = np.asarray(as_real_array("values", values), dtype=np.float64).ravel()
+    v = _per_seed("values", values)
     m = None
     if minus is not None:
-        m = np.asarray(as_real_array("minus", minus), dtype=np.float64).ravel()
+        m = _per_seed("minus", minus)
         if m.size != v.size:
             raise ValueError(
                 f"minus must hold one value per seed like values ({v.size}), got {m.size}"
@@ -251,6 +251,14 @@ def claim(
 
 def _plain(x: float) -> str:
     return f"{x:g}"
+
+
+def _per_seed(name: str, values: object) -> np.ndarray:
+    """One value per seed: a 1-D array (a column of a table), not a grid of values."""
+    arr = np.asarray(as_real_array(name, values), dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one value per seed (1-D), got shape {arr.shape}")
+    return arr
 
 
 def claims_frame(claims: Sequence[Claim]) -> pd.DataFrame:
