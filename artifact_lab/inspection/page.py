@@ -148,7 +148,7 @@ def plot_patterns(result: Any) -> Figure:
     >>> plot_patterns(inspect(x)).axes[0].get_title()
     'period 2 × 2'
     """
-    from ..viz.plotting import annotate_cells, new_figure
+    from ..viz.plotting import FONT_PT, annotate_cells, new_figure
 
     _check(result)
     periods = list(result.patterns)
@@ -171,14 +171,20 @@ def plot_patterns(result: Any) -> Figure:
         fig.suptitle("Phase-averaged pattern: the grid's shape over one period")
         return fig
     side = min(2.6, 6.0 / n)
-    fig, axes = new_figure(1, n, height=side + 1.0, width=min(6.9, n * (side + 1.1)), squeeze=False)
+    width = min(6.9, n * (side + 1.1))
+    panel = min(side, width / n - 1.1)  # inches each map really gets beside its colour bar
+    fig, axes = new_figure(1, n, height=side + 1.0, width=width, squeeze=False)
     for ax, p in zip(axes[0], periods, strict=True):
         pat = result.patterns[p]
         lim = max(float(np.abs(pat).max()), 1e-12)
         norm = TwoSlopeNorm(0.0, -lim, lim)
         im = ax.imshow(pat, cmap="RdBu_r", norm=norm)
-        if pat.size <= 16:
-            annotate_cells(ax, pat, fmt=_cell_format(lim), norm=norm, cmap=im.cmap)
+        fmt = _cell_format(lim)
+        widest = max(len(fmt.format(v)) for v in pat.ravel())
+        # numbers only where they fit their cell (about 0.6 em a character): the colour bar
+        # carries the values where they would overlap
+        if panel * 72 / max(p) > 0.6 * FONT_PT * (widest + 1):
+            annotate_cells(ax, pat, fmt=fmt, norm=norm, cmap=im.cmap)
         ax.set_xticks(range(p[1]) if p[1] <= 8 else range(0, p[1], 2))
         ax.set_yticks(range(p[0]) if p[0] <= 8 else range(0, p[0], 2))
         ax.set_xlabel("column mod P")
