@@ -24,7 +24,6 @@ NOT_YET = {
     "03_spectra.ipynb",
     "04_alternatives.ipynb",
     "09_real_networks.ipynb",
-    "10_inspect.ipynb",
 }
 
 # A number as a reader sees it: optional sign (ASCII or Unicode minus), digits with optional
