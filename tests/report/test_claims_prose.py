@@ -23,7 +23,6 @@ NOT_YET = {
     "01_transposed_convolution.ipynb",
     "03_spectra.ipynb",
     "04_alternatives.ipynb",
-    "09_real_networks.ipynb",
 }
 
 # A number as a reader sees it: optional sign (ASCII or Unicode minus), digits with optional
