@@ -235,8 +235,7 @@ def as_real_array(name: str, value: object, *, min_ndim: int = 1, empty_ok: bool
                 f"{name} must be real, got a complex tensor ({value.dtype}); pass its "  # type: ignore[union-attr]
                 ".real or .abs() explicitly"
             )
-        if value.device.type == "meta":  # type: ignore[union-attr]
-            raise ValueError(f"{name} is on the meta device: it holds no values")
+        check_values(name, value)
         arr = value.detach().to("cpu", torch.float64).numpy()  # type: ignore[union-attr]
     elif isinstance(value, (np.ndarray, np.generic, list, tuple, numbers.Number)):
         try:
@@ -330,8 +329,8 @@ def check_values(name: str, value: object) -> Any:
         if t.device.type == "meta":
             where = f"{name} has {part}" if part else f"{name} is"
             raise ValueError(
-                f"{where} on the meta device (shapes without values): build it on a real "
-                "device, or call .to_empty(device=...) and load its values first"
+                f"{where} on the meta device (shapes without values): materialise it "
+                "(build it on a real device, or .to_empty(device=...) and load its values) first"
             )
     return value
 

@@ -49,6 +49,7 @@ from .._util.checks import (
     check_int,
     check_module,
     check_shape,
+    check_values,
 )
 from ..backend import select_device
 from .distill import FixReport, change_report, distill, distill_loss
@@ -310,15 +311,6 @@ def model_step(model_name: str, step: str, shape: tuple[int, ...]) -> Iterator[N
         ) from None
 
 
-def _check_model_device(model: nn.Module, label: str) -> None:
-    for pname, p in [*model.named_parameters(), *model.named_buffers()]:
-        if p.device.type == "meta":
-            raise ValueError(
-                f"the model {label} has {pname} on the meta device (shapes without values): "
-                "materialise it (to_empty, then load its weights) before auditing"
-            )
-
-
 def _describe_output(output: str | None, output_index: Any) -> str:
     parts = []
     if output is not None:
@@ -553,7 +545,7 @@ def audit(
         batch = check_int("batch", batch, minimum=1)
     dev = select_device(device)
     label = name or type(model).__name__
-    _check_model_device(model, label)
+    check_values(f"the model {label}", model)
     nd = len(shape) - 2
     was_training = model.training
     selected = _Selected(model, output, output_index)
