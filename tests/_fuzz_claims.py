@@ -192,6 +192,7 @@ def _gradient_tables():
                 "period": 2,
                 "harmonic_fraction": 0.01 + s * 1e-3,
                 "chance": 0.001,
+                "power": 1e-5,
             }
             for v in ("original", "blur")
             for st_ in ("init", "trained")
@@ -447,6 +448,16 @@ CLAIM_ROWS += [
             saliency=NOT_FRAME_OR_EMPTY,
             zoo=NOT_FRAME_OR_EMPTY.filter(lambda v: v is not None),
             adjoint=BAD_ARRAY.filter(lambda v: v is not None),
+        ),
+    ),
+    Row(
+        gradients.recommended_fix,
+        lambda: dict(
+            claims=gradients.gradient_claims(*_gradient_tables()), fixes=("blur", "even", "pool")
+        ),
+        dict(
+            claims=st.sampled_from([None, 5, [], {"x": 5}, {"x": [5]}]),
+            fixes=st.one_of(NOT_STR, st.just(())),
         ),
     ),
     Row(

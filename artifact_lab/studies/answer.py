@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .claims import Claim
+from .gradients import recommended_fix
 
 __all__ = ["AnswerRow", "answer_rows", "default_init_score"]
 
@@ -115,7 +116,8 @@ def answer_rows(
         return by_id.get(claim_id)
 
     k4 = default_init_score(4, 2)
-    fix = _gradient_fix(by_id)
+    # notebook 7's rule; blur when no fix qualifies
+    fix = recommended_fix(gradients, fixes=tuple(GRADIENT_FIXES)) or "blur"
     cost_fix = get(f"07-cost-{fix}")
     fix_grid = get(f"07-{fix}-trained-p2")
     return [
@@ -212,18 +214,6 @@ GRADIENT_FIXES = {
     "pool": "average pooling after a stride-1 layer (stride 1, then AvgPool)",
     "even": "an even kernel for the stride (k % s == 0)",
 }
-
-
-def _gradient_fix(by_id: dict) -> str:
-    """The fix notebook 7 recommends, by its stated rule: of the fixes whose trained saliency
-    stays below chance at every period measured, the one that loses least accuracy (blur when
-    the claims are missing or none qualifies)."""
-    ok = []
-    for v in GRADIENT_FIXES:
-        grids = [c for i, c in by_id.items() if i.startswith(f"07-{v}-trained-p")]
-        if grids and all(c.verdict == "holds" for c in grids) and f"07-cost-{v}" in by_id:
-            ok.append(v)
-    return min(ok, key=lambda v: by_id[f"07-cost-{v}"].estimate) if ok else "blur"
 
 
 def _adjoint_default() -> float:

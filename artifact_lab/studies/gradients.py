@@ -46,6 +46,7 @@ from ..models.measure import (
 )
 
 __all__ = [
+    "FIXES",
     "TEXTURES",
     "ZOO_LEVEL",
     "FixStudy",
@@ -56,11 +57,14 @@ __all__ = [
     "fix_study",
     "gradient_claims",
     "gradient_scores",
+    "recommended_fix",
     "texture_patches",
     "train_classifier",
 ]
 
 TEXTURES = ("brick", "grass", "gravel")
+#: The backward fixes the classifier study compares (``fix_study``'s default strategies).
+FIXES = ("blur", "even", "pool")
 
 
 def texture_patches(
@@ -368,7 +372,7 @@ class FixStudy:
 def fix_study(
     data: dict[str, torch.Tensor],
     *,
-    strategies: Sequence[str] = ("blur", "even", "pool"),
+    strategies: Sequence[str] = FIXES,
     width: int = 8,
     steps: int = 120,
     batch: int = 32,
@@ -460,6 +464,58 @@ def collapsed_saliency(saliency: pd.DataFrame) -> pd.DataFrame:
     return dead[["seed", "variant", "stage"]].drop_duplicates().reset_index(drop=True)
 
 
+def recommended_fix(claims: dict[str, list], *, fixes: Sequence[str] = FIXES) -> str | None:
+    """The backward fix to use, by notebook 7's rule: of the ``fixes`` whose trained saliency
+    stays below chance at every period measured, the one that loses least test accuracy
+    (None when none qualifies).
+
+    Parameters
+    ----------
+    claims : dict
+        :func:`gradient_claims`' claims by section.
+    fixes : sequence of str
+        The fixes to choose from (the study's variants).
+
+    Examples
+    --------
+    >>> from artifact_lab.studies.claims import claim
+    >>> c = {
+    ...     "classifier": [
+    ...         claim("07-blur-trained-p2", "s", [0.5, 0.6, 0.55], statistic="x", rule="below",
+    ...               threshold=1),
+    ...         claim("07-pool-trained-p2", "s", [0.5, 0.7, 0.6], statistic="x", rule="below",
+    ...               threshold=1),
+    ...     ],
+    ...     "cost": [
+    ...         claim("07-cost-blur", "s", [0.2, 0.21, 0.2], statistic="x"),
+    ...         claim("07-cost-pool", "s", [0.1, 0.12, 0.11], statistic="x"),
+    ...     ],
+    ... }
+    >>> recommended_fix(c, fixes=("blur", "pool"))
+    'pool'
+    """
+    from .._util.checks import as_names
+    from .claims import Claim
+
+    if not isinstance(claims, dict):
+        raise TypeError(f"claims must be gradient_claims' dict, got {type(claims).__name__}")
+    by_id = {}
+    for key, part in claims.items():
+        if isinstance(part, Claim) or not isinstance(part, (list, tuple)):
+            raise TypeError(f"claims[{key!r}] must be a list of Claim, got {type(part).__name__}")
+        for c in part:
+            if not isinstance(c, Claim):
+                raise TypeError(f"claims[{key!r}] must hold Claim, got {type(c).__name__}")
+            by_id[c.id] = c
+    fixes = as_names("fixes", fixes, allowed=FIXES)
+    ok = []
+    for v in fixes:
+        grids = [c for i, c in by_id.items() if i.startswith(f"07-{v}-trained-p")]
+        if grids and all(c.verdict == "holds" for c in grids) and f"07-cost-{v}" in by_id:
+            ok.append(v)
+    return min(ok, key=lambda v: by_id[f"07-cost-{v}"].estimate) if ok else None
+
+
 def gradient_claims(
     accuracy: pd.DataFrame,
     saliency: pd.DataFrame,
@@ -492,7 +548,7 @@ def gradient_claims(
 
     check_frame("accuracy", accuracy, ("seed", "variant", "test_accuracy"))
     check_frame("saliency", saliency, ("seed", "variant", "stage", "period",
-                                       "harmonic_fraction", "chance"))  # fmt: skip
+                                       "harmonic_fraction", "chance", "power"))  # fmt: skip
     if zoo is not None:
         check_frame("zoo", zoo, ("model", "seed", "input", "period", "times_chance"))
     if adjoint is not None:
