@@ -133,6 +133,31 @@ def _notebook():
     return path
 
 
+SOLVE_VALID = dict(input_size=16, output_size=32, kernel_sizes=range(1, 5), strides=(2,))
+SOLVE_BAD = dict(
+    input_size=axes(1),
+    output_size=axes(1),
+    kernel_sizes=st.one_of(
+        st.text(max_size=4),
+        st.lists(below(1), min_size=1, max_size=3),
+        st.just([]),
+        st.just(range(1, 10**8)),
+        st.floats(),
+        st.none(),
+        st.lists(st.floats(), min_size=1, max_size=2),
+    ),
+    strides=st.one_of(st.text(max_size=3), st.lists(below(1), min_size=1), st.just([])),
+    dilations=st.one_of(st.text(max_size=3), st.lists(below(1), min_size=1), st.none()),
+    paddings=st.one_of(st.text(max_size=3), st.lists(below(0), min_size=1), st.floats()),
+    output_paddings=st.one_of(
+        st.lists(below(0), min_size=1),
+        st.lists(st.integers(2, 10**6), min_size=1, max_size=3),  # >= every stride
+        st.text(max_size=3),
+    ),
+    all_output_paddings=NOT_BOOL,
+)
+
+
 REGISTRY: list[Row] = [
     # arithmetic
     Row(arithmetic.output_size, GEOMETRY, GEOMETRY_BAD),
@@ -209,58 +234,10 @@ REGISTRY: list[Row] = [
             dilation=axes(1),
         ),
     ),
-    # calculator
-    Row(
-        calculator.solve,
-        dict(input_size=16, output_size=32, kernel_sizes=range(1, 5), strides=(2,)),
-        dict(
-            input_size=axes(1),
-            output_size=axes(1),
-            kernel_sizes=st.one_of(
-                st.text(max_size=4),
-                st.lists(below(1), min_size=1, max_size=3),
-                st.just([]),
-                st.just(range(1, 10**8)),
-                st.floats(),
-                st.none(),
-                st.lists(st.floats(), min_size=1, max_size=2),
-            ),
-            strides=st.one_of(st.text(max_size=3), st.lists(below(1), min_size=1), st.just([])),
-            dilations=st.one_of(st.text(max_size=3), st.lists(below(1), min_size=1), st.none()),
-            paddings=st.one_of(st.text(max_size=3), st.lists(below(0), min_size=1), st.floats()),
-            output_paddings=st.one_of(
-                st.lists(below(0), min_size=1),
-                st.lists(st.integers(2, 10**6), min_size=1, max_size=3),  # >= every stride
-                st.text(max_size=3),
-            ),
-            all_output_paddings=NOT_BOOL,
-        ),
-    ),
-    Row(
-        calculator.solve_rows,
-        dict(input_size=16, output_size=32, kernel_sizes=range(1, 5), strides=(2,)),
-        dict(
-            input_size=axes(1),
-            output_size=axes(1),
-            kernel_sizes=st.one_of(
-                st.text(max_size=4),
-                st.lists(below(1), min_size=1, max_size=3),
-                st.just([]),
-                st.just(range(1, 10**8)),
-                st.floats(),
-                st.none(),
-                st.lists(st.floats(), min_size=1, max_size=2),
-            ),
-            strides=st.one_of(st.text(max_size=3), st.lists(below(1), min_size=1), st.just([])),
-            dilations=st.one_of(st.text(max_size=3), st.lists(below(1), min_size=1), st.none()),
-            paddings=st.one_of(st.text(max_size=3), st.lists(below(0), min_size=1), st.floats()),
-            output_paddings=st.one_of(
-                st.lists(below(0), min_size=1),
-                st.lists(st.integers(2, 10**6), min_size=1, max_size=3),  # >= every stride
-                st.text(max_size=3),
-            ),
-            all_output_paddings=NOT_BOOL,
-        ),
+    # calculator: solve and solve_rows take the same arguments
+    *(
+        Row(solve_like, SOLVE_VALID, SOLVE_BAD)
+        for solve_like in (calculator.solve, calculator.solve_rows)
     ),
     # overlap
     Row(
