@@ -3,6 +3,7 @@ down, the previous report untouched. A real process gets a real SIGINT (to its w
 group, as a terminal sends it, or to the process alone)."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,6 +34,10 @@ def _previous_report(out: Path) -> dict[str, bytes]:
     (out / "index.html").write_text("the previous report")
     (out / "01_quick.html").write_text("its page")
     return _files(out)
+
+
+def _entries(out: Path) -> list[str]:
+    return [p.name for p in out.iterdir()]
 
 
 def _files(out: Path) -> dict[str, bytes]:
@@ -161,6 +166,9 @@ def test_ctrl_c_between_two_notebooks(folders):
         if proc.returncode != -signal.SIGKILL or attempt == 2:
             break
         _no_kernel_left(src)
+        for leftover in set(_entries(out)) - set(before):  # a killed build cannot tidy up
+            path = out / leftover
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
     _interrupted(proc, out, before, err=err)
     _no_kernel_left(src)
 
